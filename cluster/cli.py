@@ -1,0 +1,146 @@
+"""The ``cpnsim`` command line: parses arguments and calls the library.
+
+Anything the CLI does, Python can do: it only builds a scenario, calls
+:func:`sim.run_scenario` / :func:`sim.validation.run_validation` and writes the
+dataset with :mod:`cluster.store`.  Bad input of any kind (a
+:class:`~topology.errors.CpnsimError`) is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from cluster.store import check_writable, package_version, write_dataset
+from cluster.summary import print_checks, print_run_summary
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+from sim.validation import run_validation
+from topology.errors import CpnsimError
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "scenario"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``cpnsim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cpnsim",
+        description="Discrete-event simulator of computing-power networks (East Data West Computing, "
+        "GPU clusters, Belt-and-Road compute pools).",
+    )
+    parser.add_argument("--version", action="version", version=f"cpnsim {package_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run", help="run one scenario and write its Arrow dataset",
+        description="Run one scenario (all its replications) and write runs/, sites/, timings/ and manifest.json.",
+    )
+    run.add_argument("scenario", nargs="?", help="scenario TOML file (default: the built-in east-west scenario)")
+    run.add_argument("--out", type=Path, help="output dataset directory (default: cpnsim-out/<scenario name>)")
+    run.add_argument("--seed", type=int, help="root seed (overrides the scenario's 'seed')")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                     help="override a scenario key, e.g. --set horizon_h=2000 --set policy=nearest (repeatable)")
+    run.add_argument("--format", choices=("arrow", "parquet"), default="arrow",
+                     help="table file format (default: arrow, i.e. Arrow IPC with zstd)")
+    run.add_argument("--quiet", action="store_true", help="print only the output path")
+
+    validate = commands.add_parser(
+        "validate", help="check the engine against queueing theory and conservation laws",
+        description="Run M/M/c (Erlang C), Little's law and conservation checks through the real engine. "
+        "Exit status 1 if any check fails.",
+    )
+    validate.add_argument("--json", action="store_true", help="print the checks as JSON")
+    validate.add_argument("--seed", type=int, default=20261123, help="root seed of the replications")
+    validate.add_argument("--replications", type=int, default=10, help="replications per M/M/c case (>= 2)")
+    validate.add_argument("--alpha", type=float, default=0.01,
+                          help="family-wise error rate of the statistical checks (Bonferroni; default 0.01)")
+    validate.add_argument("--quick", action="store_true", help="fewer customers per replication (wider intervals)")
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace, console: Console, err: Console) -> int:
+    loaded = load_scenario(args.scenario, args.overrides, args.seed)
+    out: Path = args.out or Path("cpnsim-out") / _slug(loaded.scenario.name)
+    check_writable(out)  # Before simulating: a refused --out should not cost a run.
+    scenario = loaded.scenario
+    if not args.quiet:
+        err.print(f"running [bold]{scenario.name}[/bold] ({loaded.source}): network {loaded.network.name!r}, "
+                  f"{len(loaded.network.sites)} sites, policy {scenario.policy}, {scenario.horizon_h:g} h, "
+                  f"{scenario.replications} replication(s), seed {scenario.seed}")
+    with err.status("simulating", spinner="dots") if not args.quiet and err.is_terminal else _Null():
+        result = run_scenario(loaded)
+    manifest: dict[str, Any] = {
+        "kind": "run",
+        "source": loaded.source,
+        "scenario_id": loaded.scenario_id,
+        "seed": scenario.seed,
+        "replications": scenario.replications,
+        "network": loaded.network.name,
+        "scenario": scenario.model_dump(mode="json"),
+    }
+    write_dataset(out, result.tables(), manifest, args.format)
+    if not args.quiet:
+        print_run_summary(console, result.runs, result.sites)
+        walls = result.timings.column("wall_time_s").to_pylist()
+        err.print(f"simulated {sum(result.runs.column('jobs_arrived').to_pylist()):,} jobs in {sum(walls):.2f} s")
+    console.print(f"wrote {out}", highlight=False)
+    return EXIT_OK
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _cmd_validate(args: argparse.Namespace, console: Console, err: Console) -> int:
+    def progress(label: str) -> None:
+        if not args.json:
+            err.print(f"checking {label} ...")
+
+    checks = run_validation(seed=args.seed, replications=args.replications, alpha=args.alpha, quick=args.quick,
+                            progress=progress)
+    if args.json:
+        sys.stdout.write(json.dumps([c.as_json() for c in checks], indent=2) + "\n")
+    else:
+        print_checks(console, checks)
+    return EXIT_OK if all(c.passed for c in checks) else EXIT_CHECK_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cpnsim`` and ``python -m cluster``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    # Off a terminal rich assumes 80 columns; the tables want a little more.
+    console = Console(width=None if sys.stdout.isatty() else 110)
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 110)
+    try:
+        if args.command == "run":
+            return _cmd_run(args, console, err)
+        if args.command == "validate":
+            if args.replications < 2:
+                raise CpnsimError(f"--replications: must be >= 2 for a confidence interval, got {args.replications}")
+            if not 0 < args.alpha < 1:
+                raise CpnsimError(f"--alpha: must be in (0, 1), got {args.alpha}")
+            return _cmd_validate(args, console, err)
+    except CpnsimError as exc:
+        sys.stderr.write(f"cpnsim: error: {exc}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("cpnsim: interrupted\n")
+        return 130
+    raise AssertionError(f"unhandled command {args.command!r}")  # argparse guarantees a known command

@@ -1,0 +1,195 @@
+"""The output directory as a dataset: ``<out>/<table>/part-*.arrow`` + ``manifest.json``.
+
+Writes are atomic: everything goes to a hidden temporary directory beside ``out``
+that is renamed into place only when complete, so an interrupted or failed write
+leaves no half-written dataset.  An existing cpnsim dataset at ``out`` is replaced;
+any other non-empty directory is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from sim.tables import SCHEMA_VERSION
+from topology.errors import ConfigError, SchemaError
+
+__all__ = [
+    "MANIFEST",
+    "Format",
+    "check_writable",
+    "git_revision",
+    "package_version",
+    "read_manifest",
+    "read_table",
+    "write_dataset",
+]
+
+Format = Literal["arrow", "parquet"]
+MANIFEST = "manifest.json"
+_SUFFIX = {"arrow": ".arrow", "parquet": ".parquet"}
+
+
+def package_version() -> str:
+    """The installed cpnsim version (``0+unknown`` when run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cpnsim")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def git_revision() -> str | None:
+    """The git commit of the cpnsim source tree (``+dirty`` if modified), if it is a checkout."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev + ("+dirty" if dirty else "") if rev else None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _is_dataset(path: Path) -> bool:
+    try:
+        return "cpnsim" in json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
+def check_writable(out: Path) -> None:
+    """Refuse an ``out`` that exists and is neither empty nor a cpnsim dataset.
+
+    Raises
+    ------
+    ConfigError
+        Naming the directory; checked before any simulation so nothing is wasted.
+    """
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not _is_dataset(out):
+        raise ConfigError(f"--out {out}: directory is not empty and is not a cpnsim dataset; refusing to replace it")
+
+
+def _write_part(table: pa.Table, path: Path, fmt: Format) -> None:
+    if fmt == "arrow":
+        options = ipc.IpcWriteOptions(compression="zstd")
+        with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, table.schema, options=options) as writer:
+            writer.write_table(table)
+    else:
+        pq.write_table(table, str(path), compression="zstd")
+
+
+def write_dataset(
+    out: Path,
+    tables: Mapping[str, pa.Table],
+    manifest: Mapping[str, Any],
+    fmt: Format = "arrow",
+) -> Path:
+    """Write ``tables`` and ``manifest`` to ``out`` atomically.
+
+    Parameters
+    ----------
+    out : Path
+        The dataset directory; its parent is created if missing.
+    tables : mapping of str to pyarrow.Table
+        Each becomes ``<out>/<name>/part-00000<suffix>``.
+    manifest : mapping
+        Extra manifest entries; cpnsim adds version, schema version, git revision,
+        format, creation time and the table row counts.
+    fmt : {"arrow", "parquet"}
+        Arrow IPC files (zstd) or Parquet (zstd).
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    check_writable(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a dataset is not.
+        entries: dict[str, Any] = {}
+        for name, table in tables.items():
+            (tmp / name).mkdir()
+            part = f"part-00000{_SUFFIX[fmt]}"
+            _write_part(table, tmp / name / part, fmt)
+            entries[name] = {"rows": table.num_rows, "parts": [part]}
+        full = {
+            "cpnsim": {"version": package_version(), "schema_version": SCHEMA_VERSION, "git_revision": git_revision()},
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "format": fmt,
+            "tables": entries,
+            **manifest,
+        }
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as fh:
+            json.dump(full, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / "dataset")
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """The manifest of the dataset at ``out``.
+
+    Raises
+    ------
+    SchemaError
+        ``out`` is not a cpnsim dataset.
+    """
+    try:
+        manifest: dict[str, Any] = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SchemaError(f"{out}: not a cpnsim dataset ({exc})") from None
+    if "cpnsim" not in manifest:
+        raise SchemaError(f"{out / MANIFEST}: not a cpnsim manifest (no 'cpnsim' key)")
+    return manifest
+
+
+def read_table(out: Path, name: str) -> pa.Table:
+    """Read every part of table ``name`` of the dataset at ``out``.
+
+    Examples
+    --------
+    ``read_table(Path("cpnsim-out/east-west"), "runs").to_pandas()``
+    """
+    manifest = read_manifest(out)
+    if name not in manifest["tables"]:
+        raise SchemaError(f"{out}: no table {name!r} (tables: {', '.join(manifest['tables'])})")
+    fmt = "ipc" if manifest["format"] == "arrow" else "parquet"
+    return pads.dataset(str(out / name), format=fmt).to_table()

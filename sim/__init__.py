@@ -1,0 +1,22 @@
+"""cpnsim.sim: one scenario — typed config, SimPy engine, placement, metrics, tables.
+
+Simulated time is in hours (see :mod:`sim.engine`).
+"""
+
+from sim.engine import TIME_UNIT, Engine
+from sim.run import ReplicationResult, ScenarioResult, run_replication, run_scenario
+from sim.scenario import LoadedScenario, Scenario, load_scenario
+from sim.tables import SCHEMA_VERSION
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TIME_UNIT",
+    "Engine",
+    "LoadedScenario",
+    "ReplicationResult",
+    "Scenario",
+    "ScenarioResult",
+    "load_scenario",
+    "run_replication",
+    "run_scenario",
+]

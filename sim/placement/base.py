@@ -1,0 +1,61 @@
+"""What every placement policy sees, and the registry that names them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.site import GpuPool
+from topology.model import Network
+
+__all__ = ["REJECT", "PlacementContext", "Policy"]
+
+REJECT = -1
+"""Returned by :meth:`Policy.choose` when no site can ever run the job."""
+
+
+@dataclass(frozen=True)
+class PlacementContext:
+    """The network as a policy sees it.
+
+    Attributes
+    ----------
+    network : Network
+        Sites, regions and links.
+    pools : list of GpuPool
+        Live state of every site (free GPUs, queue), in network order.
+    latency_ms : numpy.ndarray
+        One-way latency from each region (rows) to each site (columns), ms; ``inf``
+        where there is no path.
+    """
+
+    network: Network
+    pools: list[GpuPool]
+    latency_ms: np.ndarray
+
+
+class Policy:
+    """A placement policy: picks the site for each arriving job.
+
+    Subclasses fill :meth:`choose`; they are registered in ``sim.placement.POLICIES``
+    under their ``name``.
+    """
+
+    name = ""
+
+    def __init__(self, context: PlacementContext) -> None:
+        self.context = context
+        self.pools = context.pools
+        # Reachable sites per region, nearest first (ties by site order).
+        self.by_latency: list[list[int]] = [
+            [int(j) for j in np.argsort(row, kind="stable") if np.isfinite(row[j])]
+            for row in context.latency_ms
+        ]
+
+    def choose(self, origin: int, gpus: int, cls: int) -> int:
+        """Index of the site for a job from region ``origin`` asking for ``gpus`` GPUs.
+
+        Returns :data:`REJECT` when no reachable site has that many GPUs.
+        """
+        raise NotImplementedError

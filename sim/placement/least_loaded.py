@@ -1,0 +1,29 @@
+"""``least_loaded``: the reachable site whose GPUs are least committed."""
+
+from __future__ import annotations
+
+from sim.placement.base import REJECT, Policy
+
+__all__ = ["LeastLoaded"]
+
+
+class LeastLoaded(Policy):
+    """Send each job to the site with the lowest committed load after adding it.
+
+    Load is (GPUs busy + GPUs asked for by queued jobs + this job's GPUs) / total GPUs,
+    over reachable sites large enough for the job; ties go to the nearer site.
+    """
+
+    name = "least_loaded"
+
+    def choose(self, origin: int, gpus: int, cls: int) -> int:
+        """See :meth:`Policy.choose`."""
+        best, best_load = REJECT, float("inf")
+        for j in self.by_latency[origin]:
+            pool = self.pools[j]
+            if pool.total < gpus:
+                continue
+            load = (pool.total - pool.free + pool.queued_gpus + gpus) / pool.total
+            if load < best_load:
+                best, best_load = j, load
+        return best

@@ -1,0 +1,278 @@
+"""The scenario: one typed, validated configuration of a simulation.
+
+On disk a scenario is TOML (``examples/*.toml``); in Python it is a frozen pydantic
+:class:`Scenario`.  :func:`load_scenario` reads a file (or the built-in default),
+applies ``--set key.path=value`` overrides, validates everything — including the
+references into the network — and reports the first problem as one line naming the
+file and key path.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Self
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.placement import POLICIES
+from topology._pydantic_errors import describe_validation_error
+from topology.errors import ConfigError, CpnsimError, located, nearest
+from topology.load import load_network, read_toml
+from topology.model import Network
+from workloads.job_class import JobClass
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "EngineOptions",
+    "LoadedScenario",
+    "Scenario",
+    "SiteOverride",
+    "apply_overrides",
+    "load_scenario",
+    "scenario_from_dict",
+]
+
+DEFAULT_SCENARIO = "<built-in default scenario>"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EngineOptions(_Strict):
+    """Engine settings that trade memory for speed; results do not depend on them
+    beyond the random draws they order.
+
+    Attributes
+    ----------
+    arrival_step_h : float
+        Arrivals are drawn in one vectorised batch per step of this many hours.
+    """
+
+    arrival_step_h: float = Field(default=24.0, gt=0)
+
+
+class SiteOverride(_Strict):
+    """Changes to one site of the network, keyed by site id under ``[sites.<id>]``."""
+
+    gpus: int | None = Field(default=None, gt=0)
+    sku_speed: float | None = Field(default=None, gt=0)
+    pue: float | None = Field(default=None, ge=1.0)
+    price_cny_per_kwh: float | None = Field(default=None, ge=0)
+    carbon_kg_per_kwh: float | None = Field(default=None, ge=0)
+    renewable_frac: float | None = Field(default=None, ge=0, le=1)
+
+
+class Scenario(_Strict):
+    """One simulation: a network, its workload, a placement policy and the clock.
+
+    Attributes
+    ----------
+    network : str
+        A built-in network name (``cpnsim topology list``) or a path to a network
+        TOML file, relative to the scenario file.
+    policy : str
+        Placement policy name (see ``sim.placement.POLICIES``).
+    horizon_h : float
+        Simulated time in hours.
+    warmup_h : float
+        Leading hours left out of the whole-run statistics in ``runs``.
+    metric_interval_h : float
+        Length of one row of the ``sites`` table, in hours.
+    seed : int
+        Root of every random stream.
+    replications : int
+        Independent replications (each with its own streams).
+    """
+
+    name: str = "scenario"
+    description: str = ""
+    network: str = "default"
+    policy: str = "least_loaded"
+    horizon_h: float = Field(default=720.0, gt=0)
+    warmup_h: float = Field(default=0.0, ge=0)
+    metric_interval_h: float = Field(default=24.0, gt=0)
+    seed: int = Field(default=1, ge=0)
+    replications: int = Field(default=1, ge=1)
+    engine: EngineOptions = EngineOptions()
+    sites: dict[str, SiteOverride] = {}
+    workload: dict[str, JobClass] = Field(min_length=1)
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy(cls, value: str) -> str:
+        if value not in POLICIES:
+            hint = nearest(value, POLICIES)
+            tail = f"did you mean '{hint}'?" if hint else f"choose one of {', '.join(sorted(POLICIES))}"
+            raise ValueError(f"unknown policy {value!r} ({tail})")
+        return value
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Self:
+        if self.warmup_h >= self.horizon_h:
+            raise ValueError(f"warmup_h (={self.warmup_h}) must be < horizon_h (={self.horizon_h})")
+        return self
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario together with the network it resolves to.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The configuration, overrides applied.
+    network : Network
+        The network with ``[sites.<id>]`` overrides applied.
+    source : str
+        Where the scenario came from (a path or :data:`DEFAULT_SCENARIO`).
+    """
+
+    scenario: Scenario
+    network: Network
+    source: str
+
+    @property
+    def scenario_id(self) -> str:
+        """Stable id: hash of the resolved config and the network's content.
+
+        The network enters by content, not by path, so the id is the same on every
+        machine and for a built-in network copied to a file.
+        """
+        config = self.scenario.model_dump(mode="json", exclude={"network"})
+        payload = {"scenario": config, "network": self.network.model_dump(mode="json")}
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _default_scenario_data() -> dict[str, Any]:
+    text = resources.files("sim.data").joinpath("default.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of ``data`` with ``key.path=value`` overrides applied.
+
+    Values are read as TOML values (``3``, ``0.5``, ``true``, ``"x"``, ``[1, 2]``);
+    anything that is not valid TOML is taken as a bare string (``policy=nearest``).
+
+    Raises
+    ------
+    ConfigError
+        An override without ``=`` or with an empty key.
+
+    Examples
+    --------
+    >>> apply_overrides({"a": {"b": 1}}, ["a.b=2", "policy=nearest"])
+    {'a': {'b': 2}, 'policy': 'nearest'}
+    """
+    out = copy.deepcopy(data)
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ConfigError(located("--set", item, "expected key.path=value"))
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
+    """Validate ``data`` as a :class:`Scenario`; errors name ``source`` and the key path."""
+    try:
+        return Scenario.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise ConfigError(describe_validation_error(err, source, Scenario, data)) from None
+
+
+def _resolve_network(scenario: Scenario, source: str, base_dir: Path | None) -> Network:
+    try:
+        network = load_network(scenario.network, base_dir)
+    except CpnsimError as err:
+        raise type(err)(located(source, "network", str(err))) from None
+    site_ids = [s.id for s in network.sites]
+    region_ids = [r.id for r in network.regions]
+    for site_id in scenario.sites:
+        if site_id not in site_ids:
+            hint = nearest(site_id, site_ids)
+            tail = f" (did you mean '{hint}'?)" if hint else ""
+            raise ConfigError(located(source, f"sites.{site_id}", f"no site {site_id!r} in network{tail}"))
+    for name, job_class in scenario.workload.items():
+        for region_id, weight in (job_class.origins or {}).items():
+            key = f"workload.{name}.origins.{region_id}"
+            if region_id not in region_ids:
+                hint = nearest(region_id, region_ids)
+                tail = f" (did you mean '{hint}'?)" if hint else ""
+                raise ConfigError(located(source, key, f"no region {region_id!r} in network{tail}"))
+            if weight < 0:
+                raise ConfigError(located(source, key, f"weight must be >= 0, got {weight}"))
+        weights = job_class.origins or {r.id: r.demand_weight for r in network.regions}
+        if sum(weights.values()) <= 0 and job_class.arrival_rate_per_h > 0:
+            raise ConfigError(located(source, f"workload.{name}.origins", "origin weights sum to zero"))
+    if not scenario.sites:
+        return network
+    sites = []
+    for site in network.sites:
+        override = scenario.sites.get(site.id)
+        changes = override.model_dump(exclude_none=True) if override else {}
+        sites.append(site.model_copy(update=changes) if changes else site)
+    return network.model_copy(update={"site": tuple(sites)})
+
+
+def load_scenario(
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    seed: int | None = None,
+) -> LoadedScenario:
+    """Read, override and validate a scenario, and resolve its network.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A scenario TOML file; ``None`` gives the built-in default scenario.
+    overrides : list of str, optional
+        ``key.path=value`` settings applied on top of the file.
+    seed : int, optional
+        Replaces the scenario's ``seed``.
+
+    Raises
+    ------
+    ConfigError, TopologyError
+        One line naming the file (or ``--set``) and the key path.
+    """
+    if path is None:
+        data, source, base_dir = _default_scenario_data(), DEFAULT_SCENARIO, None
+    else:
+        p = Path(path)
+        data, source, base_dir = read_toml(p, ConfigError), str(p), p.parent
+    scenario_from_dict(data, source)  # Report errors in the file against the file.
+    if overrides:
+        data = apply_overrides(data, overrides)
+        overridden = scenario_from_dict(data, "--set")
+        source_for_refs = "--set"
+    else:
+        overridden = scenario_from_dict(data, source)
+        source_for_refs = source
+    if seed is not None:
+        overridden = overridden.model_copy(update={"seed": seed})
+        scenario_from_dict(overridden.model_dump(by_alias=True), "--seed")
+    network = _resolve_network(overridden, source_for_refs, base_dir)
+    return LoadedScenario(overridden, network, source)

@@ -1,0 +1,149 @@
+"""Arrow schemas of the output tables, with units in field metadata.
+
+Every table carries ``scenario_id`` and ``replication``; every field carries
+``unit`` and ``description`` metadata; every table carries ``cpnsim.schema_version``
+and ``cpnsim.table`` in its schema metadata.  ``docs/schema.md`` is checked against
+these definitions by the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+__all__ = [
+    "RUNS_COLUMNS",
+    "SCHEMA_VERSION",
+    "SITES_COLUMNS",
+    "TABLES",
+    "TIMINGS_COLUMNS",
+    "Column",
+    "build_table",
+    "flatten_params",
+    "schema_for",
+]
+
+SCHEMA_VERSION = "1"
+
+Column = tuple[str, pa.DataType, str, str]
+"""(name, Arrow type, unit, description); unit ``"1"`` means dimensionless, ``""`` none."""
+
+_KEY: list[Column] = [
+    ("scenario_id", pa.string(), "", "Stable id of the scenario: hash of its resolved config and network content"),
+    ("replication", pa.int32(), "", "Replication index, 0-based"),
+]
+
+RUNS_COLUMNS: list[Column] = [
+    *_KEY,
+    ("name", pa.string(), "", "Scenario name"),
+    ("seed", pa.int64(), "", "Root seed of the scenario"),
+    ("status", pa.string(), "", "'ok', or 'failed' with the error in 'error'"),
+    ("error", pa.string(), "", "Error message of a failed run, else null"),
+    ("policy", pa.string(), "", "Placement policy"),
+    ("network", pa.string(), "", "Network name"),
+    ("horizon_h", pa.float64(), "h", "Simulated time"),
+    ("warmup_h", pa.float64(), "h", "Leading time left out of the window statistics"),
+    ("events", pa.int64(), "1", "Simulation events scheduled (arrivals, finishes, low-frequency actors)"),
+    ("jobs_arrived", pa.int64(), "jobs", "Jobs that arrived over the whole run"),
+    ("jobs_rejected", pa.int64(), "jobs", "Jobs no reachable site was large enough to run"),
+    ("jobs_started", pa.int64(), "jobs", "Jobs started over the whole run"),
+    ("jobs_done", pa.int64(), "jobs", "Jobs finished over the whole run"),
+    ("jobs_queued_end", pa.int64(), "jobs", "Jobs waiting at the horizon"),
+    ("jobs_running_end", pa.int64(), "jobs", "Jobs running at the horizon"),
+    ("arrival_rate_per_h", pa.float64(), "jobs/h", "Observed arrival rate in the window [warmup_h, horizon_h)"),
+    ("wait_mean_h", pa.float64(), "h", "Mean wait (arrival to start) of jobs started in the window"),
+    ("wait_p95_h", pa.float64(), "h", "95th-percentile wait of jobs started in the window (within 0.5 %)"),
+    ("queue_len_mean", pa.float64(), "jobs", "Time-average number of jobs waiting, over the window, all sites"),
+    ("utilisation", pa.float64(), "1", "GPU-hours busy / GPU-hours available, over the window, all sites"),
+    ("gpu_h_busy", pa.float64(), "GPU-h", "GPU-hours allocated to jobs in the window"),
+    ("work_gpu_h_done", pa.float64(), "reference GPU-h", "Work of the jobs finished in the window"),
+    ("energy_mwh", pa.float64(), "MWh", "Facility energy in the window (IT power x PUE)"),
+    ("cost_cny", pa.float64(), "CNY", "Electricity cost in the window"),
+    ("co2_t", pa.float64(), "t CO2", "Emissions in the window (grid intensity x non-renewable share)"),
+]
+
+SITES_COLUMNS: list[Column] = [
+    *_KEY,
+    ("site_id", pa.string(), "", "Site id"),
+    ("t_start_h", pa.float64(), "h", "Start of the interval"),
+    ("t_end_h", pa.float64(), "h", "End of the interval"),
+    ("gpus_total", pa.int64(), "GPUs", "GPUs at the site"),
+    ("gpus_busy_mean", pa.float64(), "GPUs", "Time-average GPUs allocated"),
+    ("utilisation", pa.float64(), "1", "gpus_busy_mean / gpus_total"),
+    ("queue_len_mean", pa.float64(), "jobs", "Time-average jobs waiting"),
+    ("queue_len_end", pa.int64(), "jobs", "Jobs waiting at the end of the interval"),
+    ("running_end", pa.int64(), "jobs", "Jobs running at the end of the interval"),
+    ("jobs_arrived", pa.int64(), "jobs", "Jobs placed at the site in the interval"),
+    ("jobs_started", pa.int64(), "jobs", "Jobs started in the interval"),
+    ("jobs_finished", pa.int64(), "jobs", "Jobs finished in the interval"),
+    ("wait_mean_h", pa.float64(), "h", "Mean wait of jobs started in the interval (null if none)"),
+    ("wait_p50_h", pa.float64(), "h", "Median wait of jobs started in the interval (exact)"),
+    ("wait_p95_h", pa.float64(), "h", "95th-percentile wait of jobs started in the interval (exact)"),
+    ("wait_max_h", pa.float64(), "h", "Longest wait of jobs started in the interval"),
+    ("gpu_h_busy", pa.float64(), "GPU-h", "GPU-hours allocated in the interval"),
+    ("energy_mwh", pa.float64(), "MWh", "Facility energy: (busy x P_busy + idle x P_idle) x PUE x interval"),
+    ("cost_cny", pa.float64(), "CNY", "energy_mwh x 1000 x price_cny_per_kwh"),
+    ("co2_t", pa.float64(), "t CO2", "energy_mwh x carbon_kg_per_kwh x (1 - renewable_frac)"),
+]
+
+TIMINGS_COLUMNS: list[Column] = [
+    *_KEY,
+    ("wall_time_s", pa.float64(), "s", "Wall-clock time of the replication (not deterministic)"),
+    ("events", pa.int64(), "1", "Simulation events scheduled"),
+    ("events_per_s", pa.float64(), "1/s", "events / wall_time_s"),
+    ("jobs_per_s", pa.float64(), "jobs/s", "jobs_arrived / wall_time_s"),
+]
+
+TABLES: dict[str, list[Column]] = {"runs": RUNS_COLUMNS, "sites": SITES_COLUMNS, "timings": TIMINGS_COLUMNS}
+"""Every table cpnsim writes, by name. ``runs`` also has ``param.*`` columns."""
+
+
+def _field(name: str, dtype: pa.DataType, unit: str, description: str) -> pa.Field:
+    return pa.field(name, dtype, metadata={"unit": unit, "description": description})
+
+
+def schema_for(table: str, extra: Sequence[pa.Field] = ()) -> pa.Schema:
+    """The Arrow schema of ``table`` (plus ``extra`` fields, e.g. ``param.*``)."""
+    fields = [_field(*column) for column in TABLES[table]] + list(extra)
+    return pa.schema(fields, metadata={"cpnsim.schema_version": SCHEMA_VERSION, "cpnsim.table": table})
+
+
+def _clean(value: Any) -> Any:
+    # NaN means "no observation" (e.g. no job started): stored as null.
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def build_table(table: str, columns: Mapping[str, Sequence[Any]], extra: Sequence[pa.Field] = ()) -> pa.Table:
+    """Build ``table`` from column lists, checking every declared column is present."""
+    schema = schema_for(table, extra)
+    missing = [f.name for f in schema if f.name not in columns]
+    if missing:
+        raise KeyError(f"table {table!r} is missing columns {missing}")
+    arrays = [pa.array([_clean(v) for v in columns[f.name]], type=f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def flatten_params(config: Mapping[str, Any], prefix: str = "param.") -> dict[str, Any]:
+    """Flatten a nested config into ``param.a.b`` scalars; lists become JSON text.
+
+    Examples
+    --------
+    >>> flatten_params({"a": {"b": 1, "c": [1, 2]}, "d": "x"})
+    {'param.a.b': 1, 'param.a.c': '[1, 2]', 'param.d': 'x'}
+    """
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten_params(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            out[name] = json.dumps(list(value))
+        else:
+            out[name] = value
+    return out
