@@ -22,7 +22,6 @@ from cluster.store import check_writable, package_version, write_dataset
 from cluster.summary import print_checks, print_run_summary
 from sim.run import run_scenario
 from sim.scenario import load_scenario
-from sim.validation import run_validation
 from topology.errors import CpnsimError
 
 __all__ = ["build_parser", "main"]
@@ -112,6 +111,8 @@ def _cmd_validate(args: argparse.Namespace, console: Console, err: Console) -> i
     def progress(label: str) -> None:
         if not args.json:
             err.print(f"checking {label} ...")
+
+    from sim.validation import run_validation  # deferred: keeps `cpnsim --help` fast
 
     checks = run_validation(seed=args.seed, replications=args.replications, alpha=args.alpha, quick=args.quick,
                             progress=progress)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
@@ -191,5 +190,7 @@ def read_table(out: Path, name: str) -> pa.Table:
     manifest = read_manifest(out)
     if name not in manifest["tables"]:
         raise SchemaError(f"{out}: no table {name!r} (tables: {', '.join(manifest['tables'])})")
+    import pyarrow.dataset as pads  # deferred: 0.2 s to import, only readers need it
+
     fmt = "ipc" if manifest["format"] == "arrow" else "parquet"
     return pads.dataset(str(out / name), format=fmt).to_table()

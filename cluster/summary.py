@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
-from sim.validation import Check
+if TYPE_CHECKING:
+    from sim.validation import Check
 
 __all__ = ["print_checks", "print_run_summary"]
 

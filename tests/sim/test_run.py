@@ -1,0 +1,88 @@
+"""One scenario end to end in Python: determinism, streams, bookkeeping, memory."""
+
+import pytest
+
+from sim.model import Model
+from sim.queueing import mmc_scenario
+from sim.run import run_replication, run_scenario
+from sim.scenario import load_scenario
+
+
+def _short(*overrides, seed=3):
+    return load_scenario(None, ["horizon_h=120", "metric_interval_h=24", *overrides], seed=seed)
+
+
+def test_same_seed_identical_tables_different_seed_not():
+    a, b = run_scenario(_short()), run_scenario(_short())
+    assert a.runs.equals(b.runs) and a.sites.equals(b.sites)
+    c = run_scenario(_short(seed=4))
+    assert not a.sites.equals(c.sites)
+
+
+def test_replications_are_independent_streams():
+    result = run_scenario(_short("replications=3"))
+    arrived = result.runs.column("jobs_arrived").to_pylist()
+    assert len(set(arrived)) == 3
+    # Replication r of a 3-replication run is replication r of any run.
+    alone = run_replication(_short(), 1).runs_row
+    assert alone["jobs_arrived"] == arrived[1]
+
+
+def test_adding_a_class_leaves_the_others_arrivals_unchanged():
+    base = run_replication(_short("policy=nearest")).model
+    extra = ["workload.extra.arrival_rate_per_h=5", 'workload.extra.work_gpu_h={dist="constant", value=1}']
+    more = run_replication(_short("policy=nearest", *extra)).model
+    # Common random numbers: per-class streams are keyed by class name.
+    assert more.jobs_arrived > base.jobs_arrived
+    for name in ("training", "finetune", "batch"):
+        i, j = base.class_names.index(name), more.class_names.index(name)
+        assert base.rngs[i].bit_generator.state == more.rngs[j].bit_generator.state
+
+
+def test_sites_table_shape_and_intervals():
+    result = run_scenario(_short())
+    sites = result.sites.to_pydict()
+    assert len(sites["site_id"]) == 5 * 5
+    assert sorted(set(sites["t_end_h"])) == [24.0, 48.0, 72.0, 96.0, 120.0]
+    assert all(0 <= u <= 1 for u in sites["utilisation"])
+
+
+def test_partial_last_interval_is_closed_at_the_horizon():
+    result = run_scenario(_short("horizon_h=100"))
+    ends = sorted(set(result.sites.column("t_end_h").to_pylist()))
+    assert ends == [24.0, 48.0, 72.0, 96.0, 100.0]
+
+
+def test_jobs_too_large_for_every_site_are_rejected():
+    big = ["workload.huge.arrival_rate_per_h=2", 'workload.huge.gpus={dist="constant", value=4096}',
+           'workload.huge.work_gpu_h={dist="constant", value=10}']
+    row = run_replication(_short(*big)).runs_row
+    assert row["jobs_rejected"] > 0
+    assert row["jobs_arrived"] == row["jobs_done"] + row["jobs_queued_end"] + row["jobs_running_end"] \
+        + row["jobs_rejected"]
+
+
+def test_nearest_sends_everything_east_and_least_loaded_uses_the_west():
+    near = run_scenario(_short("policy=nearest")).sites.to_pandas().groupby("site_id")["jobs_started"].sum()
+    spread = run_scenario(_short()).sites.to_pandas().groupby("site_id")["jobs_started"].sum()
+    assert near["cl_zhongwei"] == 0 and near["cl_guian"] == 0
+    assert spread["cl_zhongwei"] > 0 and spread["cl_guian"] > 0
+
+
+def test_warmup_is_left_out_of_the_window():
+    loaded = mmc_scenario(2, 0.5, horizon_h=200.0, warmup_h=100.0, seed=5)
+    row = run_replication(loaded).runs_row
+    model = run_replication(loaded).model
+    assert row["arrival_rate_per_h"] == pytest.approx(model.window_arrived / 100.0)
+    assert model.window_arrived < model.jobs_arrived
+
+
+def test_memory_does_not_grow_with_the_horizon():
+    # Per-job state is dropped at each interval: only queued/running jobs and one
+    # interval's waits are held, whatever the horizon.
+    model = Model(mmc_scenario(8, 0.8, horizon_h=20_000.0, seed=1))
+    model.run()
+    pool = model.pools[0]
+    assert model.jobs_arrived > 100_000
+    assert len(pool.waits) == 0  # emptied by the last sample
+    assert len(pool.running) + len(pool.queue) < 100
