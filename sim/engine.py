@@ -3,15 +3,17 @@
 **Simulated time is in hours.**  Every ``*_h`` quantity in cpnsim is a time on this
 clock; the engine knows nothing of GPUs, prices or adoption.
 
-Hot paths do not start a generator process per job, nor even a
-:class:`simpy.events.Timeout`: :meth:`Engine.call_later` pushes a :class:`Call` — the
-smallest object :meth:`simpy.Environment.step` can process (``callbacks``, ``_ok``,
-``_value``) — straight onto the environment's heap with SimPy's own priority and
-event-id counter, so ordering is exactly SimPy's.  That halves the cost of an event
-(``benchmarks/README.md``).  It relies on SimPy's ``_queue``/``_eid``/``_now``
-internals, which is why ``pyproject.toml`` pins simpy to 4.1.x and
-``tests/sim/test_engine.py`` checks the contract.  Generator processes remain for
-low-frequency actors such as the metric sampler.
+Hot paths do not start a generator process per job, nor even create a
+:class:`simpy.events.Timeout`.  :meth:`Engine.call_later` pushes a *call* — the plain
+tuple ``(callback, value)`` — onto the environment's own heap, with SimPy's priority
+and event-id counter, so calls and SimPy events share one clock and one order (ties
+broken by scheduling order, exactly as SimPy does).  :meth:`Engine.run` is SimPy's
+``run`` loop written out with a fast path for calls: one pop and one function call
+each, no event object, no callback list (``benchmarks/README.md`` measures it).  This
+relies on SimPy's ``_queue``/``_eid``/``_now`` internals, which is why
+``pyproject.toml`` pins simpy to 4.1.x and ``tests/sim/test_engine.py`` checks the
+contract.  Generator processes remain for low-frequency actors (metric sampler,
+arrival steps) and are processed exactly as ``Environment.step`` would.
 """
 
 from __future__ import annotations
@@ -23,32 +25,13 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event, Timeout
 
-__all__ = ["TIME_UNIT", "Call", "Engine"]
+__all__ = ["TIME_UNIT", "Callback", "Engine"]
 
 TIME_UNIT = "h"
 """The unit of simulated time: hours."""
 
 Callback = Callable[[Any], None]
-
-
-class Call:
-    """A scheduled callback: what ``Environment.step`` needs of an event, nothing more.
-
-    ``callbacks`` is a shared tuple (``step`` only iterates it and sets the attribute to
-    ``None``); ``value`` is handed to the callback as ``event.value``.
-    """
-
-    __slots__ = ("_value", "callbacks")
-    _ok = True  # class attribute: a Call never fails
-
-    def __init__(self, callbacks: tuple[Callback, ...], value: Any) -> None:
-        self.callbacks: tuple[Callback, ...] | None = callbacks
-        self._value = value
-
-    @property
-    def value(self) -> Any:
-        """The value given to :meth:`Engine.call_later`."""
-        return self._value
+"""A hot-path callback: called with the value given to :meth:`Engine.call_later`."""
 
 
 class Engine:
@@ -63,7 +46,7 @@ class Engine:
     --------
     >>> seen = []
     >>> engine = Engine()
-    >>> engine.call_later(2.5, lambda ev: seen.append((engine.now, ev.value)), "job")
+    >>> engine.call_later(2.5, lambda value: seen.append((engine.now, value)), "job")
     >>> engine.run(until_h=10.0)
     >>> seen
     [(2.5, 'job')]
@@ -85,11 +68,11 @@ class Engine:
         return float(self.env._now)
 
     def call_later(self, delay_h: float, callback: Callback, value: Any) -> None:
-        """Call ``callback(event)`` after ``delay_h`` hours; ``event.value`` is ``value``.
+        """Call ``callback(value)`` after ``delay_h`` hours.
 
         Not counted in :attr:`events`: the callback counts what it simulates.
         """
-        heappush(self.queue, (self.env._now + delay_h, NORMAL, next(self.eid), Call((callback,), value)))
+        heappush(self.queue, (self.env._now + delay_h, NORMAL, next(self.eid), (callback, value)))
 
     def process(self, generator: Generator[Event, Any, Any]) -> None:
         """Start a low-frequency generator process (sampler, step actors)."""
@@ -104,9 +87,9 @@ class Engine:
         """Process events up to (not including) ``until_h`` hours, then set the clock to it.
 
         The same semantics as ``Environment.run(until=until_h)`` (events at exactly
-        ``until_h`` stay pending), with the loop written out so that a :class:`Call`
-        costs one pop and one function call: no ``step()`` frame, no callback-list
-        swap.  Other SimPy events are processed exactly as ``Environment.step`` does.
+        ``until_h`` stay pending), with the loop written out so that a call costs one
+        pop and one function call.  SimPy events are processed exactly as
+        ``Environment.step`` does.
         """
         env = self.env
         if until_h <= env._now:
@@ -116,8 +99,8 @@ class Engine:
         while queue and queue[0][0] < until_h:
             now, _, _, event = pop(queue)
             env._now = now
-            if event.__class__ is Call:
-                event.callbacks[0](event)  # type: ignore[index]  # a Call has exactly one callback
+            if event.__class__ is tuple:
+                event[0](event[1])
                 continue
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from simpy.events import NORMAL, Event
 
-from sim.engine import Call, Engine
+from sim.engine import Engine
 from sim.metrics import MetricBuffers
 from sim.placement import POLICIES, REJECT, PlacementContext
 from sim.scenario import LoadedScenario
@@ -92,7 +92,7 @@ class Model:
         self.jobs_arrived = 0
         self.jobs_rejected = 0
         self.window_arrived = 0  # arrivals at or after warmup_h
-        self._arrival_cbs = (self._on_arrival,)
+        self._on_arrival_bound = self._on_arrival
 
     # -- arrivals -----------------------------------------------------------------
     def _step_process(self) -> Generator[Event, Any, None]:
@@ -116,8 +116,7 @@ class Model:
             if k * step < horizon:
                 yield self.engine.timeout(k * step - self.engine.now)
 
-    def _on_arrival(self, event: Call) -> None:
-        chain: _Chain = event._value
+    def _on_arrival(self, chain: _Chain) -> None:
         t, gpus_of, work_of, cls_of, origin_of = chain.t, chain.gpus, chain.work, chain.cls, chain.origin
         n = len(t)
         i = chain.i
@@ -142,8 +141,8 @@ class Model:
             # before it (strictly: an event at the same time was scheduled first and so
             # goes first, as SimPy would order it).  Same order as one event per
             # arrival, one heap push and pop fewer.
-            if t[i] >= heap[0][0]:
-                heappush(heap, (t[i], NORMAL, next(self.engine.eid), Call(self._arrival_cbs, chain)))
+            if heap and t[i] >= heap[0][0]:
+                heappush(heap, (t[i], NORMAL, next(self.engine.eid), (self._on_arrival_bound, chain)))
                 break
         chain.i = i
 
@@ -156,7 +155,7 @@ class Model:
             self.metrics.sample(self.engine.now)
             k += 1
 
-    def _warmup(self, event: Call) -> None:
+    def _warmup(self, _: None) -> None:
         self.engine.events += 1
         self.metrics.mark_warmup()
         self.warm_state = self._cumulative()

@@ -16,7 +16,7 @@ import pyarrow as pa
 from sim.metrics import SITE_COLUMNS
 from sim.model import Model
 from sim.scenario import LoadedScenario
-from sim.tables import build_table, flatten_params
+from sim.tables import build_table, flatten_params, param_unit
 
 __all__ = ["ReplicationResult", "ScenarioResult", "run_replication", "run_scenario"]
 
@@ -130,8 +130,10 @@ def run_scenario(loaded: LoadedScenario) -> ScenarioResult:
     results = tuple(run_replication(loaded, r) for r in range(loaded.scenario.replications))
     param_names = [k for k in results[0].runs_row if k.startswith("param.")]
     runs_cols = {k: [r.runs_row[k] for r in results] for k in results[0].runs_row}
-    params = [pa.field(k, pa.array(runs_cols[k]).type, metadata={"unit": "", "description": "Scenario parameter"})
-              for k in param_names]
+    params = [
+        pa.field(k, pa.array(runs_cols[k]).type, metadata={"unit": param_unit(k), "description": "Scenario parameter"})
+        for k in param_names
+    ]
     runs = build_table("runs", runs_cols, params)
     site_cols: dict[str, list[Any]] = {}
     for r in results:

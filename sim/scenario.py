@@ -76,7 +76,7 @@ class Scenario(_Strict):
     Attributes
     ----------
     network : str
-        A built-in network name (``cpnsim topology list``) or a path to a network
+        A built-in network name (``topology.builtin_names()``) or a path to a network
         TOML file, relative to the scenario file.
     policy : str
         Placement policy name (see ``sim.placement.POLICIES``).

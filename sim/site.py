@@ -17,7 +17,7 @@ from heapq import heappush
 
 from simpy.events import NORMAL
 
-from sim.engine import Call, Engine
+from sim.engine import Engine
 from topology.model import Site
 
 __all__ = ["GpuPool", "Job"]
@@ -44,8 +44,8 @@ class GpuPool:
 
     __slots__ = (
         "_eid",
-        "_finish_cbs",
         "_heap",
+        "_on_finish",
         "arrived",
         "busy_area",
         "done_gpu_h",
@@ -92,7 +92,7 @@ class GpuPool:
         self.waits: list[float] = []
         self._heap = engine.queue
         self._eid = engine.eid
-        self._finish_cbs = (self._finish,)
+        self._on_finish = self._finish  # bound once: a bound method is an allocation per access
 
     @property
     def busy(self) -> int:
@@ -129,13 +129,12 @@ class GpuPool:
             self.started += 1
             self.waits.append(0.0)
             self.running[job_id] = gpus * now
-            heappush(self._heap, (now + job[2], NORMAL, next(self._eid), Call(self._finish_cbs, job)))
+            heappush(self._heap, (now + job[2], NORMAL, next(self._eid), (self._on_finish, job)))
         else:
             queue.append(job)
             self.queued_gpus += gpus
 
-    def _finish(self, event: Call) -> None:
-        job: Job = event._value
+    def _finish(self, job: Job) -> None:
         now = self.env._now
         queue = self.queue
         dt = now - self.t_last
@@ -153,7 +152,7 @@ class GpuPool:
         if queue and queue[0][1] <= self.free:
             # _start inlined for the jobs the freed GPUs let in (most starts at high load).
             free, started, waits, running = self.free, self.started, self.waits, self.running
-            heap, eid, cbs = self._heap, self._eid, self._finish_cbs
+            heap, eid, on_finish = self._heap, self._eid, self._on_finish
             while queue and queue[0][1] <= free:
                 head = queue.popleft()
                 head_gpus = head[1]
@@ -162,7 +161,7 @@ class GpuPool:
                 started += 1
                 waits.append(now - head[3])
                 running[head[0]] = head_gpus * now
-                heappush(heap, (now + head[2], NORMAL, next(eid), Call(cbs, head)))
+                heappush(heap, (now + head[2], NORMAL, next(eid), (on_finish, head)))
             self.free, self.started = free, started
 
     def running_gpu_h(self, now: float) -> float:

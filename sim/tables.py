@@ -147,3 +147,24 @@ def flatten_params(config: Mapping[str, Any], prefix: str = "param.") -> dict[st
         else:
             out[name] = value
     return out
+
+
+_SUFFIX_UNITS = (
+    ("_per_h", "1/h"), ("_gpu_h", "reference GPU-h"), ("_h", "h"), ("_cny_per_kwh", "CNY/kWh"),
+    ("_kg_per_kwh", "kg CO2/kWh"), ("_frac", "1"), ("_gbps", "Gbit/s"), ("_km", "km"), ("_ms", "ms"),
+)
+
+
+def param_unit(name: str) -> str:
+    """The unit of a ``param.*`` column, read from the key's suffix (cpnsim's naming rule).
+
+    Examples
+    --------
+    >>> param_unit("param.workload.batch.arrival_rate_per_h"), param_unit("param.seed")
+    ('1/h', '')
+    """
+    key = name.split(".")[-2] if name.split(".")[-1] in {"value", "mean", "median", "min", "max", "low", "high",
+                                                         "values"} else name.split(".")[-1]
+    if name.split(".")[-1] == "gpus" or key == "gpus":
+        return "GPUs"
+    return next((unit for suffix, unit in _SUFFIX_UNITS if key.endswith(suffix)), "")

@@ -86,3 +86,21 @@ def test_memory_does_not_grow_with_the_horizon():
     assert model.jobs_arrived > 100_000
     assert len(pool.waits) == 0  # emptied by the last sample
     assert len(pool.running) + len(pool.queue) < 100
+
+
+def test_a_run_where_every_job_is_rejected():
+    # Rejected arrivals schedule nothing, so the heap can be empty between arrivals.
+    loaded = load_scenario(None, ["horizon_h=24", "metric_interval_h=24", "workload={}",
+                                  'workload.huge={arrival_rate_per_h=3.0, gpus={dist="constant", value=5000},'
+                                  ' work_gpu_h={dist="constant", value=1.0}}'])
+    row = run_replication(loaded).runs_row
+    assert row["jobs_arrived"] > 0 and row["jobs_rejected"] == row["jobs_arrived"]
+
+
+def test_param_columns_carry_units():
+    runs = run_scenario(_short()).runs
+    unit = {f.name: f.metadata[b"unit"].decode() for f in runs.schema}
+    assert unit["param.horizon_h"] == "h"
+    assert unit["param.workload.batch.arrival_rate_per_h"] == "1/h"
+    assert unit["param.workload.batch.work_gpu_h.mean"] == "reference GPU-h"
+    assert unit["param.workload.batch.gpus.values"] == "GPUs"

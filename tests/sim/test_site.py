@@ -11,7 +11,7 @@ def _pool(gpus: int, speed: float = 1.0) -> tuple[Engine, GpuPool]:
 
 
 def _submit_at(engine, pool, t, job_id, gpus, work):
-    engine.call_later(t, lambda ev: pool.submit(job_id, gpus, work, t, 0, 0), None)
+    engine.call_later(t, lambda _: pool.submit(job_id, gpus, work, t, 0, 0), None)
 
 
 def test_gang_fifo_schedule_matches_hand_computation():
