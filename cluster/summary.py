@@ -45,7 +45,7 @@ def print_run_summary(console: Console, runs: pa.Table, sites: pa.Table) -> None
     for name in _RUN_METRICS:
         values = [v for v in runs.column(name).to_pylist() if v is not None]
         unit = runs.schema.field(name).metadata.get(b"unit", b"").decode()
-        mean = sum(values) / len(values) if values else None
+        mean = values[0] if len(values) == 1 else (sum(values) / len(values) if values else None)
         cells = [_fmt(mean)] + ([_fmt(min(values)), _fmt(max(values))] if reps > 1 and values else [])
         if reps > 1 and not values:
             cells += ["-", "-"]
