@@ -56,6 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="table file format (default: arrow, i.e. Arrow IPC with zstd)")
     run.add_argument("--quiet", action="store_true", help="print only the output path")
 
+    sweep = commands.add_parser(
+        "sweep", help="run a sweep of scenarios (on Ray by default) into one Arrow dataset",
+        description="Expand a sweep spec (base scenario + axes) and run every scenario, writing one part per "
+        "finished batch to runs/, sites/, timings/ and manifest.json.",
+    )
+    sweep.add_argument("spec", type=Path, help="sweep spec TOML file")
+    sweep.add_argument("--out", type=Path, required=True, help="output dataset directory")
+    sweep.add_argument("--executor", choices=("ray", "serial"), default="ray",
+                       help="ray (default; embedded unless --address/RAY_ADDRESS) or serial (this process)")
+    sweep.add_argument("--address", help="Ray cluster address to join (default: $RAY_ADDRESS, else a private one)")
+    sweep.add_argument("--num-cpus", type=int, help="CPUs of the embedded Ray (default: all)")
+    sweep.add_argument("--batch-size", type=int, help="scenarios per task (default: about 4 tasks per CPU)")
+    sweep.add_argument("--resume", action="store_true", help="continue the dataset at --out, skipping done scenarios")
+    sweep.add_argument("--overwrite", action="store_true", help="replace an existing dataset at --out")
+    sweep.add_argument("--format", choices=("arrow", "parquet"), default="arrow",
+                       help="table file format (default: arrow, i.e. Arrow IPC with zstd)")
+    sweep.add_argument("--quiet", action="store_true", help="print only the output path")
+
     validate = commands.add_parser(
         "validate", help="check the engine against queueing theory and conservation laws",
         description="Run M/M/c (Erlang C), Little's law and conservation checks through the real engine. "
@@ -99,6 +117,53 @@ def _cmd_run(args: argparse.Namespace, console: Console, err: Console) -> int:
     return EXIT_OK
 
 
+def _cmd_sweep(args: argparse.Namespace, console: Console, err: Console) -> int:
+    from cluster.executors import RayExecutor, SerialExecutor
+    from cluster.sweep import load_sweep, run_sweep
+
+    for flag in ("num_cpus", "batch_size"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise CpnsimError(f"--{flag.replace('_', '-')}: must be >= 1, got {value}")
+    if args.resume and args.overwrite:
+        raise CpnsimError("--resume and --overwrite: choose one")
+    spec = load_sweep(args.spec)
+    check_writable(args.out)
+    executor = SerialExecutor() if args.executor == "serial" else RayExecutor(args.address, args.num_cpus)
+    if not args.quiet:
+        err.print(f"sweep [bold]{args.spec}[/bold]: {len(spec.scenarios)} scenarios x "
+                  f"{spec.scenarios[0].scenario.replications} replication(s), executor {args.executor}")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    show = not args.quiet and err.is_terminal
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("failed {task.fields[failed]}  running {task.fields[running]}"),
+                        TimeRemainingColumn(), console=err, disable=not show)
+    state = {"failed": 0, "left": 0}
+    task = progress.add_task("scenarios", total=None, failed=0, running=0)
+
+    def on_start(to_run: int, skipped: int) -> None:
+        state["left"] = to_run
+        progress.update(task, total=to_run, running=min(to_run, executor.num_cpus))
+        if skipped and not args.quiet:
+            err.print(f"resuming: {skipped} scenario(s) already done")
+
+    def on_batch(result: Any) -> None:
+        n = len(result.done) + len(result.failed)
+        state["failed"] += len(result.failed)
+        state["left"] -= n
+        progress.update(task, advance=n, failed=state["failed"], running=min(state["left"], executor.num_cpus))
+
+    with progress:
+        report = run_sweep(spec, args.out, executor, args.format, resume=args.resume, overwrite=args.overwrite,
+                           batch_size=args.batch_size, on_start=on_start, on_batch=on_batch)
+    if not args.quiet:
+        err.print(f"{report.done} scenario(s) ran, {report.failed} failed, {report.skipped} skipped as done, "
+                  f"in {report.wall_time_s:.1f} s")
+    console.print(f"wrote {args.out}", highlight=False)
+    return EXIT_OK
+
+
 class _Null:
     def __enter__(self) -> None:
         return None
@@ -132,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args, console, err)
+        if args.command == "sweep":
+            return _cmd_sweep(args, console, err)
         if args.command == "validate":
             if args.replications < 2:
                 raise CpnsimError(f"--replications: must be >= 2 for a confidence interval, got {args.replications}")

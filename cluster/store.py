@@ -28,6 +28,7 @@ from topology.errors import ConfigError, SchemaError
 __all__ = [
     "MANIFEST",
     "Format",
+    "SweepWriter",
     "check_writable",
     "git_revision",
     "package_version",
@@ -193,4 +194,138 @@ def read_table(out: Path, name: str) -> pa.Table:
     import pyarrow.dataset as pads  # deferred: 0.2 s to import, only readers need it
 
     fmt = "ipc" if manifest["format"] == "arrow" else "parquet"
-    return pads.dataset(str(out / name), format=fmt).to_table()
+    # Only the parts the manifest lists: a part written by a sweep killed before it
+    # updated the manifest is not part of the dataset.  Parts of a sweep may differ in
+    # their param.* columns (set and type): each is read alone, then unified.
+    parts = [str(out / name / part) for part in manifest["tables"][name]["parts"]]
+    if len(parts) == 1:
+        return pads.dataset(parts[0], format=fmt).to_table()
+    tables = [pads.dataset(part, format=fmt).to_table() for part in parts]
+    if not tables:
+        return pa.table({})
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=False)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class SweepWriter:
+    """A sweep's dataset, written part by part: ``<out>/<table>/part-NNNNN<suffix>``.
+
+    Each :meth:`add` writes one part per table atomically (temporary file, then
+    ``os.replace``) and then rewrites ``manifest.json`` atomically with the ids done,
+    so a sweep killed at any moment leaves a readable dataset of whole batches.
+
+    Parameters
+    ----------
+    out : Path
+        The dataset directory.
+    manifest : mapping
+        Entries recorded in the manifest (``kind``, ``spec``, ...).
+    fmt : {"arrow", "parquet"}
+        Table file format.
+    resume : bool
+        Keep the scenarios already done in an existing dataset at ``out`` (which must
+        have been written from the same spec).
+    overwrite : bool
+        Replace an existing cpnsim dataset at ``out``.
+
+    Raises
+    ------
+    ConfigError
+        ``out`` holds a dataset and neither ``resume`` nor ``overwrite`` is given, or
+        ``resume`` finds a dataset of a different spec, or ``out`` is not a dataset.
+    """
+
+    def __init__(self, out: Path, manifest: Mapping[str, Any], fmt: Format = "arrow", *,
+                 resume: bool = False, overwrite: bool = False) -> None:
+        check_writable(out)
+        self.out, self.fmt = out, fmt
+        self._opened = self._replace = False
+        existing = _is_dataset(out)
+        if existing and resume:
+            old = read_manifest(out)
+            if old.get("kind") != "sweep" or old.get("spec") != manifest.get("spec") or old.get("format") != fmt:
+                raise ConfigError(f"--out {out}: holds a dataset of another spec or format; cannot --resume it "
+                                  "(use --overwrite to replace it)")
+            self.manifest: dict[str, Any] = old
+            self._clean_orphans()
+            self._opened = True
+        else:
+            if existing and not overwrite:
+                raise ConfigError(f"--out {out}: already holds a cpnsim dataset; pass --resume to continue it "
+                                  "or --overwrite to replace it")
+            self._replace = existing
+            self.manifest = {
+                "cpnsim": {"version": package_version(), "schema_version": SCHEMA_VERSION,
+                           "git_revision": git_revision()},
+                "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                "format": fmt,
+                "complete": False,
+                "tables": {},
+                "done": [],
+                "failed": [],
+                **manifest,
+            }
+
+    def _open(self) -> None:
+        # Deferred to the first write: a sweep that fails to start (say, Ray does not come
+        # up) leaves an existing dataset as it was.
+        if self._opened:
+            return
+        if self._replace:
+            shutil.rmtree(self.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        _write_json_atomic(self.out / MANIFEST, self.manifest)
+        self._opened = True
+
+    @property
+    def done_ids(self) -> set[str]:
+        """Scenario ids already in the dataset (run or failed)."""
+        return set(self.manifest["done"]) | set(self.manifest["failed"])
+
+    def _clean_orphans(self) -> None:
+        for name in os.listdir(self.out):
+            folder = self.out / name
+            if not folder.is_dir():
+                continue
+            listed = set(self.manifest["tables"].get(name, {}).get("parts", []))
+            for file in os.listdir(folder):
+                if file not in listed:
+                    (folder / file).unlink()
+
+    def _next_part(self) -> int:
+        numbers = [int(p[5:10]) for t in self.manifest["tables"].values() for p in t["parts"]]
+        return max(numbers, default=-1) + 1
+
+    def add(self, tables: Mapping[str, pa.Table], done: list[str], failed: list[str]) -> None:
+        """Write one part per table, then record ``done`` and ``failed`` ids in the manifest."""
+        self._open()
+        number = self._next_part()
+        for name, table in tables.items():
+            folder = self.out / name
+            folder.mkdir(exist_ok=True)
+            part = f"part-{number:05d}{_SUFFIX[self.fmt]}"
+            tmp = folder / f".{part}.tmp"
+            _write_part(table, tmp, self.fmt)
+            os.replace(tmp, folder / part)
+            entry = self.manifest["tables"].setdefault(name, {"rows": 0, "parts": []})
+            entry["rows"] += table.num_rows
+            entry["parts"].append(part)
+        self.manifest["done"].extend(done)
+        self.manifest["failed"].extend(failed)
+        _write_json_atomic(self.out / MANIFEST, self.manifest)
+
+    def finish(self) -> None:
+        """Mark the dataset complete."""
+        self._open()
+        self.manifest["complete"] = True
+        self.manifest["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
+        _write_json_atomic(self.out / MANIFEST, self.manifest)

@@ -152,7 +152,8 @@ class LoadedScenario:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _default_scenario_data() -> dict[str, Any]:
+def default_scenario_data() -> dict[str, Any]:
+    """The built-in default scenario as raw TOML data (before validation)."""
     text = resources.files("sim.data").joinpath("default.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
@@ -203,7 +204,14 @@ def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
         raise ConfigError(describe_validation_error(err, source, Scenario, data)) from None
 
 
-def _resolve_network(scenario: Scenario, source: str, base_dir: Path | None) -> Network:
+def resolve_network(scenario: Scenario, source: str, base_dir: Path | None) -> Network:
+    """Load ``scenario.network``, check the scenario's references into it, apply ``[sites.<id>]``.
+
+    Raises
+    ------
+    ConfigError, TopologyError
+        One line naming ``source`` and the key path.
+    """
     try:
         network = load_network(scenario.network, base_dir)
     except CpnsimError as err:
@@ -259,7 +267,7 @@ def load_scenario(
         One line naming the file (or ``--set``) and the key path.
     """
     if path is None:
-        data, source, base_dir = _default_scenario_data(), DEFAULT_SCENARIO, None
+        data, source, base_dir = default_scenario_data(), DEFAULT_SCENARIO, None
     else:
         p = Path(path)
         data, source, base_dir = read_toml(p, ConfigError), str(p), p.parent
@@ -274,5 +282,5 @@ def load_scenario(
     if seed is not None:
         overridden = overridden.model_copy(update={"seed": seed})
         scenario_from_dict(overridden.model_dump(by_alias=True), "--seed")
-    network = _resolve_network(overridden, source_for_refs, base_dir)
+    network = resolve_network(overridden, source_for_refs, base_dir)
     return LoadedScenario(overridden, network, source)

@@ -1,0 +1,195 @@
+"""Executors: run batches of scenarios serially or on Ray, streaming results back.
+
+Both call :func:`run_batch`, which calls :func:`sim.run.run_scenario` for each scenario;
+the executor only schedules.  A scenario that raises becomes a ``runs`` row with
+``status = "failed"`` and its error, so one bad scenario does not stop a sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from sim.run import ScenarioResult, run_scenario
+from sim.scenario import LoadedScenario
+from sim.tables import RUNS_COLUMNS, build_table, flatten_params, param_unit
+
+__all__ = ["BatchResult", "RayExecutor", "SerialExecutor", "concat_tables", "failed_runs", "run_batch"]
+
+Runner = Callable[[LoadedScenario], ScenarioResult]
+
+
+@dataclass
+class BatchResult:
+    """The tables of one batch of scenarios.
+
+    Attributes
+    ----------
+    index : int
+        Position of the batch in the submitted sequence.
+    tables : dict of str to pyarrow.Table
+        ``runs``, ``sites`` and ``timings`` of every scenario of the batch.
+    done : list of str
+        Scenario ids that ran.
+    failed : list of str
+        Scenario ids that raised (their ``runs`` rows have ``status = "failed"``).
+    """
+
+    index: int
+    tables: dict[str, pa.Table]
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def concat_tables(tables: Sequence[pa.Table]) -> pa.Table:
+    """Concatenate tables whose ``param.*`` columns may differ in set or type.
+
+    Missing columns become nulls and types are promoted (``int64`` + ``double`` →
+    ``double``; anything + ``null`` → that type).
+    """
+    return pa.concat_tables(list(tables), promote_options="permissive")
+
+
+def failed_runs(loaded: LoadedScenario, error: str) -> pa.Table:
+    """The one ``runs`` row of a scenario that raised: keys, config and the error; metrics null.
+
+    ``replication`` is null: the scenario failed as a whole.
+    """
+    s = loaded.scenario
+    row: dict[str, Any] = {
+        "scenario_id": loaded.scenario_id, "replication": None, "name": s.name, "seed": s.seed,
+        "status": "failed", "error": error, "policy": s.policy, "network": loaded.network.name,
+        "horizon_h": s.horizon_h, "warmup_h": s.warmup_h,
+    }
+    params = flatten_params(s.model_dump(mode="json"))
+    cols = {name: [row.get(name)] for name, *_ in RUNS_COLUMNS}
+    cols.update({k: [v] for k, v in params.items()})
+    extra = [pa.field(k, pa.array([v]).type, metadata={"unit": param_unit(k), "description": "Scenario parameter"})
+             for k, v in params.items()]
+    return build_table("runs", cols, extra)
+
+
+def run_batch(index: int, batch: Sequence[LoadedScenario], runner: Runner = run_scenario) -> BatchResult:
+    """Run every scenario of ``batch`` and concatenate their tables (the unit of work of every executor)."""
+    parts: dict[str, list[pa.Table]] = {"runs": [], "sites": [], "timings": []}
+    result = BatchResult(index, {})
+    for loaded in batch:
+        try:
+            tables = runner(loaded).tables()
+        except Exception as exc:  # a failed scenario is data, not the end of the sweep
+            tail = traceback.format_exception_only(exc)[-1].strip()
+            parts["runs"].append(failed_runs(loaded, tail))
+            result.failed.append(loaded.scenario_id)
+            continue
+        for name, table in tables.items():
+            parts.setdefault(name, []).append(table)
+        result.done.append(loaded.scenario_id)
+    result.tables = {name: concat_tables(ts) for name, ts in parts.items() if ts}
+    return result
+
+
+def _ray_cpus(default: int) -> int:
+    import ray
+
+    return int(ray.cluster_resources().get("CPU", default))  # type: ignore[no-untyped-call]
+
+
+class SerialExecutor:
+    """Runs batches one after another in this process (for debugging and small sweeps)."""
+
+    name = "serial"
+
+    def __init__(self, runner: Runner = run_scenario) -> None:
+        self.runner = runner
+        self.num_cpus = 1
+
+    def __enter__(self) -> SerialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, batches: Sequence[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
+        """Yield the result of each batch as it completes."""
+        for i, batch in enumerate(batches):
+            yield run_batch(i, batch, self.runner)
+
+
+class RayExecutor:
+    """Runs batches as Ray tasks, embedded on this machine or on a cluster.
+
+    Parameters
+    ----------
+    address : str, optional
+        A Ray cluster to join (``--address``, else ``RAY_ADDRESS``).  Without one, a
+        private single-machine Ray is started: listeners bound to 127.0.0.1, token
+        authentication on with a fresh token held in the environment only, so no
+        ``~/.ray/auth_token`` is written.
+    num_cpus : int, optional
+        CPUs of the embedded Ray (default: all); ignored when joining a cluster.
+    runner : callable
+        The scenario runner (``sim.run.run_scenario``; tests substitute it).
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None,
+                 runner: Runner = run_scenario) -> None:
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.requested_cpus = num_cpus
+        self.runner = runner
+        self.num_cpus = num_cpus or os.cpu_count() or 1
+        self._started = False
+
+    def __enter__(self) -> RayExecutor:
+        # The environment must be set before `import ray`: Ray reads its auth settings
+        # at import time.  Every listener on 127.0.0.1 (see ../shared/RAY.md).
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        if not self.address:
+            # An embedded Ray writes ~/.ray/auth_token (mode 0644) unless it is handed a token.
+            if not os.environ.get("RAY_AUTH_TOKEN") and not os.environ.get("RAY_AUTH_TOKEN_PATH"):
+                os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
+        import ray  # deferred: ~1 s to import
+
+        if ray.is_initialized():
+            self.num_cpus = _ray_cpus(self.num_cpus)
+            return self
+        if self.address:
+            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+        else:
+            ray.init(address="local", num_cpus=self.requested_cpus, include_dashboard=False,
+                     logging_level=logging.WARNING, log_to_driver=False)
+        self._started = True
+        self.num_cpus = _ray_cpus(self.num_cpus)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._started:
+            import ray
+
+            ray.shutdown()
+            self._started = False
+
+    def map(self, batches: Sequence[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
+        """Submit every batch as a task; yield results in completion order (``ray.wait``)."""
+        import ray
+
+        task: Any = ray.remote(num_cpus=1)(run_batch)
+        runner_ref = ray.put(self.runner)
+        pending = [task.remote(i, list(batch), runner_ref) for i, batch in enumerate(batches)]
+        try:
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1)
+                for ref in ready:
+                    yield ray.get(ref)
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
