@@ -3,11 +3,30 @@
 A network file has ``[[site]]``, ``[[region]]`` and ``[[link]]`` tables (see
 ``docs/model.md``).  Every problem is reported as one line naming the file, the
 table and the key, as a :class:`~topology.errors.TopologyError`.
+
+Composition
+-----------
+A file may start with ``include = ["edwc", "gpu_clusters", "mine.toml"]``: built-in
+network names, or paths relative to the including file (a built-in network includes
+built-in names only).  Each included network is loaded and checked on its own, its
+sites, regions and links are merged in ``include`` order, and the file's own tables
+follow; links may join nodes of different included networks.  The rules:
+
+- A record with the same id may arrive more than once (two included networks that
+  share a demand region, or a file that repeats an included record) only if it is
+  **identical** after validation, defaults included; it is kept once, where it first
+  appeared.  Any other repeated id is an error naming both places.  Within the tables
+  of one file an id may still appear only once.
+- The composed network takes ``name``, ``description`` and ``fibre_us_per_km`` from the
+  including file; an included network whose ``fibre_us_per_km`` differs is an error,
+  since its link latencies would silently change.
+- Includes nest; a cycle (``a.toml`` includes ``b.toml`` includes ``a.toml``) is an error.
 """
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,11 +35,42 @@ import pydantic
 
 from topology._pydantic_errors import describe_validation_error
 from topology.errors import TopologyError, located, nearest
-from topology.model import Network
+from topology.model import Link, Network, Region, Site
 
 __all__ = ["builtin_names", "check_references", "load_network", "load_network_file", "read_toml"]
 
 _DATA_PACKAGE = "topology.data"
+_INCLUDE = "include"
+
+_Record = Site | Region | Link
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a record was written: the file and its table entry, e.g. ``region[3]``."""
+
+    source: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.key} of {self.source}"
+
+
+# A step of the include chain being loaded: (identity, label for messages).
+_Frame = tuple[tuple[str, str], str]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    network: Network
+    origins: dict[str, _Origin]  # record id -> where it was written
+
+
+class _OwnTables(Network):
+    """The tables a file that includes others writes itself: they may be empty."""
+
+    site: tuple[Site, ...] = ()
+    region: tuple[Region, ...] = ()
 
 
 def builtin_names() -> list[str]:
@@ -67,27 +117,41 @@ def load_network(spec: str, base_dir: Path | None = None) -> Network:
     """
     names = builtin_names()
     if spec in names:
-        ref = resources.files(_DATA_PACKAGE).joinpath(f"{spec}.toml")
-        data = tomllib.loads(ref.read_text(encoding="utf-8"))
-        return _validate(data, f"<built-in network {spec!r}>")
+        return _load_builtin(spec, ()).network
     path = Path(spec)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     if path.suffix.lower() != ".toml":
         hint = nearest(spec, names)
         if hint or not path.suffix:
-            raise TopologyError(
-                f"network {spec!r} is neither a built-in network"
-                + (f" (did you mean '{hint}'?)" if hint else f" ({', '.join(names)})")
-                + " nor a .toml file"
-            )
+            raise TopologyError(_not_a_network(spec, names, hint))
         raise TopologyError(located(str(path), "", "networks are read from .toml files"))
     return load_network_file(path)
 
 
 def load_network_file(path: Path) -> Network:
     """Read and validate a network TOML file (see :func:`load_network`)."""
-    return _validate(read_toml(path), str(path))
+    return _load_file(path, ()).network
+
+
+def _not_a_network(spec: str, names: list[str], hint: str | None) -> str:
+    return (
+        f"network {spec!r} is neither a built-in network"
+        + (f" (did you mean '{hint}'?)" if hint else f" ({', '.join(names)})")
+        + " nor a .toml file"
+    )
+
+
+def _load_builtin(name: str, stack: tuple[_Frame, ...]) -> _Loaded:
+    ref = resources.files(_DATA_PACKAGE).joinpath(f"{name}.toml")
+    data = tomllib.loads(ref.read_text(encoding="utf-8"))
+    label = f"<built-in network {name!r}>"
+    return _compose(data, label, None, (*stack, (("builtin", name), label)))
+
+
+def _load_file(path: Path, stack: tuple[_Frame, ...]) -> _Loaded:
+    data = read_toml(path)
+    return _compose(data, str(path), path.parent, (*stack, (("file", str(path.resolve())), str(path))))
 
 
 def _validate(data: dict[str, Any], source: str) -> Network:
@@ -99,6 +163,122 @@ def _validate(data: dict[str, Any], source: str) -> Network:
     return network
 
 
+def _records(network: Network) -> list[tuple[str, int, _Record]]:
+    out: list[tuple[str, int, _Record]] = [("site", i, s) for i, s in enumerate(network.sites)]
+    out += [("region", i, r) for i, r in enumerate(network.regions)]
+    out += [("link", i, link) for i, link in enumerate(network.links)]
+    return out
+
+
+def _compose(data: dict[str, Any], source: str, base_dir: Path | None, stack: tuple[_Frame, ...]) -> _Loaded:
+    """Validate ``data`` read from ``source``, first loading and merging its includes."""
+    if _INCLUDE not in data:
+        network = _validate(data, source)
+        return _Loaded(network, {rec.id: _Origin(source, f"{t}[{i}]") for t, i, rec in _records(network)})
+    data = dict(data)
+    includes = data.pop(_INCLUDE)
+    if not isinstance(includes, list) or not all(isinstance(s, str) and s for s in includes):
+        raise TopologyError(
+            located(source, _INCLUDE, f"must be a list of built-in network names or .toml paths, got {includes!r}")
+        )
+    try:
+        own = _OwnTables.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise TopologyError(describe_validation_error(err, source, _OwnTables, data)) from None
+
+    tables: dict[str, list[_Record]] = {"site": [], "region": [], "link": []}
+    kept: dict[str, tuple[str, _Record, _Origin]] = {}  # id -> (table, record, origin)
+
+    def add(table: str, record: _Record, origin: _Origin, key: str) -> None:
+        previous = kept.get(record.id)
+        if previous is None:
+            kept[record.id] = (table, record, origin)
+            tables[table].append(record)
+        elif previous[0] != table or previous[1] != record:
+            raise TopologyError(
+                located(source, key, f"duplicate id {record.id!r}: {origin} differs from {previous[2]}")
+            )
+
+    for i, spec in enumerate(includes):
+        key = f"{_INCLUDE}[{i}]"
+        part = _load_include(spec, source, key, base_dir, stack)
+        if part.network.fibre_us_per_km != own.fibre_us_per_km:
+            raise TopologyError(
+                located(
+                    source,
+                    key,
+                    f"fibre_us_per_km {part.network.fibre_us_per_km} of {spec!r} differs from this network's "
+                    f"{own.fibre_us_per_km}; set the same value in both",
+                )
+            )
+        for table, _, record in _records(part.network):
+            add(table, record, part.origins[record.id], key)
+
+    own_tables: dict[str, str] = {}  # id -> table, for duplicates inside this file
+    for table, i, record in _records(own):
+        if record.id in own_tables:
+            raise TopologyError(
+                located(source, f"{table}[{i}].id", f"duplicate id {record.id!r} (already a {own_tables[record.id]})")
+            )
+        own_tables[record.id] = table
+        add(table, record, _Origin(source, f"{table}[{i}]"), f"{table}[{i}].id")
+
+    nodes = [r.id for r in tables["site"]] + [r.id for r in tables["region"]]
+    _check_link_ends(source, [(i, link) for i, link in enumerate(own.links)], nodes)
+    for table in ("site", "region"):
+        if not tables[table]:
+            raise TopologyError(located(source, table, f"no [[{table}]] in this file or the networks it includes"))
+    network = Network(
+        name=own.name,
+        description=own.description,
+        fibre_us_per_km=own.fibre_us_per_km,
+        site=tuple(r for r in tables["site"] if isinstance(r, Site)),
+        region=tuple(r for r in tables["region"] if isinstance(r, Region)),
+        link=tuple(r for r in tables["link"] if isinstance(r, Link)),
+    )
+    check_references(network, source)  # a safety net: every rule is checked above
+    return _Loaded(network, {record_id: origin for record_id, (_, _, origin) in kept.items()})
+
+
+def _load_include(spec: str, source: str, key: str, base_dir: Path | None, stack: tuple[_Frame, ...]) -> _Loaded:
+    """Load the network ``spec`` that ``source`` includes at ``key``, refusing cycles."""
+    names = builtin_names()
+    identity: tuple[str, str]
+    if spec in names:
+        identity, label = ("builtin", spec), f"<built-in network {spec!r}>"
+    else:
+        if base_dir is None:
+            raise TopologyError(located(source, key, f"{spec!r} is not a built-in network ({', '.join(names)})"))
+        path = Path(spec)
+        if not path.is_absolute():
+            path = base_dir / path
+        if path.suffix.lower() != ".toml":
+            raise TopologyError(located(source, key, _not_a_network(spec, names, nearest(spec, names))))
+        if not path.is_file():
+            raise TopologyError(located(source, key, f"file not found: {path}"))
+        identity, label = ("file", str(path.resolve())), str(path)
+    seen = [frame[0] for frame in stack]
+    if identity in seen:
+        chain = [frame[1] for frame in stack[seen.index(identity) :]] + [label]
+        raise TopologyError(located(source, key, f"include cycle: {' -> '.join(chain)}"))
+    if identity[0] == "builtin":
+        return _load_builtin(spec, stack)
+    return _load_file(path, stack)
+
+
+def _check_link_ends(source: str, links: list[tuple[int, Link]], nodes: list[str]) -> None:
+    known = set(nodes)
+    for i, link in links:
+        for end in ("a", "b"):
+            node = getattr(link, end)
+            if node not in known:
+                hint = nearest(node, nodes)
+                tail = f" (did you mean '{hint}'?)" if hint else ""
+                raise TopologyError(located(source, f"link[{i}].{end}", f"{node!r} is not a site or region id{tail}"))
+        if link.a == link.b:
+            raise TopologyError(located(source, f"link[{i}].b", f"link joins {link.a!r} to itself"))
+
+
 def check_references(network: Network, source: str) -> None:
     """Check ids are unique and every link joins two known nodes.
 
@@ -108,24 +288,11 @@ def check_references(network: Network, source: str) -> None:
         Naming the table, index and key of the first offence.
     """
     seen: dict[str, str] = {}
-    ids = [("site", i, s.id) for i, s in enumerate(network.sites)]
-    ids += [("region", i, r.id) for i, r in enumerate(network.regions)]
-    ids += [("link", i, link.id) for i, link in enumerate(network.links)]
-    for table, i, record_id in ids:
-        if record_id in seen:
+    for table, i, record in _records(network):
+        if record.id in seen:
             raise TopologyError(
-                located(source, f"{table}[{i}].id", f"duplicate id {record_id!r} (already a {seen[record_id]})")
+                located(source, f"{table}[{i}].id", f"duplicate id {record.id!r} (already a {seen[record.id]})")
             )
-        seen[record_id] = table
+        seen[record.id] = table
     nodes = [s.id for s in network.sites] + [r.id for r in network.regions]
-    for i, link in enumerate(network.links):
-        for end in ("a", "b"):
-            node = getattr(link, end)
-            if node not in nodes:
-                hint = nearest(node, nodes)
-                tail = f" (did you mean '{hint}'?)" if hint else ""
-                raise TopologyError(
-                    located(source, f"link[{i}].{end}", f"{node!r} is not a site or region id{tail}")
-                )
-        if link.a == link.b:
-            raise TopologyError(located(source, f"link[{i}].b", f"link joins {link.a!r} to itself"))
+    _check_link_ends(source, list(enumerate(network.links)), nodes)

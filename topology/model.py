@@ -109,6 +109,11 @@ class Network(_Record):
     site: tuple[Site, ...] = Field(min_length=1)
     region: tuple[Region, ...] = Field(min_length=1)
     link: tuple[Link, ...] = ()
+    include: tuple[str, ...] = ()
+    """Networks merged in before this file's tables (built-in names or relative paths).
+
+    Resolved by :func:`topology.load.load_network`, which validates the merged tables;
+    a loaded network always has ``include == ()``."""
 
     @property
     def sites(self) -> tuple[Site, ...]:
