@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict
+from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict, set_key
 from topology.errors import ConfigError, located, nearest
 from topology.load import read_toml
 
@@ -124,23 +124,13 @@ def derive_seed(sweep_seed: int, loaded: LoadedScenario) -> int:
     Independent of the scenario's position in the sweep, so ids are stable when axes
     are reordered or values added.  The result is in [0, 2**60).
     """
-    config = loaded.scenario.model_dump(mode="json", exclude={"network", "seed"})
-    payload = {"sweep_seed": sweep_seed, "scenario": config, "network": loaded.network.model_dump(mode="json")}
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    text = f"{sweep_seed}:{loaded.digest(exclude=frozenset({'seed'}))}"
     return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
 
 
 def _set(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     out = copy.deepcopy(data)
-    node = out
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
+    set_key(out, key, value)
     return out
 
 

@@ -146,10 +146,14 @@ class LoadedScenario:
         The network enters by content, not by path, so the id is the same on every
         machine and for a built-in network copied to a file.
         """
-        config = self.scenario.model_dump(mode="json", exclude={"network"})
+        return self.digest()[:16]
+
+    def digest(self, exclude: frozenset[str] = frozenset()) -> str:
+        """SHA-256 (hex) of the resolved config, less the keys in ``exclude``, and the network content."""
+        config = self.scenario.model_dump(mode="json", exclude={"network", *exclude})
         payload = {"scenario": config, "network": self.network.model_dump(mode="json")}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def default_scenario_data() -> dict[str, Any]:
@@ -184,16 +188,29 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             value = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw.strip()
-        node = out
-        parts = key.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = {}
-                node[part] = child
-            node = child
-        node[parts[-1]] = value
+        set_key(out, key, value)
     return out
+
+
+def set_key(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set dotted ``key`` in nested ``data`` in place, creating tables on the way.
+
+    Examples
+    --------
+    >>> d = {"a": {"b": 1}}
+    >>> set_key(d, "a.c.d", 2)
+    >>> d
+    {'a': {'b': 1, 'c': {'d': 2}}}
+    """
+    node = data
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
 
 
 def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
