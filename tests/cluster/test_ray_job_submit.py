@@ -1,0 +1,125 @@
+"""`ray job submit` of a sweep to a real head node bound to 127.0.0.1 (see ../shared/RAY.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cluster.store import read_manifest, read_table
+
+REPO = Path(__file__).resolve().parents[2]
+RAY = str(Path(sys.executable).with_name("ray"))
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wildcard_listeners() -> set[str]:
+    """Ports of TCP listeners bound to every interface (0.0.0.0 or ::), from /proc/net/tcp*."""
+    out = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(name).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            address, port = fields[1].split(":")
+            if fields[3] == "0A" and set(address) == {"0"}:  # LISTEN on the wildcard address
+                out.add(port)
+    return out
+
+
+@pytest.fixture(scope="module")
+def head_node() -> Iterator[tuple[str, dict[str, str], set[str]]]:
+    temp_dir = tempfile.mkdtemp(prefix="r", dir="/tmp")  # short: Unix socket paths are limited
+    dashboard = _free_port()
+    env = {
+        **os.environ,
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # every listener on 127.0.0.1
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        "DASHBOARD_METRIC_PORT": str(_free_port()),
+        "AUTOSCALER_METRIC_PORT": str(_free_port()),
+        # As a user who activated the project's venv before `ray start`: the job's `python`.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    env.pop("RAY_ADDRESS", None)
+    before = _wildcard_listeners()  # the machine's own services, not Ray's
+    log = open(Path(temp_dir) / "head.log", "w")  # noqa: SIM115 - a file, not a pipe (nobody drains it); closed below
+    head = subprocess.Popen(
+        [RAY, "start", "--head", "--block", f"--port={_free_port()}", "--dashboard-host=127.0.0.1",
+         f"--dashboard-port={dashboard}", f"--ray-client-server-port={_free_port()}",
+         f"--dashboard-agent-listen-port={_free_port()}", "--num-cpus=2", "--disable-usage-stats",
+         f"--temp-dir={temp_dir}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    address = f"http://127.0.0.1:{dashboard}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{address}/api/version", timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answers (401 without the token): it is up
+            except OSError:
+                if head.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    tail = (Path(temp_dir) / "head.log").read_text()[-2000:]
+                    raise RuntimeError(f"ray head did not come up: {tail}") from None
+                time.sleep(0.5)
+        yield address, env, before
+    finally:
+        head.send_signal(signal.SIGTERM)  # this pid only: `ray stop` would kill unrelated Ray instances
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+            head.wait()
+        log.close()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def test_sweep_submitted_as_a_ray_job(head_node, tmp_path):
+    address, env, before = head_node
+    out = tmp_path / "sweep"
+    job = subprocess.run(
+        [RAY, "job", "submit", "--address", address, "--working-dir", str(REPO), "--",
+         "python", "-m", "cluster", "sweep", "examples/sweeps/small-grid.toml", "--out", str(out), "--quiet"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-3000:]
+    assert "succeeded" in job.stdout.lower()
+    manifest = read_manifest(out)
+    assert manifest["complete"] is True
+    runs = read_table(out, "runs")
+    assert runs.num_rows == 12 and set(runs.column("status").to_pylist()) == {"ok"}
+    # Nothing Ray started listens beyond loopback.
+    assert _wildcard_listeners() - before == set()
+
+
+def test_a_client_without_the_token_is_refused(head_node):
+    address, env, _ = head_node
+    bare = {k: v for k, v in env.items() if not k.startswith("RAY_AUTH")}
+    job = subprocess.run([RAY, "job", "list", "--address", address], env=bare, capture_output=True, text=True,
+                         timeout=120)
+    assert job.returncode != 0
