@@ -158,23 +158,22 @@ class Model:
     def _warmup(self, _: None) -> None:
         self.engine.events += 1
         self.metrics.mark_warmup()
-        self.warm_state = self._cumulative()
+        self.warm_state = self.cumulative()
 
-    def _cumulative(self) -> dict[str, float]:
+    def cumulative(self) -> dict[str, float]:
+        """Time integrals and finished work of all sites, brought up to now (for window statistics)."""
         now = self.engine.now
         for pool in self.pools:
             pool.advance(now)
         return {
             "busy_area": sum(p.busy_area for p in self.pools),
             "queue_area": sum(p.queue_area for p in self.pools),
-            "started": sum(p.started for p in self.pools),
-            "finished": sum(p.finished for p in self.pools),
             "done_work": sum(p.done_work_gpu_h for p in self.pools),
         }
 
     def run(self) -> None:
         """Simulate up to ``horizon_h`` and close the last metric interval."""
-        self.warm_state = self._cumulative()
+        self.warm_state = self.cumulative()
         if self.scenario.warmup_h > 0:
             self.engine.call_later(self.scenario.warmup_h, self._warmup, None)
         self.engine.process(self._step_process())

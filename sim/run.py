@@ -59,11 +59,10 @@ class ScenarioResult:
 
 def _summary(model: Model) -> dict[str, Any]:
     s = model.scenario
-    end = model._cumulative()
+    end = model.cumulative()
     start = model.warm_state
     window_h = s.horizon_h - s.warmup_h
     total_gpus = sum(p.total for p in model.pools)
-    started = end["started"] - start["started"]
     totals = model.metrics.totals
     counted = totals.waits.count
     return {
@@ -83,7 +82,6 @@ def _summary(model: Model) -> dict[str, Any]:
         "energy_mwh": totals.energy_mwh,
         "cost_cny": totals.cost_cny,
         "co2_t": totals.co2_t,
-        "_started_in_window": started,
     }
 
 
@@ -103,7 +101,6 @@ def run_replication(loaded: LoadedScenario, replication: int = 0) -> Replication
     model.run()
     wall = time.perf_counter() - t0
     summary = _summary(model)
-    summary.pop("_started_in_window")
     row: dict[str, Any] = {
         "scenario_id": loaded.scenario_id,
         "replication": replication,

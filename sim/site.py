@@ -94,11 +94,6 @@ class GpuPool:
         self._eid = engine.eid
         self._on_finish = self._finish  # bound once: a bound method is an allocation per access
 
-    @property
-    def busy(self) -> int:
-        """GPUs allocated now."""
-        return self.total - self.free
-
     def advance(self, now: float) -> None:
         """Bring the time integrals up to ``now`` (hours)."""
         dt = now - self.t_last
@@ -106,10 +101,6 @@ class GpuPool:
             self.busy_area += (self.total - self.free) * dt
             self.queue_area += len(self.queue) * dt
             self.t_last = now
-
-    def run_time_h(self, gpus: int, work_gpu_h: float) -> float:
-        """Hours a job of ``work_gpu_h`` reference GPU-hours takes here on ``gpus`` GPUs."""
-        return work_gpu_h / (gpus * self.speed)
 
     def submit(self, job_id: int, gpus: int, work_gpu_h: float, now: float, cls: int, origin: int) -> None:
         """A job arrives at time ``now`` (h): start it if it is first in line and fits, else queue it."""
