@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 
 from cluster.store import check_writable, package_version, write_dataset
-from cluster.summary import print_checks, print_run_summary
+from cluster.summary import print_calibration_distance, print_checks, print_run_summary
 from sim.run import run_scenario
 from sim.scenario import load_scenario
 from topology.errors import CpnsimError
@@ -27,6 +27,8 @@ from topology.errors import CpnsimError
 __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+NATIONAL_SCALE_NETWORKS = frozenset({"edwc", "national"})
+"""Networks whose totals are set beside the published national figures after a run."""
 
 
 def _slug(name: str) -> str:
@@ -111,6 +113,10 @@ def _cmd_run(args: argparse.Namespace, console: Console, err: Console) -> int:
     write_dataset(out, result.tables(), manifest, args.format)
     if not args.quiet:
         print_run_summary(console, result.runs, result.sites)
+        if loaded.network.name in NATIONAL_SCALE_NETWORKS:
+            from sim.calibration_distance import calibration_distance
+
+            print_calibration_distance(console, calibration_distance(loaded.network, result.sites))
         walls = result.timings.column("wall_time_s").to_pylist()
         err.print(f"simulated {sum(result.runs.column('jobs_arrived').to_pylist()):,} jobs in {sum(walls):.2f} s")
     console.print(f"wrote {out}", highlight=False)

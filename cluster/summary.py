@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from sim.calibration_distance import DistanceRow
     from sim.validation import Check
 
-__all__ = ["print_checks", "print_run_summary"]
+__all__ = ["print_calibration_distance", "print_checks", "print_run_summary"]
 
 _RUN_METRICS = (
     "jobs_arrived", "jobs_done", "jobs_rejected", "jobs_queued_end", "utilisation", "wait_mean_h", "wait_p95_h",
@@ -82,3 +83,23 @@ def print_checks(console: Console, checks: Sequence[Check]) -> None:
     console.print(table)
     failed = sum(not c.passed for c in checks)
     console.print(f"{len(checks) - failed} passed, {failed} failed")
+
+
+def print_calibration_distance(console: Console, rows: Sequence[DistanceRow]) -> None:
+    """Print the model's totals beside the published national figures (computed, not judged)."""
+    table = Table(title="distance from published figures (model vs reference; not a pass/fail check)",
+                  title_justify="left")
+    for label in ("figure", "unit", "model", "reference", "as of", "distance"):
+        table.add_column(label, justify="left" if label in ("figure", "unit", "as of") else "right")
+    for row in rows:
+        f = row.figure
+        if math.isnan(row.distance):
+            distance = "-"
+        elif f.compare == "ratio":
+            distance = f"{row.distance:+.1%}"
+        else:
+            distance = f"{row.distance:+.3f}"
+        table.add_row(f.label, f.unit, _fmt(row.model), _fmt(f.value), f.as_of, distance)
+    console.print(table)
+    console.print("distance: model/reference - 1 for totals, model - reference for PUE and utilisation; "
+                  "sources in sim/data/reference_figures.toml", style="dim", highlight=False)

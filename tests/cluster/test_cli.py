@@ -173,3 +173,13 @@ def test_validate_quick_json_passes(run_cli):
 def test_validate_rejects_bad_options(run_cli):
     result = run_cli("validate", "--replications", "1")
     assert result.returncode == 2 and "--replications" in result.stderr
+
+
+def test_national_run_prints_the_distance_from_published_figures(run_cli, tmp_path):
+    national = run_cli("run", "--set", "network=national", *SHORT, "--out", str(tmp_path / "n"))
+    assert national.returncode == 0, national.stderr
+    assert "distance from published figures" in national.stdout
+    assert "installed AI compute" in national.stdout and "788" in national.stdout
+    default = run_cli("run", *SHORT, "--out", str(tmp_path / "d"))
+    assert default.returncode == 0, default.stderr
+    assert "distance from published figures" not in default.stdout
