@@ -1,16 +1,23 @@
-"""Read networks from TOML: the built-in data sets and users' own files.
+"""Read networks: the built-in data sets and users' own TOML, JSON or GraphML files.
 
 A network file has ``[[site]]``, ``[[region]]`` and ``[[link]]`` tables (see
-``docs/model.md``).  Every problem is reported as one line naming the file, the
-table and the key, as a :class:`~topology.errors.TopologyError`.
+``docs/model.md``); a ``.json`` file holds the same tables as arrays (the shape
+``cpnsim topology export --format json`` writes) and a ``.graphml`` file is read by
+:mod:`topology.graphml`.  Every problem is reported as one line naming the file, the
+table and the key, as a :class:`~topology.errors.TopologyError`.  Besides the checks
+on each table, a loaded network must let every region that originates work reach a
+site (:mod:`topology.reach`).
 
 Composition
 -----------
 A file may start with ``include = ["edwc", "gpu_clusters", "mine.toml"]``: built-in
-network names, or paths relative to the including file (a built-in network includes
-built-in names only).  Each included network is loaded and checked on its own, its
-sites, regions and links are merged in ``include`` order, and the file's own tables
-follow; links may join nodes of different included networks.  The rules:
+network names, or paths of ``.toml``, ``.json`` or ``.graphml`` files relative to the
+including file (a built-in network includes built-in names only).  Each included
+network is loaded and checked on its own, its sites, regions and links are merged in
+``include`` order, and the file's own tables follow; links may join nodes of different
+included networks.  Reachability (every origin region reaches a site) is checked only
+on the whole composed network, so a part may be joined up by the file including it.
+The rules:
 
 - A record with the same id may arrive more than once (two included networks that
   share a demand region, or a file that repeats an included record) only if it is
@@ -25,6 +32,7 @@ follow; links may join nodes of different included networks.  The rules:
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -35,12 +43,16 @@ import pydantic
 
 from topology._pydantic_errors import describe_validation_error
 from topology.errors import TopologyError, located, nearest
+from topology.graphml import read_graphml_network
 from topology.model import Link, Network, Region, Site
+from topology.reach import check_reachable
 
 __all__ = ["builtin_names", "check_references", "load_network", "load_network_file", "read_toml"]
 
 _DATA_PACKAGE = "topology.data"
 _INCLUDE = "include"
+SUFFIXES = (".toml", ".json", ".graphml")
+"""File suffixes :func:`load_network` reads (case-insensitive)."""
 
 _Record = Site | Region | Link
 
@@ -105,8 +117,8 @@ def load_network(spec: str, base_dir: Path | None = None) -> Network:
     Parameters
     ----------
     spec : str
-        A built-in name (see :func:`builtin_names`) or a path to a ``.toml`` file.
-        A relative path is taken from ``base_dir``.
+        A built-in name (see :func:`builtin_names`) or a path to a ``.toml``, ``.json``
+        or ``.graphml`` file.  A relative path is taken from ``base_dir``.
     base_dir : Path, optional
         Directory relative paths are resolved against (the scenario file's folder).
 
@@ -117,28 +129,55 @@ def load_network(spec: str, base_dir: Path | None = None) -> Network:
     """
     names = builtin_names()
     if spec in names:
-        return _load_builtin(spec, ()).network
+        loaded = _load_builtin(spec, ())
+        _check_reachable(loaded, f"<built-in network {spec!r}>")
+        return loaded.network
     path = Path(spec)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    if path.suffix.lower() != ".toml":
+    if path.suffix.lower() not in SUFFIXES:
         hint = nearest(spec, names)
         if hint or not path.suffix:
             raise TopologyError(_not_a_network(spec, names, hint))
-        raise TopologyError(located(str(path), "", "networks are read from .toml files"))
+        raise TopologyError(located(str(path), "", "networks are read from .toml, .json or .graphml files"))
     return load_network_file(path)
 
 
 def load_network_file(path: Path) -> Network:
-    """Read and validate a network TOML file (see :func:`load_network`)."""
-    return _load_file(path, ()).network
+    """Read and validate a network file, by its suffix: TOML, JSON or GraphML.
+
+    Raises
+    ------
+    TopologyError
+        One line naming the file, the table (or node/edge) and the key.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".graphml":
+        loaded = _load_graphml(path)
+    elif suffix == ".json":
+        loaded = _load_json(path, ())
+    else:
+        loaded = _load_file(path, ())
+    _check_reachable(loaded, str(path))
+    return loaded.network
+
+
+def _check_reachable(loaded: _Loaded, source: str) -> None:
+    """Reachability of the composed network, naming where each region was written."""
+
+    def key(index: int, region: Region) -> str:
+        origin = loaded.origins.get(region.id, _Origin(source, f"region[{index}]"))
+        where = origin.key if origin.key.startswith("node ") else f"{origin.key} (id {region.id!r})"
+        return where if origin.source == source else f"{where} of {origin.source}"
+
+    check_reachable(loaded.network, source, key)
 
 
 def _not_a_network(spec: str, names: list[str], hint: str | None) -> str:
     return (
         f"network {spec!r} is neither a built-in network"
         + (f" (did you mean '{hint}'?)" if hint else f" ({', '.join(names)})")
-        + " nor a .toml file"
+        + " nor a .toml, .json or .graphml file"
     )
 
 
@@ -151,6 +190,21 @@ def _load_builtin(name: str, stack: tuple[_Frame, ...]) -> _Loaded:
 
 def _load_file(path: Path, stack: tuple[_Frame, ...]) -> _Loaded:
     data = read_toml(path)
+    return _compose(data, str(path), path.parent, (*stack, (("file", str(path.resolve())), str(path))))
+
+
+def _load_json(path: Path, stack: tuple[_Frame, ...]) -> _Loaded:
+    """A JSON network: the TOML tables as arrays (``include`` works the same way)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TopologyError(located(str(path), "", "file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TopologyError(located(str(path), "", f"cannot read: {exc}")) from None
+    except json.JSONDecodeError as exc:
+        raise TopologyError(located(str(path), "", f"malformed JSON: {exc}")) from None
+    if not isinstance(data, dict):
+        raise TopologyError(located(str(path), "", f"must be a JSON object, got {type(data).__name__}"))
     return _compose(data, str(path), path.parent, (*stack, (("file", str(path.resolve())), str(path))))
 
 
@@ -179,7 +233,7 @@ def _compose(data: dict[str, Any], source: str, base_dir: Path | None, stack: tu
     includes = data.pop(_INCLUDE)
     if not isinstance(includes, list) or not all(isinstance(s, str) and s for s in includes):
         raise TopologyError(
-            located(source, _INCLUDE, f"must be a list of built-in network names or .toml paths, got {includes!r}")
+            located(source, _INCLUDE, f"must be a list of built-in network names or file paths, got {includes!r}")
         )
     try:
         own = _OwnTables.model_validate(data)
@@ -252,7 +306,7 @@ def _load_include(spec: str, source: str, key: str, base_dir: Path | None, stack
         path = Path(spec)
         if not path.is_absolute():
             path = base_dir / path
-        if path.suffix.lower() != ".toml":
+        if path.suffix.lower() not in SUFFIXES:
             raise TopologyError(located(source, key, _not_a_network(spec, names, nearest(spec, names))))
         if not path.is_file():
             raise TopologyError(located(source, key, f"file not found: {path}"))
@@ -263,7 +317,20 @@ def _load_include(spec: str, source: str, key: str, base_dir: Path | None, stack
         raise TopologyError(located(source, key, f"include cycle: {' -> '.join(chain)}"))
     if identity[0] == "builtin":
         return _load_builtin(spec, stack)
+    if path.suffix.lower() == ".graphml":
+        return _load_graphml(path)
+    if path.suffix.lower() == ".json":
+        return _load_json(path, stack)
     return _load_file(path, stack)
+
+
+def _load_graphml(path: Path) -> _Loaded:
+    """A GraphML network, with each record's origin named by its node or edge id."""
+    network = read_graphml_network(path)
+    nodes = [s.id for s in network.sites] + [r.id for r in network.regions]
+    origins = {node: _Origin(str(path), f"node {node!r}") for node in nodes}
+    origins.update({link.id: _Origin(str(path), f"edge {link.id!r}") for link in network.links})
+    return _Loaded(network, origins)
 
 
 def _check_link_ends(source: str, links: list[tuple[int, Link]], nodes: list[str]) -> None:

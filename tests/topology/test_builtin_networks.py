@@ -331,7 +331,8 @@ def test_self_include_is_an_error(tmp_path):
 
 
 def test_same_file_included_twice_is_fine(tmp_path):
-    _write(tmp_path / "p.toml", SITE.format(id="s", gpus=8) + REGION.format(id="r", weight=1))
+    part = SITE.format(id="s", gpus=8) + REGION.format(id="r", weight=1) + LINK.format(id="L", a="r", b="s")
+    _write(tmp_path / "p.toml", part)
     top = _write(tmp_path / "top.toml", 'include = ["p.toml", "p.toml"]\n')
     net = load_network_file(top)
     assert [s.id for s in net.sites] == ["s"] and [r.id for r in net.regions] == ["r"]
@@ -341,7 +342,8 @@ def test_identical_record_from_two_includes_is_kept_once(tmp_path):
     shared = REGION.format(id="r_shared", weight=3)
     _write(tmp_path / "p1.toml", SITE.format(id="s1", gpus=8) + shared)
     _write(tmp_path / "p2.toml", SITE.format(id="s2", gpus=8) + shared)
-    top = _write(tmp_path / "top.toml", 'include = ["p1.toml", "p2.toml"]\n' + shared)
+    link = LINK.format(id="L", a="r_shared", b="s1")
+    top = _write(tmp_path / "top.toml", 'include = ["p1.toml", "p2.toml"]\n' + shared + link)
     net = load_network_file(top)
     assert [r.id for r in net.regions] == ["r_shared"]
     assert [s.id for s in net.sites] == ["s1", "s2"]
@@ -395,10 +397,11 @@ def test_own_tables_are_validated_with_own_indices(tmp_path):
 @pytest.mark.parametrize(
     ("include", "message"),
     [
-        ('"edwc"', "include: must be a list of built-in network names or .toml paths, got 'edwc'"),
+        ('"edwc"', "include: must be a list of built-in network names or file paths, got 'edwc'"),
         (
             '["edcw"]',
-            "include[0]: network 'edcw' is neither a built-in network (did you mean 'edwc'?) nor a .toml file",
+            "include[0]: network 'edcw' is neither a built-in network (did you mean 'edwc'?) "
+            "nor a .toml, .json or .graphml file",
         ),
         ('["missing.toml"]', "include[0]: file not found: {dir}/missing.toml"),
     ],

@@ -95,7 +95,9 @@ def test_every_builtin_network_loads(name):
 
 
 def test_unknown_builtin_suggests_nearest():
-    expected = "network 'defualt' is neither a built-in network (did you mean 'default'?) nor a .toml file"
+    expected = (
+        "network 'defualt' is neither a built-in network (did you mean 'default'?) nor a .toml, .json or .graphml file"
+    )
     with pytest.raises(TopologyError, match=f"^{re.escape(expected)}$"):
         load_network("defualt")
 
@@ -105,9 +107,10 @@ def test_unknown_builtin_without_near_name_lists_names():
         load_network("zzzzzz")
 
 
-def test_non_toml_suffix_is_rejected(tmp_path):
-    path = tmp_path / "net.json"
-    with pytest.raises(TopologyError, match=rf"^{re.escape(str(path))}: networks are read from \.toml files$"):
+def test_unknown_suffix_is_rejected(tmp_path):
+    path = tmp_path / "net.csv"
+    message = "networks are read from .toml, .json or .graphml files"
+    with pytest.raises(TopologyError, match=rf"^{re.escape(str(path))}: {re.escape(message)}$"):
         load_network(str(path))
 
 
@@ -262,3 +265,13 @@ def test_dangling_link_end_without_near_name(tmp_path):
 def test_link_to_itself(tmp_path):
     path = _write(tmp_path, _broken('a = "cl_wuhu"', 'a = "cl_zhongwei"'))
     assert _error(path) == f"{path}: link[1].b: link joins 'cl_zhongwei' to itself"
+
+
+def test_region_id_equal_to_a_site_id(tmp_path):
+    path = _write(tmp_path, _broken('id = "dr_cn_yrd"', 'id = "cl_wuhu"'))
+    assert _error(path) == f"{path}: region[0].id: duplicate id 'cl_wuhu' (already a site)"
+
+
+def test_zero_bandwidth(tmp_path):
+    path = _write(tmp_path, _broken("distance_km = 1800.0", "distance_km = 1800.0\nbandwidth_gbps = 0"))
+    assert _error(path) == f"{path}: link[1].bandwidth_gbps: Input should be greater than 0, got 0"

@@ -1,0 +1,53 @@
+"""JSON export: a stable shape (the network file's tables) that loads back as an equal network."""
+
+import json
+
+import pytest
+
+from topology.errors import TopologyError
+from topology.export import FORMATS, export_network, network_to_json
+from topology.graphml import network_to_graphml
+from topology.load import builtin_names, load_network, load_network_file
+from topology.model import Link, Region, Site
+
+
+def test_formats():
+    assert FORMATS == ("graphml", "json")
+    net = load_network("default")
+    assert export_network(net, "graphml") == network_to_graphml(net)
+    assert export_network(net, "json") == network_to_json(net)
+
+
+def test_json_shape_is_the_network_file_tables():
+    data = json.loads(network_to_json(load_network("national")))
+    assert list(data) == ["name", "description", "fibre_us_per_km", "site", "region", "link"]
+    assert list(data["site"][0]) == list(Site.model_fields)
+    assert list(data["region"][0]) == list(Region.model_fields)
+    assert list(data["link"][0]) == list(Link.model_fields)
+    assert data["link"][0]["distance_km"] is None or isinstance(data["link"][0]["distance_km"], float)
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_json_round_trips_exactly(tmp_path, name):
+    net = load_network(name)
+    path = tmp_path / f"{name}.json"
+    path.write_text(network_to_json(net), encoding="utf-8")
+    assert load_network_file(path) == net
+    assert load_network(str(path)) == net
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "malformed JSON: Expecting property name enclosed in double quotes"),
+        ("[1]", "must be a JSON object, got list"),
+        ('{"site": [{"id": "s", "lat": 0, "lon": 0, "gpus": 0}], "region": []}',
+         "site[0].gpus: Input should be greater than 0, got 0"),
+    ],
+)
+def test_bad_json(tmp_path, text, message):
+    path = tmp_path / "net.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TopologyError) as info:
+        load_network_file(path)
+    assert str(info.value).startswith(f"{path}: {message}")
