@@ -7,12 +7,15 @@ integrals; :mod:`sim.metrics` turns them into per-interval rows.
 
 ``submit`` and ``_finish`` are the hottest code in cpnsim: attribute lookups are
 hoisted into locals and the time integrals are updated inline (see
-``benchmarks/mmc.py`` for what that buys).
+``benchmarks/mmc.py`` for what that buys).  Priorities, backfill, maximum waits and
+failures live in :class:`sim.scheduling.SchedPool`, used only where a scenario turns
+one of them on, so this path pays nothing for them.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from heapq import heappush
 
 from simpy.events import NORMAL
@@ -20,7 +23,50 @@ from simpy.events import NORMAL
 from sim.engine import Engine
 from topology.model import Site
 
-__all__ = ["GpuPool", "Job"]
+__all__ = ["GpuPool", "Job", "Outcome"]
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of the jobs of one site over the whole run, up to some time.
+
+    Attributes
+    ----------
+    unmet : int
+        Jobs that left the queue after waiting their class's ``max_wait_h``.
+    unmet_work_gpu_h : float
+        Their work, reference GPU-h.
+    failed : int
+        Jobs given up after more than ``max_restarts`` interruptions.
+    interruptions : int
+        Running jobs interrupted (by outages and GPU failures).
+    lost_gpu_h : float
+        GPU-h run since the last checkpoint of interrupted jobs, plus all the work of
+        failed jobs (GPU-h).
+    useful_gpu_h : float
+        GPU-h that count towards a job's completion: finished jobs' run time, running
+        jobs' progress and the checkpointed progress of requeued jobs (GPU-h).
+    down_h : float
+        Hours the site was down (outages).
+    arrived_real, done_real, unmet_real, failed_real : float
+        Jobs in real units: each simulated job counts ``scale`` of its class.
+    done_work_real_gpu_h, unmet_work_real_gpu_h : float
+        Work of finished and unmet jobs in real units, reference GPU-h × ``scale``.
+    """
+
+    unmet: int = 0
+    unmet_work_gpu_h: float = 0.0
+    failed: int = 0
+    interruptions: int = 0
+    lost_gpu_h: float = 0.0
+    useful_gpu_h: float = 0.0
+    down_h: float = 0.0
+    arrived_real: float = 0.0
+    done_real: float = 0.0
+    unmet_real: float = 0.0
+    failed_real: float = 0.0
+    done_work_real_gpu_h: float = 0.0
+    unmet_work_real_gpu_h: float = 0.0
+
 
 Job = tuple[int, int, float, float, int, int, float]
 """A job at a site: (job id, GPUs, run time h, arrival time h, class index, origin index, work GPU-h).
@@ -162,3 +208,14 @@ class GpuPool:
         records, the first from the allocated GPUs.
         """
         return now * (self.total - self.free) - sum(self.running.values())
+
+    def queue_length(self) -> int:
+        """Jobs waiting now."""
+        return len(self.queue)
+
+    def outcome(self, now: float) -> Outcome:
+        """Whole-run outcome counters up to ``now`` (h); a FIFO pool has no unmet, failed or lost work."""
+        return Outcome(
+            arrived_real=float(self.arrived), done_real=float(self.finished), done_work_real_gpu_h=self.done_work_gpu_h,
+            useful_gpu_h=self.done_gpu_h + self.running_gpu_h(now),
+        )

@@ -137,16 +137,21 @@ def conservation_checks(loaded: LoadedScenario) -> list[Check]:
     pools = model.pools
     horizon = loaded.scenario.horizon_h
     arrived = float(model.jobs_arrived)
+    outcomes = [p.outcome(horizon) for p in pools]
     accounted = float(
-        sum(p.finished for p in pools) + sum(len(p.queue) for p in pools)
+        sum(p.finished for p in pools) + sum(p.queue_length() for p in pools)
         + sum(len(p.running) for p in pools) + model.jobs_rejected
+        + sum(o.unmet + o.failed for o in outcomes) + model.transfers.in_flight
     )
     busy = sum(p.busy_area for p in pools)  # integrated at every state change
     served = sum(p.done_gpu_h + p.running_gpu_h(horizon) for p in pools)  # from job records
     sites = result.sites.to_pydict()
     runs = result.runs.to_pylist()[0]
     return [
-        _identity("conservation jobs: arrived = done + queued + running + rejected", arrived, accounted, "jobs"),
+        _identity("conservation jobs: arrived = done + failed + unmet + rejected + queued + running + in transfer",
+                  arrived, accounted, "jobs"),
+        _identity("conservation GPU-h: integrated busy = useful + lost", busy,
+                  sum(o.useful_gpu_h + o.lost_gpu_h for o in outcomes), "GPU-h"),
         _identity("conservation GPU-h: integrated busy = finished + running jobs' GPU-h", busy, served, "GPU-h"),
         _identity("conservation energy: runs total = sum of sites intervals",
                   runs["energy_mwh"], float(sum(sites["energy_mwh"])), "MWh"),

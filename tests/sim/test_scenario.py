@@ -24,7 +24,7 @@ def test_default_scenario_loads():
     loaded = load_scenario()
     assert loaded.source == DEFAULT_SCENARIO
     assert loaded.network.name == "default"
-    assert set(loaded.scenario.workload) == {"training", "finetune", "batch"}
+    assert set(loaded.scenario.workload) == {"training", "finetune", "batch", "inference"}
 
 
 def test_minimal_file_gets_defaults(tmp_path):

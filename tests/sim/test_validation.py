@@ -11,7 +11,7 @@ def test_quick_validation_passes():
     checks = run_validation(quick=True, replications=5)
     failed = [c for c in checks if not c.passed]
     assert not failed, failed
-    assert len(checks) == 16
+    assert len(checks) == 17  # 12 M/M/c + 5 conservation (jobs, GPU-h twice, energy, starts)
 
 
 @pytest.mark.slow
