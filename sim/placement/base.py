@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.site import GpuPool
 from topology.model import Network
+from workloads.job_class import JobClass
 
 __all__ = ["REJECT", "PlacementContext", "Policy"]
 
@@ -28,11 +29,15 @@ class PlacementContext:
     latency_ms : numpy.ndarray
         One-way latency from each region (rows) to each site (columns), ms; ``inf``
         where there is no path.
+    classes : tuple of JobClass
+        The job classes by class index (the ``cls`` given to :meth:`Policy.choose`);
+        policies that read budgets or deadlines (``edwc``) need them.
     """
 
     network: Network
     pools: list[GpuPool]
     latency_ms: np.ndarray
+    classes: tuple[JobClass, ...] = ()
 
 
 class Policy:

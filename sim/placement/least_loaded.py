@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 from sim.placement.base import REJECT, Policy
+from sim.site import GpuPool
 
-__all__ = ["LeastLoaded"]
+__all__ = ["LeastLoaded", "least_loaded_of"]
+
+
+def least_loaded_of(pools: list[GpuPool], candidates: list[int], gpus: int) -> int:
+    """The candidate site with the lowest committed load after adding a job of ``gpus`` GPUs.
+
+    Load is (GPUs busy + GPUs asked for by queued jobs + ``gpus``) / total GPUs; sites
+    smaller than the job are skipped; ties go to the earlier candidate.  :data:`REJECT`
+    when no candidate is large enough.
+    """
+    best, best_load = REJECT, float("inf")
+    for j in candidates:
+        pool = pools[j]
+        if pool.total < gpus:
+            continue
+        load = (pool.total - pool.free + pool.queued_gpus + gpus) / pool.total
+        if load < best_load:
+            best, best_load = j, load
+    return best
 
 
 class LeastLoaded(Policy):
@@ -18,12 +37,4 @@ class LeastLoaded(Policy):
 
     def choose(self, origin: int, gpus: int, cls: int) -> int:
         """See :meth:`Policy.choose`."""
-        best, best_load = REJECT, float("inf")
-        for j in self.by_latency[origin]:
-            pool = self.pools[j]
-            if pool.total < gpus:
-                continue
-            load = (pool.total - pool.free + pool.queued_gpus + gpus) / pool.total
-            if load < best_load:
-                best, best_load = j, load
-        return best
+        return least_loaded_of(self.pools, self.by_latency[origin], gpus)

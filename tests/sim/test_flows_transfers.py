@@ -1,0 +1,162 @@
+"""Input transfers wired into the model (sim.transfers) on a hand-made three-node network."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from sim.engine import Engine
+from sim.run import run_replication, run_scenario
+from sim.scenario import load_scenario
+from sim.transfers import LOCAL_LATENCY_MS, Transfers, remote_matrix
+from topology.graph import region_site_latency_ms
+from topology.load import load_network
+
+# Region "near" sits beside site "a" (10 km of fibre); region "far" beside site "b".
+# near -- a: 10 km, 1000 Gbit/s     near -- b: 1000 km, 8 Gbit/s     far -- b: 10 km
+# Latency at 5 us/km: near->a 0.05 ms, near->b 5 ms, far->b 0.05 ms,
+# far->a = far->b->near->a = 0.05 + 5 + 0.05 = 5.1 ms.  Site b is much cheaper, so `cheapest` sends everything there.
+NETWORK = """
+name = "tiny"
+[[site]]
+id = "a"
+lat = 30.0
+lon = 120.0
+gpus = 64
+price_cny_per_kwh = 0.6
+[[site]]
+id = "b"
+lat = 38.0
+lon = 106.0
+gpus = 64
+price_cny_per_kwh = 0.3
+[[region]]
+id = "near"
+lat = 30.0
+lon = 120.1
+[[region]]
+id = "far"
+lat = 38.0
+lon = 106.1
+demand_weight = 0.0
+[[link]]
+id = "near-a"
+a = "near"
+b = "a"
+distance_km = 10
+bandwidth_gbps = 1000
+[[link]]
+id = "near-b"
+a = "near"
+b = "b"
+distance_km = 1000
+bandwidth_gbps = 8
+[[link]]
+id = "far-b"
+a = "far"
+b = "b"
+distance_km = 10
+bandwidth_gbps = 1000
+"""
+
+
+def _scenario(tmp_path, *overrides, input_gb="{dist=\"constant\", value=36}"):
+    (tmp_path / "tiny.toml").write_text(NETWORK, encoding="utf-8")
+    (tmp_path / "s.toml").write_text(
+        textwrap.dedent(
+            """
+            network = "tiny.toml"
+            policy = "cheapest"
+            horizon_h = 200.0
+            metric_interval_h = 50.0
+            [workload.train]
+            arrival_rate_per_h = 0.5
+            work_gpu_h = {dist = "constant", value = 2.0}
+            """
+        ),
+        encoding="utf-8",
+    )
+    if input_gb is not None:
+        with (tmp_path / "s.toml").open("a", encoding="utf-8") as f:
+            f.write(f"input_gb = {input_gb}\n")
+    return load_scenario(tmp_path / "s.toml", list(overrides))
+
+
+def test_home_regions_paths_and_latency(tmp_path):
+    (tmp_path / "tiny.toml").write_text(NETWORK, encoding="utf-8")
+    network = load_network(str(tmp_path / "tiny.toml"))
+    latency = region_site_latency_ms(network)
+    assert LOCAL_LATENCY_MS == 2.5
+    assert remote_matrix(latency) == [[False, True], [True, False]]  # 0.05 ms is co-located, 5 ms is not
+    assert remote_matrix(latency, local_ms=6.0) == [[False, False], [False, False]]
+    transfers = Transfers(network, Engine(), latency)
+    assert transfers.remote == [[False, True], [True, False]]
+    links, latency_ms = transfers.path(0, 1)  # near -> b: the direct 1000 km link
+    assert links == (1,) and latency_ms == pytest.approx(5.0)
+    links, latency_ms = transfers.path(1, 0)  # far -> b -> near -> a
+    assert links == (2, 1, 0) and latency_ms == pytest.approx(5.1)
+
+
+def test_two_transfers_share_the_bottleneck(tmp_path):
+    # 36 GB from near to b over 8 Gbit/s = 1 GB/s.  Both start at t = 0 and share it:
+    # 0.5 GB/s each -> 72 s, + 5 ms -> delivered at 72.005 s.
+    (tmp_path / "tiny.toml").write_text(NETWORK, encoding="utf-8")
+    network = load_network(str(tmp_path / "tiny.toml"))
+    engine = Engine()
+    transfers = Transfers(network, engine, region_site_latency_ms(network))
+    got = []
+    for name in ("x", "y"):
+        transfers.send(0, 1, 36.0, lambda v: got.append((v, engine.now * 3600)), name)
+    assert transfers.in_flight == 2
+    engine.run(1.0)
+    assert got == [("x", pytest.approx(72.005)), ("y", pytest.approx(72.005))]
+    assert transfers.in_flight == 0 and transfers.time_sum_h == pytest.approx(2 * 72.005 / 3600)
+
+
+def test_remote_jobs_move_their_input_and_are_conserved(tmp_path):
+    result = run_replication(_scenario(tmp_path))
+    row, model = result.runs_row, result.model
+    # Every job comes from "near" and goes to the cheaper site b, which is remote: all transfer.
+    assert row["jobs_arrived"] > 50
+    assert row["jobs_arrived"] == (
+        row["jobs_done"] + row["jobs_queued_end"] + row["jobs_running_end"] + row["jobs_rejected"]
+        + row["jobs_in_transfer_end"]
+    )
+    assert model.transfers.sent == row["jobs_arrived"]
+    assert row["transfers_done"] == model.pools[1].arrived and model.pools[0].arrived == 0
+    # Alone, a 36 GB transfer takes 36 s + 5 ms; overlaps only make it longer.
+    assert row["transfer_mean_h"] >= (36 + 0.005) / 3600 * (1 - 1e-9)
+    # Bytes: the near-b link carried every delivered input (none in flight at the end for this seed).
+    assert row["jobs_in_transfer_end"] == 0
+    links = result.links
+    moved = {link: sum(g for lid, g in zip(links["link_id"], links["moved_gb"], strict=True) if lid == link)
+             for link in ("near-a", "near-b", "far-b")}
+    assert moved["near-b"] == pytest.approx(36.0 * row["transfers_done"], rel=1e-9)
+    assert moved["near-a"] == 0 and moved["far-b"] == 0
+    # Mean utilisation of near-b over the run: bytes / (capacity x time).
+    util = sum(u * (t1 - t0) for lid, u, t0, t1 in zip(links["link_id"], links["utilisation"], links["t_start_h"],
+                                                         links["t_end_h"], strict=True) if lid == "near-b")
+    assert util == pytest.approx(moved["near-b"] * 1e9 / (8e9 / 8 * 3600), rel=1e-9)
+
+
+def test_links_table_has_a_row_per_link_per_interval_and_is_deterministic(tmp_path):
+    a, b = run_scenario(_scenario(tmp_path)), run_scenario(_scenario(tmp_path))
+    assert a.links is not None and a.links.equals(b.links)
+    assert a.links.num_rows == 3 * 4  # 3 links x 200 h / 50 h
+    assert set(a.tables()) == {"runs", "sites", "links", "timings"}
+
+
+def test_local_jobs_and_classes_without_input_do_not_transfer(tmp_path):
+    no_input = run_replication(_scenario(tmp_path, input_gb=None))
+    assert no_input.model.transfers.sent == 0
+    nearest = run_replication(_scenario(tmp_path, "policy=nearest"))  # near -> a is local
+    assert nearest.model.transfers.sent == 0 and nearest.runs_row["transfers_done"] == 0
+    assert all(g == 0 for g in nearest.links["moved_gb"])
+
+
+def test_input_sizes_do_not_depend_on_the_policy(tmp_path):
+    sizes = '{dist = "uniform", low = 1, high = 100}'
+    cheap = run_replication(_scenario(tmp_path, input_gb=sizes)).model
+    near = run_replication(_scenario(tmp_path, "policy=nearest", input_gb=sizes)).model
+    assert cheap.input_rngs[0].bit_generator.state == near.input_rngs[0].bit_generator.state
