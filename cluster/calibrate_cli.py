@@ -1,0 +1,102 @@
+"""``cpnsim calibrate POINTS.toml``: fit the adoption model's p0, q0 to observed adoption points.
+
+Prints the fitted values with their standard errors and the residual at every point
+(rich tables), and with ``--out`` writes them as a TOML ``[adoption]`` fragment.  The
+points file format is described in :mod:`workloads.calibration`; ``shipped`` names the
+points that come with cpnsim.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from topology.errors import ConfigError
+from workloads.calibration import (
+    CalibrationResult,
+    fit_adoption,
+    fragment_toml,
+    load_points,
+    select_segments,
+    shipped_points_path,
+)
+
+__all__ = ["add_calibrate_parser", "cmd_calibrate"]
+
+SHIPPED = "shipped"
+
+
+def add_calibrate_parser(commands: Any) -> None:
+    """Add ``calibrate`` to the ``cpnsim`` subcommand registry ``commands`` (an argparse subparsers action)."""
+    cal = commands.add_parser(
+        "calibrate", help="fit the adoption model's p0, q0 to observed adoption points",
+        description="Fit p0 and q0 (and with --fit-resonance the resonance elasticity) of the DANT-KIF/Bass "
+        "adoption model to the points of a TOML points file by weighted least squares; print the fitted "
+        "values, their standard errors and the residual at every point. "
+        f"'{SHIPPED}' names the points shipped with cpnsim.",
+    )
+    cal.add_argument("points", help=f"points TOML file, or '{SHIPPED}'")
+    cal.add_argument("--segment", action="append", default=[], metavar="ID",
+                     help="fit only this segment (repeatable; default: every segment in the file)")
+    cal.add_argument("--fit-resonance", action="store_true",
+                     help="also fit the resonance elasticity (needs segments with different 'resonance')")
+    cal.add_argument("--out", type=Path, help="write the fitted values as a TOML [adoption] fragment here")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _print(console: Console, result: CalibrationResult, source: str) -> None:
+    params = Table(title=f"fit of {source} ({', '.join(result.segments)})", title_justify="left")
+    for name, justify in (("parameter", "left"), ("value", "right"), ("std error", "right"), ("note", "left")):
+        params.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name, value, se, bound in zip(result.names, result.values, result.std_errors, result.at_bound, strict=True):
+        unit = " /yr" if name.endswith("_per_yr") else ""
+        params.add_row(name, _fmt(value) + unit, "± " + _fmt(se), "at bound 0: SE unreliable" if bound else "")
+    console.print(params)
+    res = Table(title=f"residuals (chi2 = {result.chi2:.4g}, {result.dof} dof)", title_justify="left")
+    for name, justify in (("segment", "left"), ("year", "right"), ("kind", "left"), ("observed", "right"),
+                          ("fitted", "right"), ("residual", "right"), ("uncertainty", "right"), ("within", "left")):
+        res.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in result.residuals:
+        res.add_row(r.segment, f"{r.year:g}", r.kind, _fmt(r.observed), _fmt(r.fitted), f"{r.residual:+.4f}",
+                    f"± {r.uncertainty:g}", "yes" if r.within else "[bold red]NO[/bold red]")
+    console.print(res)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    if path.is_dir():
+        raise ConfigError(f"--out {path}: is a directory")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--out {path}: directory {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_calibrate(args: argparse.Namespace, console: Console, err: Console) -> int:
+    """Run ``cpnsim calibrate``; bad input raises a :class:`~topology.errors.CpnsimError` (exit 2)."""
+    path = shipped_points_path() if args.points == SHIPPED else Path(args.points)
+    points = load_points(path)
+    segments = select_segments(points, args.segment, str(path))
+    result = fit_adoption(segments, fit_resonance=args.fit_resonance)
+    _print(console, result, str(args.points))
+    outside = [r for r in result.residuals if not r.within]
+    if outside:
+        err.print(f"{len(outside)} of {len(result.residuals)} point(s) not reproduced within their stated uncertainty")
+    if args.out is not None:
+        _write_atomic(args.out, fragment_toml(result, str(args.points)))
+        console.print(f"wrote {args.out}", highlight=False)
+    return 0

@@ -1,0 +1,1 @@
+"""Data shipped with cpnsim.workloads: adoption calibration points (``adoption_points.toml``)."""
