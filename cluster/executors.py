@@ -2,7 +2,9 @@
 
 Both call :func:`run_batch`, which calls :func:`sim.run.run_scenario` for each scenario;
 the executor only schedules.  A scenario that raises becomes a ``runs`` row with
-``status = "failed"`` and its error, so one bad scenario does not stop a sweep.
+``status = "failed"`` and its error, so one bad scenario does not stop a sweep.  On Ray,
+a batch whose worker process dies (killed, out of memory, node lost) is run again up to
+``max_retries`` times; after that its scenarios become failed rows naming the lost worker.
 """
 
 from __future__ import annotations
@@ -17,11 +19,26 @@ from typing import Any
 
 import pyarrow as pa
 
+from cluster.sweep_ray import dead_workers, lost_worker_error, reload_ray_auth
 from sim.run import ScenarioResult, run_scenario
 from sim.scenario import LoadedScenario
 from sim.tables import RUNS_COLUMNS, build_table, flatten_params, param_unit
 
-__all__ = ["BatchResult", "RayExecutor", "SerialExecutor", "concat_tables", "failed_runs", "run_batch"]
+__all__ = [
+    "CRASH_ONCE_ENV",
+    "DEFAULT_MAX_RETRIES",
+    "BatchResult",
+    "RayExecutor",
+    "SerialExecutor",
+    "concat_tables",
+    "failed_runs",
+    "lost_batch",
+    "run_batch",
+]
+
+DEFAULT_MAX_RETRIES = 3
+CRASH_ONCE_ENV = "CPNSIM_TEST_CRASH_ONCE"
+"""Test-only: a path; the first Ray task to create it kills its own worker (``os._exit``)."""
 
 Runner = Callable[[LoadedScenario], ScenarioResult]
 
@@ -52,9 +69,11 @@ def concat_tables(tables: Sequence[pa.Table]) -> pa.Table:
     """Concatenate tables whose ``param.*`` columns may differ in set or type.
 
     Missing columns become nulls and types are promoted (``int64`` + ``double`` →
-    ``double``; anything + ``null`` → that type).
+    ``double``; anything + ``null`` → that type).  The result is one chunk per column,
+    which is what a Ray task ships back and a part file holds: far cheaper than one
+    chunk per scenario.
     """
-    return pa.concat_tables(list(tables), promote_options="permissive")
+    return pa.concat_tables(list(tables), promote_options="permissive").combine_chunks()
 
 
 def failed_runs(loaded: LoadedScenario, error: str) -> pa.Table:
@@ -93,6 +112,31 @@ def run_batch(index: int, batch: Sequence[LoadedScenario], runner: Runner = run_
         result.done.append(loaded.scenario_id)
     result.tables = {name: concat_tables(ts) for name, ts in parts.items() if ts}
     return result
+
+
+def lost_batch(index: int, batch: Sequence[LoadedScenario], error: str) -> BatchResult:
+    """The result of a batch whose worker was lost for good: one failed ``runs`` row per scenario."""
+    tables = concat_tables([failed_runs(loaded, error) for loaded in batch])
+    return BatchResult(index, {"runs": tables}, failed=[loaded.scenario_id for loaded in batch])
+
+
+def _crash_once_for_tests() -> None:
+    # Test-only hook (tests/cluster/test_sweep_retries.py): the worker that first creates
+    # the marker file dies as if killed, so a retry finds the file and runs normally.
+    marker = os.environ.get(CRASH_ONCE_ENV)
+    if not marker:
+        return
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    os._exit(70)
+
+
+def _ray_batch(index: int, batch: Sequence[LoadedScenario], runner: Runner) -> BatchResult:
+    """The Ray task: :func:`run_batch`, behind the test-only crash hook."""
+    _crash_once_for_tests()
+    return run_batch(index, batch, runner)
 
 
 def _ray_cpus(default: int) -> int:
@@ -136,15 +180,21 @@ class RayExecutor:
         CPUs of the embedded Ray (default: all); ignored when joining a cluster.
     runner : callable
         The scenario runner (``sim.run.run_scenario``; tests substitute it).
+    max_retries : int
+        Times a batch is run again when its worker process dies (Ray's ``max_retries``).
+        A scenario that raises is not retried: it is a failed row at once.
     """
 
     name = "ray"
 
     def __init__(self, address: str | None = None, num_cpus: int | None = None,
-                 runner: Runner = run_scenario) -> None:
+                 runner: Runner = run_scenario, max_retries: int = DEFAULT_MAX_RETRIES) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.requested_cpus = num_cpus
         self.runner = runner
+        self.max_retries = max_retries
         self.num_cpus = num_cpus or os.cpu_count() or 1
         self._started = False
 
@@ -152,12 +202,16 @@ class RayExecutor:
         # The environment must be set before `import ray`: Ray reads its auth settings
         # at import time.  Every listener on 127.0.0.1 (see ../shared/RAY.md).
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        before = (os.environ.get("RAY_AUTH_TOKEN"), os.environ.get("RAY_AUTH_MODE"))
         if not self.address:
             # An embedded Ray writes ~/.ray/auth_token (mode 0644) unless it is handed a token.
             if not os.environ.get("RAY_AUTH_TOKEN") and not os.environ.get("RAY_AUTH_TOKEN_PATH"):
                 os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
             os.environ.setdefault("RAY_AUTH_MODE", "token")
         import ray  # deferred: ~1 s to import
+
+        if before != (os.environ.get("RAY_AUTH_TOKEN"), os.environ.get("RAY_AUTH_MODE")):
+            reload_ray_auth()
 
         if ray.is_initialized():
             self.num_cpus = _ray_cpus(self.num_cpus)
@@ -179,17 +233,32 @@ class RayExecutor:
             self._started = False
 
     def map(self, batches: Sequence[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
-        """Submit every batch as a task; yield results in completion order (``ray.wait``)."""
-        import ray
+        """Submit every batch as a task; yield results in completion order (``ray.wait``).
 
-        task: Any = ray.remote(num_cpus=1)(run_batch)
+        A batch whose worker died more than ``max_retries`` times yields
+        :func:`lost_batch` (failed rows) instead of ending the sweep.
+        """
+        import ray
+        from ray.exceptions import RayError, RayTaskError
+
+        # retry_exceptions=False: only system failures (a dead worker) are retried; run_batch
+        # already turns a scenario's own exception into a failed row.
+        task: Any = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(_ray_batch)
         runner_ref = ray.put(self.runner)
-        pending = [task.remote(i, list(batch), runner_ref) for i, batch in enumerate(batches)]
+        before, named = set(dead_workers()), set[str]()  # workers lost before this sweep are not its
+        submitted = {task.remote(i, list(batch), runner_ref): i for i, batch in enumerate(batches)}
+        pending = list(submitted)
         try:
             while pending:
                 ready, pending = ray.wait(pending, num_returns=1)
                 for ref in ready:
-                    yield ray.get(ref)
+                    try:
+                        yield ray.get(ref)
+                    except RayTaskError:
+                        raise  # run_batch itself failed (say, a result that cannot be pickled): a bug
+                    except RayError as exc:
+                        index = submitted[ref]
+                        yield lost_batch(index, batches[index], lost_worker_error(exc, before, named))
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)

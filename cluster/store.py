@@ -95,6 +95,10 @@ def check_writable(out: Path) -> None:
 
 
 def _write_part(table: pa.Table, path: Path, fmt: Format) -> None:
+    # One record batch per file: a table concatenated from many small ones has one chunk per
+    # piece, and each chunk would become a record batch with every buffer compressed apart
+    # (64 one-row scenarios: 30x the write time, 10x the file size).
+    table = table.combine_chunks()
     if fmt == "arrow":
         options = ipc.IpcWriteOptions(compression="zstd")
         with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, table.schema, options=options) as writer:

@@ -54,3 +54,22 @@ def test_ray_and_serial_give_identical_tables_and_no_token_file(tmp_path):
     assert len(read_manifest(ray_out)["tables"]["runs"]["parts"]) == 6  # one part per batch
     for table, keys in KEYS.items():
         assert _sorted(read_table(ray_out, table), keys) == _sorted(read_table(serial_out, table), keys)
+
+
+def test_embedded_ray_works_when_ray_was_imported_first(tmp_path):
+    # Ray reads its auth settings at import; the executor must refresh them, or the driver
+    # retries "Unauthenticated" for ever against the cluster it just started.
+    code = (
+        "import ray\n"
+        "from cluster.executors import RayExecutor\n"
+        "from cluster.sweep import load_sweep\n"
+        f"spec = load_sweep({str(SMALL)!r})\n"
+        "with RayExecutor(num_cpus=1) as ex:\n"
+        "    (result,) = list(ex.map([spec.scenarios[:1]]))\n"
+        "print('ok', len(result.done))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["HOME"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok 1", result.stderr[-2000:]
+    assert not (tmp_path / ".ray" / "auth_token").exists()

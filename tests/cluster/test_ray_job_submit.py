@@ -1,7 +1,10 @@
-"""`ray job submit` of a sweep to a real head node bound to 127.0.0.1 (see ../shared/RAY.md)."""
+"""`ray job submit` of a sweep to a real head node bound to 127.0.0.1 (see ../shared/RAY.md):
+as ``python -m cluster`` from the uploaded working directory, and as a bare ``cpnsim``
+installed into the job by a pip runtime env that works offline."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -61,8 +64,19 @@ def head_node() -> Iterator[tuple[str, dict[str, str], set[str]]]:
         "AUTOSCALER_METRIC_PORT": str(_free_port()),
         # As a user who activated the project's venv before `ray start`: the job's `python`.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # Offline, and provably so: pip (in a pip runtime env, run by the head node's agent)
+        # gets no configuration, no index, and a proxy that refuses every connection.
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
     }
-    env.pop("RAY_ADDRESS", None)
+    for name in ("RAY_ADDRESS", "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        env.pop(name, None)
+    for name in [k for k in env if k.lower() in ("http_proxy", "https_proxy", "no_proxy", "all_proxy")]:
+        if name.isupper() is False:
+            env.pop(name)
     before = _wildcard_listeners()  # the machine's own services, not Ray's
     log = open(Path(temp_dir) / "head.log", "w")  # noqa: SIM115 - a file, not a pipe (nobody drains it); closed below
     head = subprocess.Popen(
@@ -115,6 +129,51 @@ def test_sweep_submitted_as_a_ray_job(head_node, tmp_path):
     assert runs.num_rows == 12 and set(runs.column("status").to_pylist()) == {"ok"}
     # Nothing Ray started listens beyond loopback.
     assert _wildcard_listeners() - before == set()
+
+
+# The project installed from the uploaded working directory, offline: no index (only the
+# directory itself), no dependencies (Ray's clone of the driver's venv has them all), and no
+# build isolation (setuptools comes from that venv instead of being fetched).
+PIP_OFFLINE = {
+    "pip": {
+        "packages": ["${RAY_RUNTIME_ENV_CREATE_WORKING_DIR}"],
+        "pip_check": False,
+        "pip_install_options": ["--no-index", "--no-deps", "--no-build-isolation", "--no-cache-dir",
+                                "--disable-pip-version-check"],
+    }
+}
+
+
+def _log(job: subprocess.CompletedProcess[str]) -> str:
+    """The job's output without Ray's per-file packaging chatter (for assertion messages)."""
+    lines = (job.stdout + job.stderr).splitlines()
+    return "\n".join(line for line in lines if "Ignoring upload" not in line and "is now ignored" not in line)[-6000:]
+
+
+def test_bare_cpnsim_through_an_offline_pip_runtime_env(head_node, tmp_path):
+    address, env, _ = head_node
+    out = tmp_path / "sweep"
+    script = (f"cpnsim sweep examples/sweeps/small-grid.toml --out {out} --quiet && echo cpnsim is $(command -v cpnsim)"
+              " && cd / && PYTHONPATH= python -c 'import cluster; print(\"cluster is\", cluster.__file__)'")
+    job = subprocess.run(
+        [RAY, "job", "submit", "--address", address, "--working-dir", str(REPO),
+         "--runtime-env-json", json.dumps(PIP_OFFLINE), "--", "sh", "-c", script],
+        env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert job.returncode == 0, _log(job)
+    assert "succeeded" in job.stdout.lower()
+    # `cpnsim` is the runtime env's console script, and the package is installed in that env
+    # (Ray puts the working directory on the job's PYTHONPATH too, so the job imports the same
+    # uploaded sources either way; without PYTHONPATH it finds the installed copy).
+    lines = job.stdout.splitlines()
+    script_path = next(line for line in lines if line.startswith("cpnsim is "))
+    package = next(line for line in lines if line.startswith("cluster is "))
+    assert "/runtime_resources/pip/" in script_path and script_path.endswith("/virtualenv/bin/cpnsim"), script_path
+    assert "/runtime_resources/pip/" in package and "/site-packages/cluster/" in package, package
+    manifest = read_manifest(out)
+    assert manifest["complete"] is True
+    runs = read_table(out, "runs")
+    assert runs.num_rows == 12 and set(runs.column("status").to_pylist()) == {"ok"}
 
 
 def test_a_client_without_the_token_is_refused(head_node):

@@ -1,0 +1,107 @@
+"""Ctrl-C (SIGINT) to a sweep driver stops it cleanly, and ``--resume`` completes it to the
+tables of a clean run; on the serial and the Ray executor."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from cluster.executors import SerialExecutor
+from cluster.store import read_manifest, read_table
+from cluster.sweep import load_sweep, run_sweep
+
+pytestmark = pytest.mark.slow
+
+SPEC = """
+seed = 11
+replications = 1
+[base]
+name = "interrupt"
+horizon_h = 4000.0
+metric_interval_h = 500.0
+[base.workload.batch]
+arrival_rate_per_h = 60.0
+gpus = { dist = "choice", values = [1, 2, 4] }
+work_gpu_h = { dist = "exponential", mean = 30.0 }
+[[axis]]
+key = "sites.cl_zhongwei.gpus"
+grid = [256, 512, 768, 1024, 1280, 1536, 1792, 2048]
+"""
+KEYS = {"runs": ["scenario_id", "replication"], "sites": ["scenario_id", "replication", "site_id", "t_end_h"]}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> tuple[Path, Path]:
+    """The spec file and a clean, uninterrupted run of it."""
+    root = tmp_path_factory.mktemp("interrupt")
+    spec = root / "spec.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    run_sweep(load_sweep(spec), root / "clean", SerialExecutor())
+    return spec, root / "clean"
+
+
+def _done(out: Path) -> list[str]:
+    try:
+        return list(json.loads((out / "manifest.json").read_text()).get("done", []))
+    except (OSError, ValueError):
+        return []
+
+
+def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
+    table = table.sort_by([(k, "ascending") for k in keys])
+    return table.select(sorted(table.column_names))
+
+
+@pytest.mark.parametrize("executor", ["serial", "ray"])
+def test_sigint_stops_cleanly_and_resume_equals_a_clean_run(clean, tmp_path, executor):
+    spec, reference = clean
+    out = tmp_path / "out"
+    extra = ["--num-cpus", "2"] if executor == "ray" else []
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "cluster", "sweep", str(spec), "--out", str(out), "--executor", executor,
+         "--batch-size", "1", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and driver.poll() is None and len(_done(out)) < 2:
+        time.sleep(0.05)
+    assert driver.poll() is None, "the sweep ended before it could be interrupted: " + driver.stderr.read()
+    driver.send_signal(signal.SIGINT)
+    _, stderr = driver.communicate(timeout=120)
+    assert driver.returncode == 130, stderr
+
+    # One line says what is kept and how to go on.
+    last = stderr.strip().splitlines()[-1]
+    match = re.fullmatch(r"cpnsim: interrupted: (\d) of 8 scenario\(s\) done \(0 failed this run\), kept in (.+); "
+                         r"resume with: (cpnsim sweep .+ --resume.*)", last)
+    assert match, stderr
+    assert "Traceback" not in stderr
+    # The manifest lists exactly the parts on disk, and they hold exactly the scenarios it says are done.
+    manifest = read_manifest(out)
+    done = manifest["done"]
+    assert int(match.group(1)) == len(done) and 2 <= len(done) < 8 and manifest["complete"] is False
+    for name, entry in manifest["tables"].items():
+        assert sorted(p.name for p in (out / name).iterdir()) == sorted(entry["parts"]), name
+    runs = read_table(out, "runs")
+    assert sorted(runs.column("scenario_id").to_pylist()) == sorted(done)
+
+    # The printed command resumes it (cpnsim = python -m cluster here).
+    words = shlex.split(match.group(3))
+    assert words[:2] == ["cpnsim", "sweep"] and ("--executor" in words) == (executor == "serial")
+    resumed = subprocess.run([sys.executable, "-m", "cluster", *words[1:], *extra], capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming: {len(done)} scenario(s) already done" in resumed.stderr
+    manifest = read_manifest(out)
+    assert manifest["complete"] is True and sorted(manifest["done"]) == sorted(read_manifest(reference)["done"])
+    for name, keys in KEYS.items():
+        assert _sorted(read_table(out, name), keys).equals(_sorted(read_table(reference, name), keys)), name
