@@ -18,11 +18,16 @@ from typing import Any
 
 from rich.console import Console
 
+from cluster.calibrate_cli import add_calibrate_parser, cmd_calibrate
+from cluster.report.cli import add_report_parser, cmd_report
 from cluster.store import check_writable, package_version, write_dataset
 from cluster.summary import print_calibration_distance, print_checks, print_run_summary
+from cluster.sweep_cli import add_sweep_parser, cmd_sweep
+from cluster.topology_cli import add_topology_parser, cmd_topology
 from sim.run import run_scenario
-from sim.scenario import load_scenario
+from sim.scenario import LoadedScenario, load_scenario
 from topology.errors import CpnsimError
+from workloads.traces import Trace, TraceOptions, load_trace, parse_pairs
 
 __all__ = ["build_parser", "main"]
 
@@ -57,24 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("arrow", "parquet"), default="arrow",
                      help="table file format (default: arrow, i.e. Arrow IPC with zstd)")
     run.add_argument("--quiet", action="store_true", help="print only the output path")
+    trace = run.add_argument_group("trace replay", "replay a public GPU-cluster job trace instead of the "
+                                   "scenario's Poisson arrivals (docs/model.md, 'Traces')")
+    trace.add_argument("--trace", type=Path, metavar="FILE",
+                       help="trace file (PAI: pai_job_table.csv beside pai_task_table.csv, or their directory)")
+    trace.add_argument("--trace-format", choices=("pai", "philly", "helios"), help="the trace's schema")
+    trace.add_argument("--skip-bad-rows", action="store_true", help="skip and count malformed trace rows")
+    trace.add_argument("--trace-gpu-speed", type=float, default=1.0, metavar="X",
+                       help="speed of the trace's GPUs relative to the reference GPU (default 1)")
+    trace.add_argument("--trace-drop-failed", action="store_true", help="leave out failed and killed jobs")
+    trace.add_argument("--trace-origin-column", metavar="COLUMN", help="column giving a job's origin "
+                       "(default: vc; user for PAI)")
+    trace.add_argument("--trace-origin", action="append", default=[], metavar="VALUE=REGION",
+                       help="region of an origin-column value; '*=REGION' for all others (default: stable hash "
+                       "weighted by demand_weight) (repeatable)")
+    trace.add_argument("--trace-class-column", metavar="COLUMN", help="column whose values --trace-class maps")
+    trace.add_argument("--trace-class", action="append", default=[], metavar="VALUE=CLASS",
+                       help="job class of a class-column value (default: by GPUs and run time) (repeatable)")
 
-    sweep = commands.add_parser(
-        "sweep", help="run a sweep of scenarios (on Ray by default) into one Arrow dataset",
-        description="Expand a sweep spec (base scenario + axes) and run every scenario, writing one part per "
-        "finished batch to runs/, sites/, timings/ and manifest.json.",
-    )
-    sweep.add_argument("spec", type=Path, help="sweep spec TOML file")
-    sweep.add_argument("--out", type=Path, required=True, help="output dataset directory")
-    sweep.add_argument("--executor", choices=("ray", "serial"), default="ray",
-                       help="ray (default; embedded unless --address/RAY_ADDRESS) or serial (this process)")
-    sweep.add_argument("--address", help="Ray cluster address to join (default: $RAY_ADDRESS, else a private one)")
-    sweep.add_argument("--num-cpus", type=int, help="CPUs of the embedded Ray (default: all)")
-    sweep.add_argument("--batch-size", type=int, help="scenarios per task (default: about 4 tasks per CPU)")
-    sweep.add_argument("--resume", action="store_true", help="continue the dataset at --out, skipping done scenarios")
-    sweep.add_argument("--overwrite", action="store_true", help="replace an existing dataset at --out")
-    sweep.add_argument("--format", choices=("arrow", "parquet"), default="arrow",
-                       help="table file format (default: arrow, i.e. Arrow IPC with zstd)")
-    sweep.add_argument("--quiet", action="store_true", help="print only the output path")
+    add_sweep_parser(commands)
 
     validate = commands.add_parser(
         "validate", help="check the engine against queueing theory and conservation laws",
@@ -87,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--alpha", type=float, default=0.01,
                           help="family-wise error rate of the statistical checks (Bonferroni; default 0.01)")
     validate.add_argument("--quick", action="store_true", help="fewer customers per replication (wider intervals)")
+    add_topology_parser(commands)
+    add_calibrate_parser(commands)
+    add_report_parser(commands)
     return parser
 
 
@@ -99,8 +108,9 @@ def _cmd_run(args: argparse.Namespace, console: Console, err: Console) -> int:
         err.print(f"running [bold]{scenario.name}[/bold] ({loaded.source}): network {loaded.network.name!r}, "
                   f"{len(loaded.network.sites)} sites, policy {scenario.policy}, {scenario.horizon_h:g} h, "
                   f"{scenario.replications} replication(s), seed {scenario.seed}")
+    trace = _load_trace(args, loaded, err)
     with err.status("simulating", spinner="dots") if not args.quiet and err.is_terminal else _Null():
-        result = run_scenario(loaded)
+        result = run_scenario(loaded, trace.batch if trace else None)
     manifest: dict[str, Any] = {
         "kind": "run",
         "source": loaded.source,
@@ -110,9 +120,15 @@ def _cmd_run(args: argparse.Namespace, console: Console, err: Console) -> int:
         "network": loaded.network.name,
         "scenario": scenario.model_dump(mode="json"),
     }
+    if trace is not None:
+        manifest["trace"] = trace.stats.as_json()
     write_dataset(out, result.tables(), manifest, args.format)
     if not args.quiet:
         print_run_summary(console, result.runs, result.sites)
+        if result.adoption is not None:
+            from cluster.adoption_summary import print_adoption_summary
+
+            print_adoption_summary(console, result.adoption)
         if loaded.network.name in NATIONAL_SCALE_NETWORKS:
             from sim.calibration_distance import calibration_distance
 
@@ -123,51 +139,29 @@ def _cmd_run(args: argparse.Namespace, console: Console, err: Console) -> int:
     return EXIT_OK
 
 
-def _cmd_sweep(args: argparse.Namespace, console: Console, err: Console) -> int:
-    from cluster.executors import RayExecutor, SerialExecutor
-    from cluster.sweep import load_sweep, run_sweep
-
-    for flag in ("num_cpus", "batch_size"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise CpnsimError(f"--{flag.replace('_', '-')}: must be >= 1, got {value}")
-    if args.resume and args.overwrite:
-        raise CpnsimError("--resume and --overwrite: choose one")
-    spec = load_sweep(args.spec)
-    check_writable(args.out)
-    executor = SerialExecutor() if args.executor == "serial" else RayExecutor(args.address, args.num_cpus)
+def _load_trace(args: argparse.Namespace, loaded: LoadedScenario, err: Console) -> Trace | None:
+    """The ``--trace`` of ``cpnsim run`` mapped onto ``loaded`` and cut at its horizon, or None."""
+    if args.trace is None:
+        if args.trace_format or args.skip_bad_rows or args.trace_origin or args.trace_class:
+            raise CpnsimError("--trace-format, --skip-bad-rows, --trace-origin, --trace-class: need --trace FILE")
+        return None
+    if args.trace_format is None:
+        raise CpnsimError("--trace-format: required with --trace (pai, philly or helios)")
+    origins = parse_pairs(args.trace_origin, "--trace-origin")
+    options = TraceOptions(
+        gpu_speed=args.trace_gpu_speed, keep_failed=not args.trace_drop_failed, skip_bad_rows=args.skip_bad_rows,
+        class_column=args.trace_class_column, class_map=parse_pairs(args.trace_class, "--trace-class"),
+        origin_column=args.trace_origin_column, default_region=origins.pop("*", None), origin_map=origins,
+    )
+    full = load_trace(args.trace, args.trace_format, list(loaded.scenario.workload), loaded.network.regions, options)
+    trace = full.clip(loaded.scenario.horizon_h)
     if not args.quiet:
-        err.print(f"sweep [bold]{args.spec}[/bold]: {len(spec.scenarios)} scenarios x "
-                  f"{spec.scenarios[0].scenario.replications} replication(s), executor {args.executor}")
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    show = not args.quiet and err.is_terminal
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("failed {task.fields[failed]}  running {task.fields[running]}"),
-                        TimeRemainingColumn(), console=err, disable=not show)
-    state = {"failed": 0, "left": 0}
-    task = progress.add_task("scenarios", total=None, failed=0, running=0)
-
-    def on_start(to_run: int, skipped: int) -> None:
-        state["left"] = to_run
-        progress.update(task, total=to_run, running=min(to_run, executor.num_cpus))
-        if skipped and not args.quiet:
-            err.print(f"resuming: {skipped} scenario(s) already done")
-
-    def on_batch(result: Any) -> None:
-        n = len(result.done) + len(result.failed)
-        state["failed"] += len(result.failed)
-        state["left"] -= n
-        progress.update(task, advance=n, failed=state["failed"], running=min(state["left"], executor.num_cpus))
-
-    with progress:
-        report = run_sweep(spec, args.out, executor, args.format, resume=args.resume, overwrite=args.overwrite,
-                           batch_size=args.batch_size, on_start=on_start, on_batch=on_batch)
-    if not args.quiet:
-        err.print(f"{report.done} scenario(s) ran, {report.failed} failed, {report.skipped} skipped as done, "
-                  f"in {report.wall_time_s:.1f} s")
-    console.print(f"wrote {args.out}", highlight=False)
-    return EXIT_OK
+        err.print(trace.stats.summary(), highlight=False, markup=False)
+        beyond = trace.stats.dropped.get("beyond_horizon", 0)
+        if beyond:
+            err.print(f"trace: {beyond:,} job(s) submitted at or after horizon_h = {loaded.scenario.horizon_h:g} h "
+                      f"dropped (the trace spans {full.stats.span_h:,.1f} h)", highlight=False, markup=False)
+    return trace
 
 
 class _Null:
@@ -201,10 +195,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(width=None if sys.stdout.isatty() else 110)
     err = Console(stderr=True, width=None if sys.stderr.isatty() else 110)
     try:
+        if args.command == "topology":
+            return cmd_topology(args, console, err)
+        if args.command == "calibrate":
+            return cmd_calibrate(args, console, err)
+        if args.command == "report":
+            return cmd_report(args, console, err)
         if args.command == "run":
             return _cmd_run(args, console, err)
         if args.command == "sweep":
-            return _cmd_sweep(args, console, err)
+            return cmd_sweep(args, console, err)
         if args.command == "validate":
             if args.replications < 2:
                 raise CpnsimError(f"--replications: must be >= 2 for a confidence interval, got {args.replications}")

@@ -15,13 +15,17 @@ from typing import Any
 import numpy as np
 from simpy.events import NORMAL, Event
 
+from sim.adoption import AdoptionDriver, AdoptionLog
 from sim.engine import Engine
-from sim.metrics import MetricBuffers
+from sim.failures import start_failures
+from sim.metrics import JobLog, MetricBuffers
 from sim.placement import POLICIES, REJECT, PlacementContext
 from sim.scenario import LoadedScenario
-from sim.site import GpuPool
+from sim.scheduling import build_pools
+from sim.transfers import Transfers
 from topology.graph import region_site_latency_ms
 from workloads.arrivals import ArrivalBatch, class_arrivals, merge_batches
+from workloads.traces.replay import window
 
 __all__ = ["Model", "stream_seed"]
 
@@ -43,15 +47,16 @@ class _Chain:
     mix even if float rounding lets one run past the step boundary.
     """
 
-    __slots__ = ("cls", "first_id", "gpus", "i", "origin", "t", "work")
+    __slots__ = ("cls", "first_id", "gpus", "i", "input_gb", "origin", "t", "work")
 
-    def __init__(self, batch: ArrivalBatch, first_id: int) -> None:
+    def __init__(self, batch: ArrivalBatch, first_id: int, input_gb: list[float] | None = None) -> None:
         self.first_id = first_id  # job id of the first arrival; ids follow arrival order
         self.t: list[float] = batch.t_h.tolist()
         self.gpus: list[int] = batch.gpus.tolist()
         self.work: list[float] = batch.work_gpu_h.tolist()
         self.cls: list[int] = batch.cls.tolist()
         self.origin: list[int] = batch.origin.tolist()
+        self.input_gb = input_gb  # input size (GB) of each arrival, when some class has input_gb
         self.i = 0
 
 
@@ -64,16 +69,36 @@ class Model:
         Validated scenario and its network.
     replication : int
         Replication index (selects independent random streams).
+    arrivals : ArrivalBatch, optional
+        Pre-made arrivals sorted by time (a replayed trace, ``workloads.traces``); they
+        replace the classes' Poisson draws.  Arrivals at or after ``horizon_h`` are ignored.
     """
 
-    def __init__(self, loaded: LoadedScenario, replication: int = 0) -> None:
+    def __init__(self, loaded: LoadedScenario, replication: int = 0, arrivals: ArrivalBatch | None = None) -> None:
         scenario, network = loaded.scenario, loaded.network
         self.scenario = scenario
         self.network = network
         self.engine = Engine()
-        self.pools = [GpuPool(i, site, self.engine) for i, site in enumerate(network.sites)]
+        self.replication = replication
+        self.job_log = (
+            JobLog(scenario.jobs_sample, list(scenario.workload), [r.id for r in network.regions],
+                   [s.id for s in network.sites])
+            if scenario.jobs_sample > 0 else None
+        )
+        # [adoption]: the driver sees every job that ends through the pools' job log.
+        self.adoption = (
+            AdoptionDriver(scenario.adoption, network, scenario.workload, region_site_latency_ms(network),
+                           self._stream, scenario.horizon_h)
+            if scenario.adoption is not None else None
+        )
+        log = AdoptionLog(self.adoption, self.job_log) if self.adoption is not None else self.job_log
+        self.pools = build_pools(scenario, network, self.engine, log)
+        if self.adoption is not None:
+            self.adoption.pools = self.pools
         latency = region_site_latency_ms(network)
-        self.policy = POLICIES[scenario.policy](PlacementContext(network, self.pools, latency))
+        context = PlacementContext(network, self.pools, latency, tuple(scenario.workload.values()))
+        self.policy = POLICIES[scenario.policy](context)
+        self.transfers = Transfers(network, self.engine, latency)
         self.metrics = MetricBuffers(self.pools, scenario.warmup_h)
         self.class_names = list(scenario.workload)
         self.classes = [scenario.workload[name] for name in self.class_names]
@@ -89,9 +114,18 @@ class Model:
             else:
                 w = np.array([job_class.origins.get(rid, 0.0) for rid in region_ids], float)
             self.origin_p.append(w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / len(w)))
+        # Classes whose remote jobs move input data, with their own size streams.
+        self.moves_input = [c.input_gb is not None for c in self.classes]
+        self.input_rngs = {
+            i: np.random.default_rng(stream_seed(scenario.seed, replication, f"input/{name}"))
+            for i, name in enumerate(self.class_names)
+            if self.moves_input[i]
+        }
         self.jobs_arrived = 0
         self.jobs_rejected = 0
+        self.rejected_real = 0.0  # rejected jobs in real units (each counts its class's scale)
         self.window_arrived = 0  # arrivals at or after warmup_h
+        self.trace = arrivals
         self._on_arrival_bound = self._on_arrival
 
     # -- arrivals -----------------------------------------------------------------
@@ -100,13 +134,18 @@ class Model:
         k = 0
         while k * step < horizon:
             t0, t1 = k * step, min((k + 1) * step, horizon)
-            batches = [
-                class_arrivals(c, i, self.origin_p[i], c.arrival_rate_per_h, t0, t1, self.rngs[i])
-                for i, c in enumerate(self.classes)
-            ]
-            batch = merge_batches(batches)
+            if self.trace is None:
+                batches = [
+                    class_arrivals(c, i, self.origin_p[i], c.arrival_rate_per_h, t0, t1, self.rngs[i])
+                    for i, c in enumerate(self.classes)
+                ]
+                batch = merge_batches(batches)
+            else:
+                batch = window(self.trace, t0, t1)  # the trace's arrivals in [t0, t1): nothing is drawn
+            if self.adoption is not None:
+                batch = self.adoption.extend(batch, t0, t1)  # adopters' jobs, and the step's demand counted
             if len(batch):
-                chain = _Chain(batch, self.jobs_arrived)
+                chain = _Chain(batch, self.jobs_arrived, self._input_sizes(batch))
                 # Every arrival of a step falls before the horizon, so count them now.
                 self.jobs_arrived += len(batch)
                 self.engine.events += len(batch)
@@ -115,6 +154,30 @@ class Model:
             k += 1
             if k * step < horizon:
                 yield self.engine.timeout(k * step - self.engine.now)
+
+    def _input_sizes(self, batch: ArrivalBatch) -> list[float] | None:
+        """Input size (GB) of every arrival of ``batch``; 0 for classes without ``input_gb``.
+
+        Drawn for every arrival of a class, placed or not, so the sizes (like the other
+        draws) do not depend on the policy.  A class's arrivals keep their order in the
+        merged batch, so its i-th draw belongs to its i-th arrival.
+        """
+        if not self.input_rngs:
+            return None
+        sizes = np.zeros(len(batch))
+        for i, rng in self.input_rngs.items():
+            mask = batch.cls == i
+            dist = self.classes[i].input_gb
+            assert dist is not None
+            sizes[mask] = dist.sample(rng, int(mask.sum()))
+        out: list[float] = sizes.tolist()
+        return out
+
+    def _deliver(self, job: tuple[int, int, float, int, int, int]) -> None:
+        """A job's input has arrived: submit it to its site."""
+        self.engine.events += 1
+        job_id, gpus, work, cls, origin, site = job
+        self.pools[site].submit(job_id, gpus, work, self.engine.now, cls, origin)
 
     def _on_arrival(self, chain: _Chain) -> None:
         t, gpus_of, work_of, cls_of, origin_of = chain.t, chain.gpus, chain.work, chain.cls, chain.origin
@@ -125,6 +188,8 @@ class Model:
         choose = self.policy.choose
         pools = self.pools
         first_id = chain.first_id
+        # inputs is None when no class moves input data: a job then costs one identity test more.
+        inputs, moves, remote = chain.input_gb, self.moves_input, self.transfers.remote
         while True:
             now = t[i]
             env._now = now
@@ -132,8 +197,12 @@ class Model:
             site = choose(origin, gpus, cls)
             if site == REJECT:
                 self.jobs_rejected += 1
-            else:
+                self.rejected_real += self.classes[cls].scale
+            elif inputs is None or not moves[cls] or not remote[origin][site]:
                 pools[site].submit(first_id + i, gpus, work_of[i], now, cls, origin)
+            else:
+                job = (first_id + i, gpus, work_of[i], cls, origin, site)
+                self.transfers.send(origin, site, inputs[i], self._deliver, job)
             i += 1
             if i == n:
                 break
@@ -153,6 +222,7 @@ class Model:
         while k * interval < horizon:
             yield self.engine.timeout(k * interval - self.engine.now)
             self.metrics.sample(self.engine.now)
+            self.transfers.sample(self.engine.now)
             k += 1
 
     def _warmup(self, _: None) -> None:
@@ -169,14 +239,28 @@ class Model:
             "busy_area": sum(p.busy_area for p in self.pools),
             "queue_area": sum(p.queue_area for p in self.pools),
             "done_work": sum(p.done_work_gpu_h for p in self.pools),
+            "transfers_delivered": float(self.transfers.delivered),
+            "transfer_time_h": self.transfers.time_sum_h,
         }
+
+    def _stream(self, name: str) -> np.random.Generator:
+        """The generator of the named random stream ``name`` of this replication."""
+        return np.random.default_rng(stream_seed(self.scenario.seed, self.replication, name))
 
     def run(self) -> None:
         """Simulate up to ``horizon_h`` and close the last metric interval."""
         self.warm_state = self.cumulative()
         if self.scenario.warmup_h > 0:
             self.engine.call_later(self.scenario.warmup_h, self._warmup, None)
+        if self.adoption is not None:  # first: each boundary's rates are set before that step's arrivals
+            self.engine.process(self.adoption.process(self.engine))
         self.engine.process(self._step_process())
         self.engine.process(self._sampler())
+        start_failures(self.engine, self.pools, self.scenario.failures, self._stream, self.scenario.horizon_h)
         self.engine.run(self.scenario.horizon_h)
+        if self.adoption is not None:
+            self.adoption.close(self.scenario.horizon_h)
         self.metrics.sample(self.scenario.horizon_h)
+        if self.job_log is not None:
+            self.job_log.close(self.pools, self.scenario.horizon_h)
+        self.transfers.sample(self.scenario.horizon_h)

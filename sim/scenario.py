@@ -16,16 +16,18 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.failures import Failures
 from sim.placement import POLICIES
 from topology._pydantic_errors import describe_validation_error
 from topology.errors import ConfigError, CpnsimError, located, nearest
 from topology.load import load_network, read_toml
 from topology.model import Network
+from workloads.adoption import AdoptionConfig, build_segments
 from workloads.job_class import JobClass
 
 __all__ = [
@@ -68,6 +70,7 @@ class SiteOverride(_Strict):
     price_cny_per_kwh: float | None = Field(default=None, ge=0)
     carbon_kg_per_kwh: float | None = Field(default=None, ge=0)
     renewable_frac: float | None = Field(default=None, ge=0, le=1)
+    scheduler: Literal["fifo", "easy"] | None = None  # not a site figure: read by sim.scheduling.build_pools
 
 
 class Scenario(_Strict):
@@ -90,6 +93,15 @@ class Scenario(_Strict):
         Root of every random stream.
     replications : int
         Independent replications (each with its own streams).
+    scheduler : {"fifo", "easy"}
+        Site queue discipline: strict FIFO by priority, or with EASY backfill;
+        ``[sites.<id>] scheduler`` overrides it per site.
+    failures : Failures
+        Site outages and GPU failures (``[failures]``; none by default).
+    jobs_sample : float
+        Share of jobs written to the ``jobs`` table, sampled by job id; 0 (default): no table.
+    adoption : AdoptionConfig, optional
+        The DANT-KIF adoption model (``[adoption]``, ``workloads.adoption``); ``None``: off.
     """
 
     name: str = "scenario"
@@ -102,6 +114,10 @@ class Scenario(_Strict):
     seed: int = Field(default=1, ge=0)
     replications: int = Field(default=1, ge=1)
     engine: EngineOptions = EngineOptions()
+    scheduler: Literal["fifo", "easy"] = "fifo"
+    failures: Failures = Failures()
+    jobs_sample: float = Field(default=0.0, ge=0, le=1)
+    adoption: AdoptionConfig | None = None
     sites: dict[str, SiteOverride] = {}
     workload: dict[str, JobClass] = Field(min_length=1)
 
@@ -252,12 +268,24 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None) -> N
         weights = job_class.origins or {r.id: r.demand_weight for r in network.regions}
         if sum(weights.values()) <= 0 and job_class.arrival_rate_per_h > 0:
             raise ConfigError(located(source, f"workload.{name}.origins", "origin weights sum to zero"))
+    for site_id in scenario.failures.sites:
+        if site_id not in site_ids:
+            hint = nearest(site_id, site_ids)
+            tail = f" (did you mean '{hint}'?)" if hint else ""
+            raise ConfigError(located(source, f"failures.sites.{site_id}", f"no site {site_id!r} in network{tail}"))
+    if scenario.adoption is not None:
+        try:
+            build_segments(scenario.adoption, region_ids, [r.demand_weight for r in network.regions],
+                           list(scenario.workload))
+        except ValueError as exc:
+            key, _, message = str(exc).partition(": ")
+            raise ConfigError(located(source, f"adoption.{key}", message)) from None
     if not scenario.sites:
         return network
     sites = []
     for site in network.sites:
         override = scenario.sites.get(site.id)
-        changes = override.model_dump(exclude_none=True) if override else {}
+        changes = override.model_dump(exclude_none=True, exclude={"scheduler"}) if override else {}
         sites.append(site.model_copy(update=changes) if changes else site)
     return network.model_copy(update={"site": tuple(sites)})
 

@@ -16,6 +16,9 @@ from typing import Any
 import pyarrow as pa
 
 __all__ = [
+    "ADOPTION_COLUMNS",
+    "JOBS_COLUMNS",
+    "LINKS_COLUMNS",
     "RUNS_COLUMNS",
     "SCHEMA_VERSION",
     "SITES_COLUMNS",
@@ -54,6 +57,9 @@ RUNS_COLUMNS: list[Column] = [
     ("jobs_done", pa.int64(), "jobs", "Jobs finished over the whole run"),
     ("jobs_queued_end", pa.int64(), "jobs", "Jobs waiting at the horizon"),
     ("jobs_running_end", pa.int64(), "jobs", "Jobs running at the horizon"),
+    ("jobs_in_transfer_end", pa.int64(), "jobs", "Jobs whose input was still moving over the WAN at the horizon"),
+    ("transfers_done", pa.int64(), "jobs", "Input transfers delivered over the whole run"),
+    ("transfer_mean_h", pa.float64(), "h", "Mean duration of the input transfers delivered in the window"),
     ("arrival_rate_per_h", pa.float64(), "jobs/h", "Observed arrival rate in the window [warmup_h, horizon_h)"),
     ("wait_mean_h", pa.float64(), "h", "Mean wait (arrival to start) of jobs started in the window"),
     ("wait_p95_h", pa.float64(), "h", "95th-percentile wait of jobs started in the window (within 0.5 %)"),
@@ -64,6 +70,23 @@ RUNS_COLUMNS: list[Column] = [
     ("energy_mwh", pa.float64(), "MWh", "Facility energy in the window (IT power x PUE)"),
     ("cost_cny", pa.float64(), "CNY", "Electricity cost in the window"),
     ("co2_t", pa.float64(), "t CO2", "Emissions in the window (grid intensity x non-renewable share)"),
+    ("jobs_unmet", pa.int64(), "jobs", "Jobs that left a queue unserved after their class's max_wait_h, whole run"),
+    ("jobs_failed", pa.int64(), "jobs", "Jobs given up after more than max_restarts interruptions, whole run"),
+    ("interruptions", pa.int64(), "1", "Running jobs interrupted by outages and GPU failures, whole run"),
+    ("work_gpu_h_unmet", pa.float64(), "reference GPU-h", "Work of the unmet jobs, whole run"),
+    ("gpu_h_served", pa.float64(), "GPU-h", "GPU-hours allocated to jobs over the whole run (useful + lost)"),
+    ("gpu_h_useful", pa.float64(), "GPU-h", "GPU-hours that count towards a job's completion, whole run"),
+    ("gpu_h_lost", pa.float64(), "GPU-h", "GPU-hours lost to interruptions (since last checkpoint) and failed jobs"),
+    ("site_down_h", pa.float64(), "h", "Hours of outage summed over sites, whole run"),
+    ("jobs_arrived_real", pa.float64(), "jobs", "Arrived jobs in real units (each counts its class's scale)"),
+    ("jobs_done_real", pa.float64(), "jobs", "Finished jobs in real units, whole run"),
+    ("jobs_unmet_real", pa.float64(), "jobs", "Unmet jobs in real units, whole run"),
+    ("jobs_failed_real", pa.float64(), "jobs", "Failed jobs in real units, whole run"),
+    ("work_gpu_h_done_real", pa.float64(), "reference GPU-h", "Work of finished jobs x scale, whole run"),
+    ("work_gpu_h_unmet_real", pa.float64(), "reference GPU-h", "Work of unmet jobs x scale, whole run"),
+    ("adoption_frac_end", pa.float64(), "1",
+     "Adopted fraction of all enterprises (enterprise-weighted over segments) at the horizon; null without [adoption]"),
+    ("adopters_end", pa.float64(), "enterprises", "Adopting enterprises over all segments at the horizon"),
 ]
 
 SITES_COLUMNS: list[Column] = [
@@ -88,6 +111,9 @@ SITES_COLUMNS: list[Column] = [
     ("energy_mwh", pa.float64(), "MWh", "Facility energy: (busy x P_busy + idle x P_idle) x PUE x interval"),
     ("cost_cny", pa.float64(), "CNY", "energy_mwh x 1000 x price_cny_per_kwh"),
     ("co2_t", pa.float64(), "t CO2", "energy_mwh x carbon_kg_per_kwh x (1 - renewable_frac)"),
+    ("jobs_unmet", pa.int64(), "jobs", "Jobs that left the site's queue unserved in the interval (max_wait_h)"),
+    ("gpu_h_lost", pa.float64(), "GPU-h", "GPU-hours lost to interruptions in the interval"),
+    ("down_h", pa.float64(), "h", "Hours the site was down (outage) in the interval"),
 ]
 
 TIMINGS_COLUMNS: list[Column] = [
@@ -98,7 +124,73 @@ TIMINGS_COLUMNS: list[Column] = [
     ("jobs_per_s", pa.float64(), "jobs/s", "jobs_arrived / wall_time_s"),
 ]
 
-TABLES: dict[str, list[Column]] = {"runs": RUNS_COLUMNS, "sites": SITES_COLUMNS, "timings": TIMINGS_COLUMNS}
+LINKS_COLUMNS: list[Column] = [
+    *_KEY,
+    ("link_id", pa.string(), "", "Link id"),
+    ("t_start_h", pa.float64(), "h", "Start of the interval"),
+    ("t_end_h", pa.float64(), "h", "End of the interval"),
+    ("bandwidth_gbps", pa.float64(), "Gbit/s", "Capacity of the link (shared by both directions)"),
+    ("moved_gb", pa.float64(), "GB", "Data carried in the interval, 10^9 bytes"),
+    ("utilisation", pa.float64(), "1", "Time-average allocated bandwidth / capacity"),
+    ("flows_mean", pa.float64(), "flows", "Time-average number of transfers crossing the link"),
+    ("flows_max", pa.int64(), "flows", "Most transfers crossing the link at once in the interval"),
+]
+
+JOBS_COLUMNS: list[Column] = [
+    *_KEY,
+    ("job_id", pa.int64(), "", "Job id: arrival order within the replication, from 0"),
+    ("class", pa.string(), "", "Job class name"),
+    ("origin", pa.string(), "", "Origin region id"),
+    ("site_id", pa.string(), "", "Site the job was placed at"),
+    ("arrival_h", pa.float64(), "h", "Arrival at the site"),
+    ("start_h", pa.float64(), "h", "First start (null if it never started)"),
+    ("finish_h", pa.float64(), "h", "Finish (null unless status is 'done')"),
+    ("wait_h", pa.float64(), "h", "start_h - arrival_h (null if it never started)"),
+    ("gpus", pa.int64(), "GPUs", "GPUs the job holds while it runs"),
+    ("work_gpu_h", pa.float64(), "reference GPU-h", "Work of the job"),
+    ("status", pa.string(), "", "'done', 'failed', 'unmet', or at the horizon 'running' or 'queued'"),
+    ("restarts", pa.int32(), "1", "Times the job was interrupted and requeued"),
+    ("lost_gpu_h", pa.float64(), "GPU-h", "GPU-hours of this job lost to interruptions"),
+]
+
+ADOPTION_COLUMNS: list[Column] = [
+    *_KEY,
+    ("step", pa.int32(), "", "Adoption step index, 0-based"),
+    ("t_start_h", pa.float64(), "h", "Start of the step"),
+    ("t_end_h", pa.float64(), "h", "End of the step (the horizon for the last one)"),
+    ("region", pa.string(), "", "Demand region of the segment"),
+    ("industry", pa.string(), "", "Industry of the segment"),
+    ("enterprises", pa.float64(), "enterprises", "Enterprises in the segment"),
+    ("adopted_frac_start", pa.float64(), "1", "Adopted fraction F at the start of the step"),
+    ("adopted_frac", pa.float64(), "1", "Adopted fraction F at the end of the step"),
+    ("adopters", pa.float64(), "enterprises", "enterprises x adopted_frac"),
+    ("p_eff_per_yr", pa.float64(), "1/yr", "Effective innovation rate p0 x R over the step"),
+    ("q_eff_per_yr", pa.float64(), "1/yr", "Effective imitation rate q0 x R over the step"),
+    ("resonance", pa.float64(), "1", "R = (S x D) ** resonance_elasticity over the step"),
+    ("comparative_advantage", pa.float64(), "1", "Supply factor of the industry"),
+    ("complexity", pa.float64(), "1", "Supply factor of the industry (enters inversely)"),
+    ("compatibility", pa.float64(), "1", "Supply factor of the industry"),
+    ("observability", pa.float64(), "1", "Supply factor of the industry"),
+    ("anticipated_benefits", pa.float64(), "1", "Demand factor of the segment"),
+    ("expected_costs", pa.float64(), "1",
+     "Demand factor (enters inversely): exogenous value x capacity factor from the previous step's wait and price"),
+    ("social_impact", pa.float64(), "1", "Demand factor of the segment"),
+    ("facilitating_conditions", pa.float64(), "1",
+     "Demand factor: exogenous value x capacity factor from the previous step's served share"),
+    ("demand_gpu_h", pa.float64(), "reference GPU-h", "Work of the adoption-driven jobs that arrived in the step"),
+    ("served_gpu_h", pa.float64(), "reference GPU-h",
+     "Part of demand_gpu_h started within the latency budget by the end of the step"),
+    ("unmet_gpu_h", pa.float64(), "reference GPU-h", "demand_gpu_h - served_gpu_h"),
+    ("served_share", pa.float64(), "1", "served_gpu_h / demand_gpu_h (null if no demand)"),
+    ("wait_mean_h", pa.float64(), "h",
+     "Mean wait met by the step's jobs (still queued: wait so far; unmet: until they left); null if none"),
+    ("price_cny_per_gpu_h", pa.float64(), "CNY/GPU-h", "Mean electricity price per GPU-hour at the sites that ran it"),
+]
+
+TABLES: dict[str, list[Column]] = {
+    "runs": RUNS_COLUMNS, "sites": SITES_COLUMNS, "links": LINKS_COLUMNS, "timings": TIMINGS_COLUMNS,
+    "jobs": JOBS_COLUMNS, "adoption": ADOPTION_COLUMNS,
+}
 """Every table cpnsim writes, by name. ``runs`` also has ``param.*`` columns."""
 
 
@@ -152,6 +244,7 @@ def flatten_params(config: Mapping[str, Any], prefix: str = "param.") -> dict[st
 _SUFFIX_UNITS = (
     ("_per_h", "1/h"), ("_gpu_h", "reference GPU-h"), ("_h", "h"), ("_cny_per_kwh", "CNY/kWh"),
     ("_kg_per_kwh", "kg CO2/kWh"), ("_frac", "1"), ("_gbps", "Gbit/s"), ("_km", "km"), ("_ms", "ms"),
+    ("_per_yr", "1/yr"),
 )
 
 

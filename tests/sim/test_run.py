@@ -59,7 +59,7 @@ def test_jobs_too_large_for_every_site_are_rejected():
     row = run_replication(_short(*big)).runs_row
     assert row["jobs_rejected"] > 0
     assert row["jobs_arrived"] == row["jobs_done"] + row["jobs_queued_end"] + row["jobs_running_end"] \
-        + row["jobs_rejected"]
+        + row["jobs_rejected"] + row["jobs_unmet"] + row["jobs_failed"] + row["jobs_in_transfer_end"]
 
 
 def test_nearest_sends_everything_east_and_least_loaded_uses_the_west():
