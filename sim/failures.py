@@ -22,12 +22,13 @@ from collections.abc import Callable, Generator
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from simpy.events import Event
 
 from sim.engine import Engine
 from sim.scheduling import SchedPool
 from sim.site import GpuPool
+from topology.model import StrictModel
 
 __all__ = ["FailureSpec", "Failures", "SiteFailures", "start_failures"]
 
@@ -35,11 +36,7 @@ SEED_STREAM = "failures/{kind}/{site}"
 """Name pattern of the failure streams (see ``sim.model.stream_seed``)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FailureSpec(_Strict):
+class FailureSpec(StrictModel):
     """Failure figures of one site.
 
     Attributes
@@ -76,7 +73,7 @@ class FailureSpec(_Strict):
         return self.outage_mtbf_h is not None and math.isfinite(self.outage_mtbf_h)
 
 
-class SiteFailures(_Strict):
+class SiteFailures(StrictModel):
     """Changes to the failure figures of one site (``[failures.sites.<site id>]``); unset keys inherit.
 
     ``outage_mtbf_h = inf`` switches outages off at the site.
@@ -93,7 +90,7 @@ class SiteFailures(_Strict):
 class Failures(FailureSpec):
     """The ``[failures]`` table: figures for every site, and per-site changes under ``sites``."""
 
-    sites: dict[str, SiteFailures] = {}
+    sites: dict[str, SiteFailures] = Field(default_factory=dict)
 
     def for_site(self, site_id: str) -> FailureSpec:
         """The figures of ``site_id``: the table's, with that site's changes applied."""

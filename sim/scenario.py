@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.failures import Failures
 from sim.placement import POLICIES
 from topology._pydantic_errors import describe_validation_error
 from topology.errors import ConfigError, CpnsimError, located, nearest
 from topology.load import load_network, read_toml
-from topology.model import Network
+from topology.model import Network, StrictModel
 from workloads.adoption import AdoptionConfig, build_segments
 from workloads.job_class import JobClass
 
@@ -44,11 +44,7 @@ __all__ = [
 DEFAULT_SCENARIO = "<built-in default scenario>"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EngineOptions(_Strict):
+class EngineOptions(StrictModel):
     """Engine settings that trade memory for speed; results do not depend on them
     beyond the random draws they order.
 
@@ -61,7 +57,7 @@ class EngineOptions(_Strict):
     arrival_step_h: float = Field(default=24.0, gt=0)
 
 
-class SiteOverride(_Strict):
+class SiteOverride(StrictModel):
     """Changes to one site of the network, keyed by site id under ``[sites.<id>]``."""
 
     gpus: int | None = Field(default=None, gt=0)
@@ -73,7 +69,7 @@ class SiteOverride(_Strict):
     scheduler: Literal["fifo", "easy"] | None = None  # not a site figure: read by sim.scheduling.build_pools
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """One simulation: a network, its workload, a placement policy and the clock.
 
     Attributes
@@ -118,7 +114,7 @@ class Scenario(_Strict):
     failures: Failures = Failures()
     jobs_sample: float = Field(default=0.0, ge=0, le=1)
     adoption: AdoptionConfig | None = None
-    sites: dict[str, SiteOverride] = {}
+    sites: dict[str, SiteOverride] = Field(default_factory=dict)
     workload: dict[str, JobClass] = Field(min_length=1)
 
     @field_validator("policy")

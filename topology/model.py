@@ -10,16 +10,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Link", "Network", "Region", "Site", "SiteKind"]
+__all__ = ["Link", "Network", "Region", "Site", "SiteKind", "StrictModel"]
 
 SiteKind = Literal["hub", "cluster", "gpu_pool", "regional_pool"]
 
 
-class _Record(BaseModel):
+class StrictModel(BaseModel):
+    """Base of every config model: frozen, and unknown keys are errors (a typo is never ignored)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Site(_Record):
+class Site(StrictModel):
     """Where compute lives: a pool of identical GPUs with its power and grid figures.
 
     Attributes
@@ -55,7 +57,7 @@ class Site(_Record):
     source: str = ""
 
 
-class Region(_Record):
+class Region(StrictModel):
     """Where demand originates: a province group, metro area or country.
 
     Attributes
@@ -73,7 +75,7 @@ class Region(_Record):
     source: str = ""
 
 
-class Link(_Record):
+class Link(StrictModel):
     """A fibre or submarine route between two nodes (sites or regions).
 
     Attributes
@@ -97,7 +99,7 @@ class Link(_Record):
     source: str = ""
 
 
-class Network(_Record):
+class Network(StrictModel):
     """A whole network: the file format of ``network = ...`` in a scenario.
 
     Tables are ``[[site]]``, ``[[region]]`` and ``[[link]]``; see ``docs/model.md``.

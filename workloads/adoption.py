@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from topology.model import StrictModel
 
 __all__ = [
     "DEMAND_FACTORS",
@@ -80,11 +82,7 @@ DEMAND_FACTORS = ("anticipated_benefits", "expected_costs", "social_impact", "fa
 """Demand-side factor names (per region × industry)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SupplyFactors(_Strict):
+class SupplyFactors(StrictModel):
     """Supply-side factors of one industry (after Rogers' diffusion of innovations).
 
     All are dimensionless multipliers, neutral at 1 and > 0.
@@ -107,7 +105,7 @@ class SupplyFactors(_Strict):
     observability: float = Field(default=1.0, gt=0)
 
 
-class DemandFactors(_Strict):
+class DemandFactors(StrictModel):
     """Demand-side factors of a region or a segment (after UTAUT, Venkatesh and Davis).
 
     All are dimensionless multipliers, neutral at 1 and > 0.  The exogenous values set
@@ -146,7 +144,7 @@ class IndustryConfig(SupplyFactors):
     """
 
     enterprise_share_frac: float = Field(default=1.0, ge=0)
-    jobs_per_adopter_per_h: dict[str, float] = {}
+    jobs_per_adopter_per_h: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _non_negative_rates(self) -> Self:
@@ -180,7 +178,7 @@ class SegmentConfig(DemandFactors):
     initial_frac: float | None = Field(default=None, ge=0, le=1)
 
 
-class CapacityCoupling(_Strict):
+class CapacityCoupling(StrictModel):
     """How the service a segment met changes its demand-side factors.
 
     With perfect service (no wait, everything served within its latency budget) both
@@ -211,7 +209,7 @@ class CapacityCoupling(_Strict):
     served_elasticity: float = Field(default=1.0, ge=0)
 
 
-class DemandGrowth(_Strict):
+class DemandGrowth(StrictModel):
     """Growth of the work one adopter asks for as the cost of AI work falls.
 
     ``jobs per adopter(t) = jobs_per_adopter_per_h × exp(cost_elasticity × unit_cost_decline_per_yr × t)``,
@@ -236,7 +234,7 @@ class DemandGrowth(_Strict):
         return np.exp(self.cost_elasticity * self.unit_cost_decline_per_yr * np.asarray(t_yr))
 
 
-class AdoptionConfig(_Strict):
+class AdoptionConfig(StrictModel):
     """The ``[adoption]`` table of a scenario.
 
     Attributes
@@ -276,8 +274,8 @@ class AdoptionConfig(_Strict):
     initial_frac: float = Field(default=0.0, ge=0, le=1)
     enterprises_per_weight: float = Field(default=1000.0, ge=0)
     industries: dict[str, IndustryConfig] = Field(min_length=1)
-    regions: dict[str, DemandFactors] = {}
-    segment: list[SegmentConfig] = []
+    regions: dict[str, DemandFactors] = Field(default_factory=dict)
+    segment: list[SegmentConfig] = Field(default_factory=list)
     coupling: CapacityCoupling = CapacityCoupling()
     growth: DemandGrowth = DemandGrowth()
 

@@ -44,12 +44,13 @@ from typing import Literal, Self
 
 import numpy as np
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from scipy.optimize import least_squares
 
 from topology._pydantic_errors import describe_validation_error
 from topology.errors import ConfigError, located, nearest
 from topology.load import read_toml
+from topology.model import StrictModel
 from workloads.adoption import bass_step
 
 __all__ = [
@@ -69,11 +70,7 @@ SHIPPED_POINTS = "adoption_points.toml"
 """File name of the points shipped in ``workloads/data`` (derived from shared/data's adoption_reference)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CalibrationPoint(_Strict):
+class CalibrationPoint(StrictModel):
     """One observed (or forecast) adopted fraction, with its source and uncertainty."""
 
     year: float
@@ -85,7 +82,7 @@ class CalibrationPoint(_Strict):
     note: str = ""
 
 
-class CalibrationSegment(_Strict):
+class CalibrationSegment(StrictModel):
     """A curve: where it starts and the points it should pass through."""
 
     id: str = Field(min_length=1)
@@ -104,7 +101,7 @@ class CalibrationSegment(_Strict):
         return self
 
 
-class PointsFile(_Strict):
+class PointsFile(StrictModel):
     """A points file: a schema version and one or more segments."""
 
     schema_version: Literal["1"]

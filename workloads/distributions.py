@@ -15,7 +15,9 @@ import math
 from typing import Annotated, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from topology.model import StrictModel
 
 __all__ = [
     "Choice",
@@ -28,8 +30,7 @@ __all__ = [
 ]
 
 
-class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Dist(StrictModel):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover - abstract
         """Draw ``n`` values as a float64 array."""

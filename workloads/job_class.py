@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from topology.model import StrictModel
 from workloads.distributions import Constant, Distribution
 
 __all__ = ["JobClass"]
 
 
-class JobClass(BaseModel):
+class JobClass(StrictModel):
     """One class of AI work (``training``, ``finetune``, ``batch``, ...).
 
     Attributes
@@ -50,7 +51,6 @@ class JobClass(BaseModel):
         units by multiplying by it.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     arrival_rate_per_h: float = Field(ge=0)
     gpus: Distribution = Constant(dist="constant", value=1)
