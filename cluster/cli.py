@@ -18,8 +18,10 @@ from typing import Any
 
 from rich.console import Console
 
+from cluster.analyze_cli import add_analyze_parser, cmd_analyze
 from cluster.calibrate_cli import add_calibrate_parser, cmd_calibrate
 from cluster.report.cli import add_report_parser, cmd_report
+from cluster.search_cli import add_search_parser, cmd_search
 from cluster.store import check_writable, package_version, write_dataset
 from cluster.summary import print_calibration_distance, print_checks, print_run_summary
 from cluster.sweep_cli import add_sweep_parser, cmd_sweep
@@ -96,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_topology_parser(commands)
     add_calibrate_parser(commands)
     add_report_parser(commands)
+    add_analyze_parser(commands)
+    add_search_parser(commands)
     return parser
 
 
@@ -201,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_calibrate(args, console, err)
         if args.command == "report":
             return cmd_report(args, console, err)
+        if args.command == "analyze":
+            return cmd_analyze(args, console, err)
+        if args.command == "search":
+            return cmd_search(args, console, err)
         if args.command == "run":
             return _cmd_run(args, console, err)
         if args.command == "sweep":

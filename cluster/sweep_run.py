@@ -163,6 +163,8 @@ def run_sweep(
     t0 = time.perf_counter()
     manifest = {"kind": "sweep", "source": spec.source, "seed": spec.seed, "spec": spec.raw,
                 "scenarios": len(spec.scenarios), "cpnsim_version": package_version()}
+    if spec.design is not None:  # a Saltelli design's row order, for cpnsim analyze sensitivity
+        manifest["design"] = spec.design
     writer = SweepWriter(out, manifest, fmt, resume=resume, overwrite=overwrite)
     done_before = writer.done_ids
     todo = [s for s in spec.scenarios if s.scenario_id not in done_before]

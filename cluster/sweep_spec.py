@@ -17,6 +17,12 @@ A sweep spec is TOML::
     high = 4096
     samples = 8
 
+``method = "saltelli"`` draws SALib's Saltelli design for Sobol' indices instead:
+``samples`` is the number N of base points (a power of two) and the sweep has
+``N * (D + 2)`` points over the D saltelli axes, ``N * (2 D + 2)`` with
+``second_order = true``.  The design's row order, which the analysis needs, is
+recorded as :attr:`SweepSpec.design` (``design`` in the manifest).
+
 Grid axes combine as a cartesian product.  Sampled axes are sampled jointly (one
 design of ``samples`` points over all of them, so they must agree on ``samples``)
 and the design is crossed with the grid.  Integer keys are rounded: ``integer = true``,
@@ -37,16 +43,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cluster.sweep_sampling import SAMPLING_METHODS, Range, sample_points
+from cluster.sweep_sampling import SAMPLING_METHODS, Range, saltelli_points, sample_points
 from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict, set_key
 from topology.errors import ConfigError, located, nearest
 from topology.load import read_toml
 
 __all__ = ["METHODS", "Axis", "SweepSpec", "derive_seed", "load_sweep"]
 
-METHODS = ("grid", *SAMPLING_METHODS)
+SALTELLI = "saltelli"
+METHODS = ("grid", *SAMPLING_METHODS, SALTELLI)
 _TOP_KEYS = ("base", "replications", "seed", "axis", "name", "description")
-_AXIS_KEYS = ("key", "grid", "method", "low", "high", "samples", "integer")
+_AXIS_KEYS = ("key", "grid", "method", "low", "high", "samples", "integer", "second_order")
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class Axis:
         Number of points of a sampled axis.
     integer : bool
         Round sampled values to integers.
+    second_order : bool
+        ``saltelli`` axes only: draw the design for second-order indices too.
     """
 
     key: str
@@ -76,6 +85,7 @@ class Axis:
     high: float = 0.0
     samples: int = 0
     integer: bool = False
+    second_order: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,11 @@ class SweepSpec:
         The axes, in spec order.
     scenarios : tuple of LoadedScenario
         Every distinct scenario, in expansion order.
+    design : dict, optional
+        Saltelli sweeps only: ``method``, ``keys``, ``bounds``, ``integer``, ``samples`` (N),
+        ``second_order`` and ``groups``, one per point of the grid axes, each with ``grid``
+        (key -> value) and ``rows`` (the scenario id of every design row, in SALib's order;
+        a scenario repeats where integer rounding makes two rows equal).
     """
 
     source: str
@@ -101,6 +116,7 @@ class SweepSpec:
     raw: dict[str, Any]
     axes: tuple[Axis, ...]
     scenarios: tuple[LoadedScenario, ...]
+    design: dict[str, Any] | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -184,6 +200,16 @@ def _parse_axis(
         samples = raw.get("samples")
         if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
             raise ConfigError(located(src, f"{where}.samples", f"expected an integer >= 1, got {samples!r}"))
+        second_order = raw.get("second_order", False)
+        if method == SALTELLI:
+            if samples < 2 or samples & (samples - 1):  # the Sobol' sequence's balance needs N = 2**m
+                raise ConfigError(located(src, f"{where}.samples", f"saltelli needs a power of two >= 2 base "
+                                          f"samples (Sobol' sequence), got {samples}"))
+            if not isinstance(second_order, bool):
+                raise ConfigError(located(src, f"{where}.second_order", f"expected true or false, "
+                                          f"got {second_order!r}"))
+        elif "second_order" in raw:
+            raise ConfigError(located(src, f"{where}.second_order", f"only for method = 'saltelli', not {method!r}"))
         integer = raw.get("integer")
         if integer is None:
             current = _get(base, key)
@@ -194,7 +220,8 @@ def _parse_axis(
             integer = _is_int(current) if current is not None else (_is_int(low) and _is_int(high))
         if not isinstance(integer, bool):
             raise ConfigError(located(src, f"{where}.integer", f"expected true or false, got {integer!r}"))
-        axis = Axis(key, method, low=float(low), high=float(high), samples=samples, integer=integer)
+        axis = Axis(key, method, low=float(low), high=float(high), samples=samples, integer=integer,
+                    second_order=second_order)
         probe = round(low) if integer else low
     _resolve(_set(base, key, probe), f"{src}: {where}.key", base_dir)  # does the key path exist?
     return axis
@@ -214,7 +241,15 @@ def _design(axes: list[Axis], seed: int, src: str, index: dict[str, int]) -> lis
         raise ConfigError(located(src, f"axis[{index[axes[1].key]}].method",
                                   f"sampled axes are sampled jointly and must share one method, got {sorted(methods)}"))
     ranges = [Range(a.low, a.high, a.integer) for a in axes]
-    return [list(row) for row in sample_points(methods.pop(), n, ranges, seed)]
+    method = methods.pop()
+    if method == SALTELLI:
+        orders = {a.second_order for a in axes}
+        if len(orders) > 1:
+            first = next(a for a in axes if a.second_order != axes[0].second_order)
+            raise ConfigError(located(src, f"axis[{index[first.key]}].second_order", "saltelli axes are sampled "
+                                      "jointly and must agree on second_order"))
+        return [list(row) for row in saltelli_points(n, ranges, seed, orders.pop())]
+    return [list(row) for row in sample_points(method, n, ranges, seed)]
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
@@ -272,7 +307,10 @@ def load_sweep(path: str | Path) -> SweepSpec:
     sampled = [a for a in axes if a.method != "grid"]
     design = _design(sampled, seed, src, index)
     scenarios: dict[str, LoadedScenario] = {}
+    groups: list[dict[str, Any]] = []
     for grid_point in itertools.product(*(a.values for a in grid_axes)):
+        rows: list[str] = []
+        groups.append({"grid": {a.key: v for a, v in zip(grid_axes, grid_point, strict=True)}, "rows": rows})
         for sample_point in design:
             data = base
             settings = list(zip(grid_axes, grid_point, strict=True)) + list(zip(sampled, sample_point, strict=True))
@@ -283,6 +321,12 @@ def load_sweep(path: str | Path) -> SweepSpec:
             scenario = loaded.scenario.model_copy(update={"seed": derive_seed(seed, loaded)})
             loaded = LoadedScenario(scenario, loaded.network, src)
             scenarios.setdefault(loaded.scenario_id, loaded)  # integer rounding can repeat a point
+            rows.append(loaded.scenario_id)
     record = {k: v for k, v in raw.items() if k != "base"}
     record["base"] = base
-    return SweepSpec(src, seed, record, tuple(axes), tuple(scenarios.values()))
+    saltelli = None
+    if sampled and sampled[0].method == SALTELLI:
+        saltelli = {"method": SALTELLI, "keys": [a.key for a in sampled], "bounds": [[a.low, a.high] for a in sampled],
+                    "integer": [a.integer for a in sampled], "samples": sampled[0].samples,
+                    "second_order": sampled[0].second_order, "groups": groups}
+    return SweepSpec(src, seed, record, tuple(axes), tuple(scenarios.values()), saltelli)

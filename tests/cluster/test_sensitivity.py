@@ -1,0 +1,226 @@
+"""Sobol' indices through the real sweep machinery, checked against the Ishigami function's.
+
+The scenario stand-in: a run function (the executors' ``runner`` hook) that reads three
+swept site keys of the scenario, maps each from [0, 1] onto [-pi, pi] (Sobol' indices
+do not change under a monotone map of one input) and returns the Ishigami function as
+the ``runs`` column ``ishigami``.  Spec parsing, Saltelli sampling, scenario expansion,
+the serial executor, the dataset writer and the analysis are the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pytest
+
+from cluster.executors import SerialExecutor
+from cluster.sensitivity import SENSITIVITY_COLUMNS, scenario_means, sensitivity_table, sobol_indices
+from cluster.store import read_manifest
+from cluster.sweep import load_sweep, run_sweep
+from sim.scenario import LoadedScenario
+from sim.tables import flatten_params
+from topology.errors import ConfigError, SchemaError
+
+ONE_SITE = Path(__file__).resolve().parents[2] / "examples" / "networks" / "one_site.toml"
+KEYS = ("sites.site.price_cny_per_kwh", "sites.site.carbon_kg_per_kwh", "sites.site.renewable_frac")
+
+# Ishigami, a = 7, b = 0.1: V = a^2/8 + b pi^4/5 + b^2 pi^8/18 + 1/2, V1 = (1 + b pi^4/5)^2 / 2,
+# V2 = a^2/8, V13 = b^2 pi^8 (1/18 - 1/50); S1 = (V1, V2, 0)/V, ST = (V1 + V13, V2, V13)/V.
+A, B = 7.0, 0.1
+_V1 = 0.5 * (1 + B * math.pi**4 / 5) ** 2
+_V2 = A**2 / 8
+_V13 = B**2 * math.pi**8 * (1 / 18 - 1 / 50)
+_V = _V1 + _V2 + _V13
+S1_TRUE = (_V1 / _V, _V2 / _V, 0.0)
+ST_TRUE = ((_V1 + _V13) / _V, _V2 / _V, _V13 / _V)
+NOISE = 5.0  # replication r adds (-1)**r * NOISE * u(scenario): only the replication mean is Ishigami
+
+
+def ishigami(x1: float, x2: float, x3: float) -> float:
+    """The Ishigami function, a = 7, b = 0.1."""
+    return math.sin(x1) + A * math.sin(x2) ** 2 + B * x3**4 * math.sin(x1)
+
+
+@dataclass(frozen=True)
+class _Result:
+    runs: pa.Table
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {"runs": self.runs}
+
+
+def ishigami_runner(loaded: LoadedScenario) -> _Result:
+    """A scenario stand-in: one ``runs`` row per replication, ``ishigami`` from the swept site keys."""
+    site = loaded.network.sites[0]
+    u = (site.price_cny_per_kwh, site.carbon_kg_per_kwh, site.renewable_frac)
+    y = ishigami(*(-math.pi + 2 * math.pi * v for v in u))
+    reps = loaded.scenario.replications
+    params = flatten_params(loaded.scenario.model_dump(mode="json"))
+    # Noise that differs between scenarios (u in [0, 1) from the id), so that an analysis that
+    # did not average the replications would see a different function, not a shifted one.
+    u_noise = int(loaded.scenario_id[:8], 16) / 16**8
+    cols: dict[str, list[object]] = {
+        "scenario_id": [loaded.scenario_id] * reps, "replication": list(range(reps)), "status": ["ok"] * reps,
+        "ishigami": [y + (-1) ** r * NOISE * u_noise for r in range(reps)],
+        **{k: [v] * reps for k, v in params.items()},
+    }
+    return _Result(pa.table(cols))
+
+
+def _spec(tmp_path: Path, samples: int, extra: str = "", second_order: bool = False) -> Path:
+    axes = "".join(
+        f'\n[[axis]]\nkey = "{k}"\nmethod = "saltelli"\nlow = 0.0\nhigh = 1.0\nsamples = {samples}\n'
+        + ("second_order = true\n" if second_order else "")
+        for k in KEYS
+    )
+    text = (f"seed = 3\nreplications = 2\n\n[base]\nnetwork = \"{ONE_SITE.as_posix()}\"\nhorizon_h = 10.0\n"
+            "[base.workload.w]\narrival_rate_per_h = 1.0\ngpus = { dist = \"constant\", value = 1 }\n"
+            "work_gpu_h = { dist = \"constant\", value = 1.0 }\n" + extra + axes)
+    path = tmp_path / "ishigami.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _run(tmp_path: Path, samples: int, **kw: object) -> Path:
+    spec = load_sweep(_spec(tmp_path, samples, **kw))  # type: ignore[arg-type]
+    out = tmp_path / "out"
+    run_sweep(spec, out, SerialExecutor(ishigami_runner), batch_size=512)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ishigami_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """N = 4096: 20,480 scenarios (about 20 s), enough for intervals narrower than +-0.05."""
+    return _run(tmp_path_factory.mktemp("ishigami"), 4096)
+
+
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _run(tmp_path_factory.mktemp("ishigami-small"), 8)
+
+
+@pytest.mark.slow
+def test_saltelli_design_is_recorded_in_salib_order(ishigami_sweep: Path) -> None:
+    design = read_manifest(ishigami_sweep)["design"]
+    assert design["keys"] == list(KEYS) and design["samples"] == 4096 and design["second_order"] is False
+    (group,) = design["groups"]
+    assert group["grid"] == {} and len(group["rows"]) == 4096 * (3 + 2)
+
+
+@pytest.mark.slow
+def test_sobol_indices_match_ishigami_within_their_intervals(ishigami_sweep: Path) -> None:
+    result = sobol_indices(ishigami_sweep, "ishigami", 0.95)
+    (g,) = result.groups
+    assert g.parameters == KEYS and g.base_samples == 4096 and result.failed == 0
+    for i in range(3):
+        assert g.s1_conf[i] < 0.05 and g.st_conf[i] < 0.05, (g.s1_conf, g.st_conf)
+        assert abs(g.s1[i] - S1_TRUE[i]) <= g.s1_conf[i], (i, g.s1[i], S1_TRUE[i], g.s1_conf[i])
+        assert abs(g.st[i] - ST_TRUE[i]) <= g.st_conf[i], (i, g.st[i], ST_TRUE[i], g.st_conf[i])
+
+
+def test_analytic_indices_are_the_published_ones() -> None:
+    assert [round(s, 4) for s in S1_TRUE] == [0.3139, 0.4424, 0.0]
+    assert [round(s, 4) for s in ST_TRUE] == [0.5576, 0.4424, 0.2437]
+
+
+def test_intervals_are_reproducible(small_sweep: Path) -> None:
+    a, b = sobol_indices(small_sweep, "ishigami"), sobol_indices(small_sweep, "ishigami")
+    assert a == b
+
+
+def test_sensitivity_table_has_units_and_metadata(small_sweep: Path) -> None:
+    table = sensitivity_table(sobol_indices(small_sweep, "ishigami"), "src")
+    assert table.column_names == [name for name, *_ in SENSITIVITY_COLUMNS]
+    assert table.column("parameter").to_pylist() == list(KEYS)
+    assert table.schema.field("S1").metadata[b"unit"] == b"1"
+    assert table.schema.metadata[b"output"] == b"ishigami" and table.schema.metadata[b"confidence"] == b"0.95"
+
+
+def test_replications_are_averaged() -> None:
+    t = pa.table({"scenario_id": ["a", "a"], "status": ["ok", "ok"], "y": [1.0 + NOISE, 1.0 - NOISE]})
+    assert scenario_means(t, "y") == ({"a": 1.0}, set(), set())
+
+
+def test_second_order_design_and_grid_groups(tmp_path: Path) -> None:
+    out = _run(tmp_path, 8, second_order=True,
+               extra='\n[[axis]]\nkey = "policy"\ngrid = ["nearest", "least_loaded"]\n')
+    design = read_manifest(out)["design"]
+    assert design["second_order"] is True
+    assert [g["grid"] for g in design["groups"]] == [{"policy": "nearest"}, {"policy": "least_loaded"}]
+    assert all(len(g["rows"]) == 8 * (2 * 3 + 2) for g in design["groups"])
+    result = sobol_indices(out, "ishigami")
+    assert [g.grid for g in result.groups] == [{"policy": "nearest"}, {"policy": "least_loaded"}]
+    # the policy does not enter the stand-in: both designs give the same indices
+    assert result.groups[0].s1 == pytest.approx(result.groups[1].s1)
+
+
+def test_failed_scenarios_refused_or_their_base_samples_dropped(tmp_path: Path) -> None:
+    spec = load_sweep(_spec(tmp_path, 8))
+    rows = spec.design["groups"][0]["rows"] if spec.design else []
+    victim = rows[6]  # a row of the second base sample (5 rows per base sample)
+
+    def runner(loaded: LoadedScenario) -> _Result:
+        if loaded.scenario_id == victim:
+            raise RuntimeError("boom")
+        return ishigami_runner(loaded)
+
+    out = tmp_path / "out"
+    run_sweep(spec, out, SerialExecutor(runner))
+    with pytest.raises(ConfigError, match=r"ishigami: 1 failed of 40 scenarios .* --drop-failed"):
+        sobol_indices(out, "ishigami")
+    result = sobol_indices(out, "ishigami", drop_failed=True)
+    assert result.failed == 1 and result.groups[0].base_samples == 7 and result.groups[0].dropped == 1
+
+
+def test_not_a_saltelli_sweep_and_unknown_output(tmp_path: Path, small_sweep: Path) -> None:
+    text = _spec(tmp_path, 8).read_text().replace('method = "saltelli"', 'method = "sobol"')
+    (tmp_path / "lhs.toml").write_text(text)
+    out = tmp_path / "lhs"
+    run_sweep(load_sweep(tmp_path / "lhs.toml"), out, SerialExecutor(ishigami_runner))
+    with pytest.raises(SchemaError, match=r"manifest.json: design: not a saltelli sweep"):
+        sobol_indices(out, "ishigami")
+    with pytest.raises(ConfigError, match=r"runs: ishigam: no numeric column 'ishigam' \(did you mean 'ishigami'"):
+        sobol_indices(small_sweep, "ishigam")
+    with pytest.raises(ConfigError, match=r"--confidence: must be in \(0, 1\)"):
+        sobol_indices(small_sweep, "ishigami", 1.5)
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    ("samples = 8", r"ishigami.toml: axis\[0\].samples: saltelli needs a power of two >= 2 base samples .* got 6"),
+    ('low = 0.0', r"ishigami.toml: axis\[0\].second_order: expected true or false, got 'yes'"),
+    ('method = "saltelli"', r"ishigami.toml: axis\[0\].second_order: only for method = 'saltelli', not 'sobol'"),
+])
+def test_bad_saltelli_specs_name_file_and_key(tmp_path: Path, edit: str, match: str) -> None:
+    path = _spec(tmp_path, 8)
+    text = path.read_text()
+    if edit == "samples = 8":
+        text = text.replace(edit, "samples = 6", 1)
+    elif edit == "low = 0.0":
+        text = text.replace(edit, 'low = 0.0\nsecond_order = "yes"', 1)
+    else:
+        text = text.replace(edit, 'method = "sobol"\nsecond_order = true', 1)
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        load_sweep(path)
+
+
+def test_saltelli_axes_must_agree_on_second_order(tmp_path: Path) -> None:
+    path = _spec(tmp_path, 8)
+    path.write_text(path.read_text().replace("samples = 8\n", "samples = 8\nsecond_order = true\n", 1))
+    with pytest.raises(ConfigError, match=r"axis\[1\].second_order: saltelli axes are sampled jointly"):
+        load_sweep(path)
+
+
+def test_written_table_reads_back(tmp_path: Path, small_sweep: Path) -> None:
+    from cluster.sensitivity import write_arrow_atomic
+
+    path = write_arrow_atomic(sensitivity_table(sobol_indices(small_sweep, "ishigami")), tmp_path / "s.arrow")
+    with pa.memory_map(str(path)) as source:
+        table = ipc.open_file(source).read_all()
+    assert json.loads(table.column("group")[0].as_py()) == {} and table.num_rows == 3
+    assert not list(tmp_path.glob(".s.arrow.tmp-*"))
