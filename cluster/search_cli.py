@@ -47,9 +47,9 @@ def add_search_parser(commands: Any) -> None:
     cap.add_argument("--vary", required=True, metavar="WHAT",
                      help="west_gpus (every western site, scaled in proportion) or sites.<site id>.gpus")
     cap.add_argument("--by", type=int, metavar="YEAR", help="reach the target by the end of YEAR: sets horizon_h "
-                     "(needs --start-year)")
+                     "(needs the scenario's start_year or --start-year)")
     cap.add_argument("--start-year", type=int, metavar="YEAR",
-                     help="calendar year whose 1 January is t = 0 of the scenario (examples/adoption.toml: 2025)")
+                     help="calendar year whose 1 January is t = 0 (default: the scenario's start_year)")
     cap.add_argument("--policy", help="placement policy (overrides the scenario's)")
     cap.add_argument("--replications", type=int, help="replications per point (overrides the scenario's)")
     cap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
@@ -81,9 +81,14 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     if args.by is not None:
         from cluster.search import horizon_for_year
 
-        if args.start_year is None:
-            raise CpnsimError("--by: needs --start-year YEAR, the calendar year of t = 0 (a scenario has no calendar)")
-        sets.append(f"horizon_h={horizon_for_year(args.by, args.start_year)}")
+        start_year = args.start_year
+        if start_year is None:
+            from sim.scenario import load_scenario
+
+            start_year = load_scenario(args.scenario, sets).scenario.start_year
+        if start_year is None:
+            raise CpnsimError("--by: needs --start-year YEAR or the scenario's start_year (the calendar year of t = 0)")
+        sets.append(f"horizon_h={horizon_for_year(args.by, start_year)}")
     elif args.start_year is not None:
         raise CpnsimError("--start-year: only with --by YEAR")
     return sets

@@ -87,6 +87,9 @@ class Scenario(StrictModel):
         Length of one row of the ``sites`` table, in hours.
     seed : int
         Root of every random stream.
+    start_year : int, optional
+        Calendar year whose 1 January is t = 0; lets ``cpnsim search capacity --by YEAR``
+        turn a year into a horizon.  ``None``: the scenario has no calendar.
     replications : int
         Independent replications (each with its own streams).
     scheduler : {"fifo", "easy"}
@@ -108,6 +111,7 @@ class Scenario(StrictModel):
     warmup_h: float = Field(default=0.0, ge=0)
     metric_interval_h: float = Field(default=24.0, gt=0)
     seed: int = Field(default=1, ge=0)
+    start_year: int | None = Field(default=None, ge=1900, le=3000)
     replications: int = Field(default=1, ge=1)
     engine: EngineOptions = EngineOptions()
     scheduler: Literal["fifo", "easy"] = "fifo"

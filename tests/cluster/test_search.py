@@ -160,7 +160,7 @@ def test_cli_exit_status_when_not_reached_and_for_bad_input(tmp_path: Path, caps
     assert "NOT REACHED" in capsys.readouterr().out
     assert (tmp_path / "a" / "search").is_dir()
     for extra, message in [
-        (["--target", "utilisation<=0.1", "--by", "2030"], "--by: needs --start-year"),
+        (["--target", "utilisation<=0.1", "--by", "2030"], "--by: needs --start-year YEAR or the scen"),
         (["--target", "nosuch=1"], "--target: no numeric column 'nosuch'"),
         (["--target", "utilisation<=0.1", "--vary", "west_gpus"], "--vary: west_gpus: network 'one-site'"),
     ]:
@@ -168,3 +168,18 @@ def test_cli_exit_status_when_not_reached_and_for_bad_input(tmp_path: Path, caps
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
         assert not (tmp_path / "b").exists()
+
+
+def test_by_year_counts_from_the_scenarios_start_year_unless_given(tmp_path: Path) -> None:
+    import argparse
+
+    from cluster.search_cli import _overrides
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('start_year = 2025\n[workload.b]\narrival_rate_per_h = 1.0\n'
+                        'work_gpu_h = { dist = "constant", value = 1.0 }\n')
+    args = argparse.Namespace(scenario=str(scenario), overrides=[], policy=None, replications=None, by=2027,
+                              start_year=None)
+    assert _overrides(args) == [f"horizon_h={3 * 8766.0}"]
+    args.start_year = 2026  # the flag wins over the file
+    assert _overrides(args) == [f"horizon_h={2 * 8766.0}"]
