@@ -1,4 +1,4 @@
-"""``cpnsim calibrate POINTS.toml``: fit the adoption model's p0, q0 to observed adoption points.
+"""``cpnsim calibrate POINTS.toml``: fit the adoption model's p0, q0 (and ceilings) to observed adoption points.
 
 Prints the fitted values with their standard errors and the residual at every point
 (rich tables), and with ``--out`` writes them as a TOML ``[adoption]`` fragment.  The
@@ -36,9 +36,10 @@ def add_calibrate_parser(commands: Any) -> None:
     """Add ``calibrate`` to the ``cpnsim`` subcommand registry ``commands`` (an argparse subparsers action)."""
     cal = commands.add_parser(
         "calibrate", help="fit the adoption model's p0, q0 to observed adoption points",
-        description="Fit p0 and q0 (and with --fit-resonance the resonance elasticity) of the DANT-KIF/Bass "
-        "adoption model to the points of a TOML points file by weighted least squares; print the fitted "
-        "values, their standard errors and the residual at every point. "
+        description="Fit p0 and q0 (with --fit-resonance the resonance elasticity, with --fit-ceiling or a "
+        "segment's fit_ceiling its market potential) of the DANT-KIF/Bass adoption model to the points of a "
+        "TOML points file by weighted least squares, bounds ('under 5%%') as constraints when they can be met; "
+        "print the fitted values, their standard errors and the residual at every point. "
         f"'{SHIPPED}' names the points shipped with cpnsim.",
     )
     cal.add_argument("points", help=f"points TOML file, or '{SHIPPED}'")
@@ -46,6 +47,8 @@ def add_calibrate_parser(commands: Any) -> None:
                      help="fit only this segment (repeatable; default: every segment in the file)")
     cal.add_argument("--fit-resonance", action="store_true",
                      help="also fit the resonance elasticity (needs segments with different 'resonance')")
+    cal.add_argument("--fit-ceiling", action="store_true",
+                     help="also fit each segment's ceiling (market potential, share that will ever adopt)")
     cal.add_argument("--out", type=Path, help="write the fitted values as a TOML [adoption] fragment here")
 
 
@@ -57,17 +60,35 @@ def _print(console: Console, result: CalibrationResult, source: str) -> None:
     params = Table(title=f"fit of {source} ({', '.join(result.segments)})", title_justify="left")
     for name, justify in (("parameter", "left"), ("value", "right"), ("std error", "right"), ("note", "left")):
         params.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for name, value, se, bound in zip(result.names, result.values, result.std_errors, result.at_bound, strict=True):
+    edges = [f"{r.segment} {r.year:g}" for r, edge in zip(result.residuals, result.on_edge, strict=True) if edge]
+    for k, (name, value, se) in enumerate(zip(result.names, result.values, result.std_errors, strict=True)):
         unit = " /yr" if name.endswith("_per_yr") else ""
-        params.add_row(name, _fmt(value) + unit, "± " + _fmt(se), "at bound 0: SE unreliable" if bound else "")
+        notes = []
+        if not result.determined[k]:
+            edge = f"; bound(s) met at their edge: {', '.join(edges)}" if edges else ""
+            notes.append(f"not determined: the points leave it free{edge}")
+        if result.at_bound[k]:
+            notes.append("at the edge of its range: SE unreliable")
+        se_text = "± " + _fmt(se) if result.determined[k] else "not determined"
+        params.add_row(name, _fmt(value) + unit, se_text, "; ".join(notes))
     console.print(params)
+    if result.exact and result.dof <= 0:
+        console.print(f"exact fit: {len(result.residuals)} point(s), {len(result.names)} parameter(s), chi2 = 0: "
+                      "the points are reproduced by construction and the fit tests nothing", highlight=False)
+    if edges and all(result.determined):
+        console.print(f"the estimate sits on the edge of bound(s) {', '.join(edges)}: the standard errors ignore "
+                      "that constraint", highlight=False)
+    if not result.bounds_met:
+        console.print("no curve of the model meets every bound: the bounds were fitted as soft penalties",
+                      highlight=False)
     res = Table(title=f"residuals (chi2 = {result.chi2:.4g}, {result.dof} dof)", title_justify="left")
     for name, justify in (("segment", "left"), ("year", "right"), ("kind", "left"), ("observed", "right"),
                           ("fitted", "right"), ("residual", "right"), ("uncertainty", "right"), ("within", "left")):
         res.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in result.residuals:
-        res.add_row(r.segment, f"{r.year:g}", r.kind, _fmt(r.observed), _fmt(r.fitted), f"{r.residual:+.4f}",
-                    f"± {r.uncertainty:g}", "yes" if r.within else "[bold red]NO[/bold red]")
+        tol = f"± {r.uncertainty:g}" if r.observed is not None else "inside"
+        res.add_row(r.segment, f"{r.year:g}", r.kind, r.target, _fmt(r.fitted), f"{r.residual:+.4f}",
+                    tol, "yes" if r.within else "[bold red]NO[/bold red]")
     console.print(res)
 
 
@@ -91,7 +112,7 @@ def cmd_calibrate(args: argparse.Namespace, console: Console, err: Console) -> i
     path = shipped_points_path() if args.points == SHIPPED else Path(args.points)
     points = load_points(path)
     segments = select_segments(points, args.segment, str(path))
-    result = fit_adoption(segments, fit_resonance=args.fit_resonance)
+    result = fit_adoption(segments, fit_resonance=args.fit_resonance, fit_ceiling=args.fit_ceiling)
     _print(console, result, str(args.points))
     outside = [r for r in result.residuals if not r.within]
     if outside:

@@ -3,9 +3,15 @@
 Per segment (demand region r × industry i) a fraction F of enterprises has adopted AI.
 It follows the generalised Bass equation (time in years)::
 
-    dF/dt = (p_eff + q_eff · F) · (1 − F),   p_eff = p0 · R,   q_eff = q0 · R
+    dF/dt = (p_eff + q_eff · F / m) · (m − F),   p_eff = p0 · R,   q_eff = q0 · R
 
-with the **resonance** R = (S_i · D_ri) ** resonance_elasticity of the supply side S_i
+with the **market potential** (ceiling) m in (0, 1], the share of the segment's
+enterprises that will ever adopt (Bass 1969); m = 1 (the default) is the plain
+generalised Bass equation dF/dt = (p_eff + q_eff · F) · (1 − F).  With G = F / m the
+equation is the ordinary Bass equation dG/dt = (p_eff + q_eff · G) · (1 − G) with the
+same rates (divide both sides by m), so F(t) = m · G(t) and p, q do not scale with m.
+
+The **resonance** is R = (S_i · D_ri) ** resonance_elasticity, product of the supply side S_i
 and the demand side D_ri of China Mobile Think Tank's DANT-KIF "S-D Dual
 Four-Dimensional Resonance" model (seed 000_aaa66d71a32e02d9.txt)::
 
@@ -170,12 +176,16 @@ class SegmentConfig(DemandFactors):
         demand weight.
     initial_frac : float, optional
         Adopted fraction at t = 0; replaces ``adoption.initial_frac``.
+    ceiling_frac : float, optional
+        Market potential of the segment (share of its enterprises that will ever adopt,
+        in (0, 1]); replaces ``adoption.ceiling_frac``.
     """
 
     region: str = Field(min_length=1)
     industry: str = Field(min_length=1)
     enterprises: float | None = Field(default=None, ge=0)
     initial_frac: float | None = Field(default=None, ge=0, le=1)
+    ceiling_frac: float | None = Field(default=None, gt=0, le=1)
 
 
 class CapacityCoupling(StrictModel):
@@ -251,6 +261,10 @@ class AdoptionConfig(StrictModel):
         Exponent of S·D in R (>= 0); 0 switches resonance off, 1 is the plain product.
     initial_frac : float
         Adopted fraction of every segment at t = 0 unless a segment overrides it.
+    ceiling_frac : float
+        Market potential m in (0, 1]: the share of a segment's enterprises that will ever
+        adopt (F tends to m, not 1); 1 (default) is the model without a ceiling.  A
+        segment can override it.  Must be >= the initial fraction of every segment.
     enterprises_per_weight : float
         Enterprises per unit of a region's ``demand_weight`` (for the built-in networks the
         weight is the population in millions).
@@ -272,6 +286,7 @@ class AdoptionConfig(StrictModel):
     q0_per_yr: float = Field(default=0.38, ge=0)
     resonance_elasticity: float = Field(default=1.0, ge=0)
     initial_frac: float = Field(default=0.0, ge=0, le=1)
+    ceiling_frac: float = Field(default=1.0, gt=0, le=1)
     enterprises_per_weight: float = Field(default=1000.0, ge=0)
     industries: dict[str, IndustryConfig] = Field(min_length=1)
     regions: dict[str, DemandFactors] = Field(default_factory=dict)
@@ -289,6 +304,14 @@ class AdoptionConfig(StrictModel):
             if key in seen:
                 raise ValueError(f"segment[{k}]: region {seg.region!r} × industry {seg.industry!r} given twice")
             seen.add(key)
+        # F starts at or below its ceiling: above it the Bass flow would make F fall.
+        if self.initial_frac > self.ceiling_frac:
+            raise ValueError(f"initial_frac: {self.initial_frac} is above ceiling_frac {self.ceiling_frac}")
+        for k, seg in enumerate(self.segment):
+            f0 = self.initial_frac if seg.initial_frac is None else seg.initial_frac
+            m = self.ceiling_frac if seg.ceiling_frac is None else seg.ceiling_frac
+            if f0 > m:
+                raise ValueError(f"segment[{k}].initial_frac: {f0} is above the segment's ceiling_frac {m}")
         return self
 
 
@@ -315,9 +338,17 @@ def resonance(supply: np.ndarray, demand: np.ndarray, elasticity: float = 1.0) -
 
 
 def bass_step(
-    f0: np.ndarray | float, p: np.ndarray | float, q: np.ndarray | float, dt: np.ndarray | float
+    f0: np.ndarray | float,
+    p: np.ndarray | float,
+    q: np.ndarray | float,
+    dt: np.ndarray | float,
+    ceiling: np.ndarray | float | None = None,
 ) -> np.ndarray:
-    """Advance dF/dt = (p + q·F)(1 − F) exactly over ``dt`` with p, q constant.
+    """Advance dF/dt = (p + q·F/m)(m − F) exactly over ``dt`` with p, q and the ceiling m constant.
+
+    With G = F / m this is dG/dt = (p + q·G)(1 − G), the ordinary Bass equation with the
+    same p and q, so F is stepped as m times the flow of G below.  Without ``ceiling``
+    (or with m = 1, bit for bit: x / 1 and 1 · x are exact) it is dF/dt = (p + q·F)(1 − F).
 
     The Riccati equation has the closed-form flow (E = exp(−(p + q)·dt))::
 
@@ -331,22 +362,30 @@ def bass_step(
     Parameters
     ----------
     f0 : array_like
-        Adopted fractions at the start of the step, in [0, 1].
+        Adopted fractions at the start of the step, in [0, m].
     p, q : array_like
         Innovation and imitation rates per unit of time of ``dt`` (>= 0); broadcast with ``f0``.
     dt : array_like
         Step length (>= 0), in the time unit of p and q; broadcast with ``f0``.
+    ceiling : array_like, optional
+        Market potential m in (0, 1] (dimensionless); default 1.  Broadcast with ``f0``.
 
     Returns
     -------
     numpy.ndarray
-        Adopted fractions at the end of the step (float64).
+        Adopted fractions at the end of the step (float64), in [f0, m].
 
     Examples
     --------
     >>> float(bass_step(0.0, 0.03, 0.38, 1.0).round(6))
     0.035758
     """
+    if ceiling is not None:
+        m = np.asarray(ceiling, float)
+        # G = F / m, capped at 1 against a last-ulp excess of m · G / m; the flow of G is m-free.
+        g_end = bass_step(np.minimum(np.asarray(f0, float) / m, 1.0), p, q, dt)
+        scaled: np.ndarray = np.clip(m * g_end, 0.0, m)
+        return scaled
     f = np.asarray(f0, float)
     p_arr = np.asarray(p, float)
     q_arr = np.asarray(q, float)
@@ -363,13 +402,15 @@ def bass_step(
     return out
 
 
-def bass_closed_form(t: np.ndarray | float, p: float, q: float) -> np.ndarray:
-    """The textbook Bass curve from F(0) = 0: (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t}), p > 0.
+def bass_closed_form(t: np.ndarray | float, p: float, q: float, ceiling: float = 1.0) -> np.ndarray:
+    """The textbook Bass curve from F(0) = 0: m (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t}), p > 0.
 
-    Used by the tests as the reference :func:`bass_step` must reproduce.
+    m is the market potential ``ceiling`` (default 1).  Used by the tests as the reference
+    :func:`bass_step` must reproduce.
     """
     e = np.exp(-(p + q) * np.asarray(t, float))
-    return (1.0 - e) / (1.0 + (q / p) * e)
+    out: np.ndarray = ceiling * (1.0 - e) / (1.0 + (q / p) * e)
+    return out
 
 
 # -- segments ---------------------------------------------------------------------------
@@ -391,6 +432,8 @@ class Segments:
         Enterprise count (float64, >= 0).
     initial_frac : numpy.ndarray
         Adopted fraction at t = 0.
+    ceiling : numpy.ndarray
+        Market potential m in (0, 1] (F tends to m).
     supply : numpy.ndarray
         S of the segment's industry.
     demand_exogenous : numpy.ndarray
@@ -410,6 +453,7 @@ class Segments:
     region_index: np.ndarray
     enterprises: np.ndarray
     initial_frac: np.ndarray
+    ceiling: np.ndarray
     supply: np.ndarray
     demand_exogenous: np.ndarray
     expected_costs: np.ndarray
@@ -460,6 +504,7 @@ def build_segments(
     neutral = DemandFactors()
     cols = {c: j for j, c in enumerate(class_names)}
     rows: list[tuple[str, str, float, float, float, float, float, float, np.ndarray]] = []
+    ceilings: list[float] = []
     factor_rows: list[list[float]] = []
     for rid, weight in zip(region_ids, region_weights, strict=True):
         named = any(r == rid for r, _ in overrides)
@@ -475,6 +520,10 @@ def build_segments(
             f0 = config.initial_frac
             if seg_or_none is not None and seg_or_none.initial_frac is not None:
                 f0 = seg_or_none.initial_frac
+            ceiling = config.ceiling_frac
+            if seg_or_none is not None and seg_or_none.ceiling_frac is not None:
+                ceiling = seg_or_none.ceiling_frac
+            ceilings.append(ceiling)
             rates = np.zeros(len(class_names))
             for cls, rate in ind.jobs_per_adopter_per_h.items():
                 rates[cols[cls]] = rate
@@ -491,6 +540,7 @@ def build_segments(
         region_index=np.array([index[r[0]] for r in rows], np.int64),
         enterprises=np.array([r[2] for r in rows], float),
         initial_frac=np.array([r[3] for r in rows], float),
+        ceiling=np.array(ceilings, float),
         supply=np.array([r[4] for r in rows], float),
         demand_exogenous=np.array([r[5] for r in rows], float),
         expected_costs=np.array([r[6] for r in rows], float),

@@ -115,7 +115,8 @@ def advance(
     segments : Segments
         Exogenous factors.
     config : AdoptionConfig
-        p0, q0, the resonance elasticity and whether coupling is enabled.
+        p0, q0, the resonance elasticity and whether coupling is enabled (the ceilings are in
+        ``segments``).
     dt_h : float
         Step length in hours.
     ec_factor, fc_factor : numpy.ndarray, optional
@@ -133,7 +134,7 @@ def advance(
     r = np.power(segments.supply * demand, config.resonance_elasticity)
     p = config.p0_per_yr * r
     q = config.q0_per_yr * r
-    end = bass_step(frac, p, q, dt_h / HOURS_PER_YEAR)
+    end = bass_step(frac, p, q, dt_h / HOURS_PER_YEAR, segments.ceiling)
     return AdoptionStep(
         frac_start=np.asarray(frac, float),
         frac_end=end,

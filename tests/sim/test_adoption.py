@@ -227,3 +227,31 @@ def test_cpnsim_run_writes_an_adoption_table_pandas_polars_duckdb_read(tmp_path)
         "SELECT region, sum(adopters) / sum(enterprises) AS f FROM adoption_table WHERE step = 2 GROUP BY region"
     ).fetchall()
     assert len(by_region) == len(regions) and all(0 < f <= 1 for _, f in by_region)
+
+
+def test_ceiling_one_is_bit_identical_and_a_ceiling_caps_and_scales_the_path(scenario_path):
+    """ceiling_frac = 1 changes nothing; with m < 1 and huge capacity F is m × the Bass flow of F / m."""
+    huge = [f"sites.{s}.gpus=1000000" for s in SITES]
+    default = _run(scenario_path, *huge)
+    explicit = _run(scenario_path, *huge, "adoption.ceiling_frac=1.0")
+    assert default.adoption.equals(explicit.adoption)
+    assert default.runs.column("adoption_frac_end").equals(explicit.runs.column("adoption_frac_end"))
+    m = 0.3
+    capped = _run(scenario_path, *huge, f"adoption.ceiling_frac={m}").adoption.to_pandas()
+    assert (capped.adopted_frac <= m).all()
+    assert (capped.adopters <= m * capped.enterprises).all()
+    seg = capped[(capped.region == "dr_cn_bth") & (capped.industry == "finance")].sort_values("step")
+    f = 0.02
+    r = 1.2 * 1.1
+    for row in seg.itertuples():
+        dt = (row.t_end_h - row.t_start_h) / 8766.0
+        assert row.adopted_frac == pytest.approx(m * _bass(f / m, 0.05 * r, 3.0 * r, dt), abs=1e-15)
+        f = row.adopted_frac
+    # Fewer enterprises can ever adopt: adoption at the horizon is lower than without a ceiling.
+    assert capped[capped.step == capped.step.max()].adopted_frac.max() < \
+        default.adoption.to_pandas().query("step == step.max()").adopted_frac.max()
+
+
+def test_initial_fraction_above_the_ceiling_is_a_one_line_error(scenario_path):
+    with pytest.raises(ConfigError, match=r"initial_frac: 0\.02 is above ceiling_frac 0\.01"):
+        _run(scenario_path, "adoption.ceiling_frac=0.01")

@@ -182,3 +182,73 @@ def test_config_rejects_unknown_keys_and_bad_factors():
 
 def test_default_step_is_a_month():
     assert AdoptionConfig.model_validate({"industries": {"all": {}}}).step_h * 12 == HOURS_PER_YEAR
+
+
+# -- the ceiling (market potential) m ---------------------------------------------------------
+
+M_VALUES = [0.9, 0.44, 0.1]
+
+
+@pytest.mark.parametrize("m", M_VALUES)
+@pytest.mark.parametrize(("p", "q"), PQ)
+def test_ceiling_matches_m_times_the_closed_form_over_many_steps(p, q, m):
+    dt = 1 / 12
+    f = np.zeros(1)
+    worst = 0.0
+    for k in range(1, 12 * 30 + 1):
+        f = bass_step(f, p, q, dt, m)
+        worst = max(worst, abs(float(f[0]) - float(bass_closed_form(k * dt, p, q, m))))
+    assert worst < 1e-9
+
+
+@pytest.mark.parametrize("m", M_VALUES)
+def test_ceiling_solves_the_bass_equation_with_market_potential(m):
+    """Integrate dF/dt = (p + q F/m)(m − F) numerically: the closed form is its solution, p and q unscaled."""
+    from scipy.integrate import solve_ivp
+
+    p, q, f0 = 0.02, 1.7, 0.01 * m
+    t = np.linspace(0.0, 8.0, 33)
+    sol = solve_ivp(lambda _t, f: (p + q * f / m) * (m - f), (0.0, 8.0), [f0], t_eval=t, rtol=1e-12, atol=1e-15)
+    stepped = [float(bass_step(f0, p, q, tk, m)) for tk in t]
+    np.testing.assert_allclose(stepped, sol.y[0], rtol=0, atol=1e-10)
+    # The tempting alternative (p + q F)(m − F) is a different curve whenever m < 1.
+    if m < 1:
+        other = solve_ivp(lambda _t, f: (p + q * f) * (m - f), (0.0, 8.0), [f0], t_eval=t, rtol=1e-12, atol=1e-15)
+        assert np.max(np.abs(other.y[0] - sol.y[0])) > 1e-3
+
+
+def test_ceiling_one_is_bit_identical_to_no_ceiling():
+    rng = np.random.default_rng(7)
+    f, p, q = rng.uniform(0, 1, 500), rng.uniform(0, 0.5, 500), rng.uniform(0, 4, 500)
+    dt = rng.uniform(0, 3, 500)
+    plain = bass_step(f, p, q, dt)
+    np.testing.assert_array_equal(bass_step(f, p, q, dt, 1.0), plain)
+    np.testing.assert_array_equal(bass_step(f, p, q, dt, np.ones(500)), plain)
+
+
+@settings(max_examples=300, deadline=None)
+@given(m=st.floats(1e-3, 1), g0=st.floats(0, 1), p=st.floats(0, 50), q=st.floats(0, 50), dt=st.floats(0, 100),
+       dp=st.floats(0, 5))
+def test_with_a_ceiling_fraction_stays_in_zero_to_m_never_falls_and_more_rate_never_lowers_it(m, g0, p, q, dt, dp):
+    f0 = g0 * m
+    f1 = float(bass_step(f0, p, q, dt, m))
+    assert 0.0 <= f1 <= m
+    assert f1 >= f0 - 1e-12
+    assert float(bass_step(f0, p + dp, q + dp, dt, m)) >= f1 - 1e-12
+
+
+def test_ceiling_keys_resolve_per_segment_and_reject_an_initial_fraction_above_them():
+    data = tomllib.loads(CONFIG_TOML)
+    data["ceiling_frac"] = 0.8
+    data["segment"][0]["ceiling_frac"] = 0.5
+    seg = build_segments(AdoptionConfig.model_validate(data), ["east", "west"], [2.0, 1.0], ["training", "inference"])
+    np.testing.assert_array_equal(seg.ceiling, [0.8, 0.8, 0.8, 0.5])
+    assert _config().ceiling_frac == 1.0
+    data["segment"][0]["ceiling_frac"] = 0.1  # below the segment's initial_frac 0.2
+    with pytest.raises(pydantic.ValidationError, match=r"segment\[0\]\.initial_frac: 0.2 is above"):
+        AdoptionConfig.model_validate(data)
+    with pytest.raises(pydantic.ValidationError, match=r"initial_frac: 0\.5 is above ceiling_frac 0\.4"):
+        AdoptionConfig.model_validate({"industries": {"x": {}}, "initial_frac": 0.5, "ceiling_frac": 0.4})
+    for bad in (0.0, 1.5):
+        with pytest.raises(pydantic.ValidationError, match="ceiling_frac"):
+            AdoptionConfig.model_validate({"industries": {"x": {}}, "ceiling_frac": bad})
