@@ -14,6 +14,14 @@ a 100 Gbit/s link carries at most 100 Gbit/s in total.  A flow's transfer ends w
 last byte has left (its bandwidth is then released) plus the one-way propagation
 latency of its path, after which its callback runs.
 
+Cost.  The rates depend only on the active flows' paths in start order, so
+:class:`FlowNetwork` memoises them per combination (on the national network a few
+thousand combinations recur all year and most reschedules are one look-up); a miss runs
+progressive filling over the links in use only.  A start or an end moves every active
+flow's bytes and every busy link's integrals once, so an event costs O(active flows +
+busy links), whatever the size of the network.  With hundreds of flows at once (a
+saturated WAN) that recomputation dominates the run; ``benchmarks/README.md`` measures it.
+
 Units: capacities and rates in Gbit/s (10^9 bit/s), sizes in bytes, time in hours.
 """
 
@@ -327,12 +335,21 @@ class FlowNetwork:
             rates = [max(min([capacity[link] for link in paths[0]]), 0.0) * BYTES_PER_GBIT_H]
         else:
             rates = [rate * BYTES_PER_GBIT_H for rate in maxmin_rates(self.capacity_gbps, paths)]
-        alloc = [0.0] * len(self.capacity_gbps)
-        flows = self._on_link  # the links these paths use are those with flows now
-        for path, bytes_h in zip(paths, rates, strict=True):
-            for link in path:
-                alloc[link] += bytes_h
-        result = (rates, [(link, alloc[link]) for link in range(len(alloc)) if flows[link]])
+        busy: list[tuple[int, float]]
+        if len(paths) < _DENSE_FLOWS_MIN:
+            used = dict.fromkeys(sorted({link for path in paths for link in path}), 0.0)
+            for path, bytes_h in zip(paths, rates, strict=True):
+                for link in path:
+                    used[link] += bytes_h
+            busy = list(used.items())
+        else:  # many flows: a list over every link; the links in use are those with flows now
+            alloc = [0.0] * len(self.capacity_gbps)
+            for path, bytes_h in zip(paths, rates, strict=True):
+                for link in path:
+                    alloc[link] += bytes_h
+            on_link = self._on_link
+            busy = [(link, alloc[link]) for link in range(len(alloc)) if on_link[link]]
+        result = (rates, busy)
         if len(paths) <= _CACHED_FLOWS_MAX:
             if len(self._rates_cache) >= _RATES_CACHE_SIZE:
                 self._rates_cache.clear()

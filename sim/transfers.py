@@ -98,12 +98,20 @@ class Transfers:
             if self._graph is None:
                 self._graph = to_graph(self.network)
             graph = self._graph
-            nodes = nx.dijkstra_path(
-                graph, self.network.regions[region].id, self.network.sites[site].id, weight="latency_ms"
-            )
-            edges = [graph.edges[a, b] for a, b in pairwise(nodes)]
-            cached = (tuple(self._link_index[e["id"]] for e in edges), float(sum(e["latency_ms"] for e in edges)))
-            self._paths[key] = cached
+            # One Dijkstra from the region gives its routes to every site (the same routes
+            # as one search per site: a search that stops at its target has settled it
+            # exactly as the full one does), so a region costs one search, not one per site.
+            routes = nx.single_source_dijkstra_path(graph, self.network.regions[region].id, weight="latency_ms")
+            for j, target in enumerate(self.network.sites):
+                nodes = routes.get(target.id)
+                if nodes is None:
+                    continue  # unreachable: placement never sends a job there (infinite latency)
+                edges = [graph.edges[a, b] for a, b in pairwise(nodes)]
+                self._paths[(region, j)] = (
+                    tuple(self._link_index[e["id"]] for e in edges), float(sum(e["latency_ms"] for e in edges)))
+            cached = self._paths.get(key)
+            if cached is None:
+                raise nx.NetworkXNoPath(f"no route from region {region} to site {site}")
         return cached
 
     def send(self, region: int, site: int, size_gb: float, callback: Callback, value: Any) -> None:

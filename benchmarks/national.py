@@ -1,0 +1,111 @@
+"""Speed of the national scenario: simulated jobs and events per CPU second, with and without WAN transfers.
+
+Three cases, each one replication of a whole year in this process, fastest of
+``--repeats``:
+
+* **national** -- ``examples/national.toml`` as written: 24 sites, five job classes,
+  input transfers over the WAN (max-min fair flows), ``edwc`` placement.
+* **national, no transfers** -- the same with every class's ``input_gb`` removed, so
+  nothing moves over the WAN: the difference is the cost of the flow model.
+* **national + adoption** -- ``examples/adoption.toml`` (the national network with the
+  adoption model driving arrivals), cut to one year.
+
+The target (issue 9) is at least 100,000 simulated jobs per second per core for the
+national scenario.  ``--profile`` adds a cProfile run of the first case and prints the
+share of time per module (cProfile inflates per-call costs, so read the shares, not the
+seconds).  Figures are merged into ``benchmarks/results.json`` under ``"national"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench_common import RESULTS, Timing, machine, merge_results, time_replication
+
+from sim.run import run_replication
+from sim.scenario import LoadedScenario, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIONAL = ROOT / "examples" / "national.toml"
+ADOPTION = ROOT / "examples" / "adoption.toml"
+TARGET_JOBS_PER_S = 100_000
+
+
+def without_transfers(loaded: LoadedScenario) -> LoadedScenario:
+    """``loaded`` with no class moving input data (``input_gb`` unset everywhere)."""
+    workload = {name: c.model_copy(update={"input_gb": None}) for name, c in loaded.scenario.workload.items()}
+    return LoadedScenario(loaded.scenario.model_copy(update={"workload": workload}), loaded.network,
+                          loaded.source + " (input_gb removed)")
+
+
+def profile_shares(loaded: LoadedScenario, top: int = 12) -> dict[str, float]:
+    """Share of profiled time (own time, cProfile) per source file, largest first."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_replication(loaded, 0)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    own: Counter[str] = Counter()
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        path = Path(filename)
+        key = f"{path.parent.name}/{path.name}" if path.parent.name in ("sim", "placement", "workloads") else (
+            "builtins (heapq, list, dict ...)" if filename == "~" else "other")
+        own[key] += tottime
+    total = sum(own.values())
+    return {key: round(value / total, 3) for key, value in own.most_common(top)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time the cases, print a table and the target verdict, merge the figures; always returns 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="runs per case; the fastest is kept")
+    parser.add_argument("--horizon-h", type=float, default=8760.0, help="simulated horizon of every case (h)")
+    parser.add_argument("--no-adoption", action="store_true", help="skip the adoption case")
+    parser.add_argument("--profile", action="store_true", help="also print cProfile shares per module")
+    parser.add_argument("--json", type=Path, default=RESULTS, help="results file to merge into")
+    args = parser.parse_args(argv)
+
+    horizon = [f"horizon_h={args.horizon_h}"]
+    if args.horizon_h <= 720.0:  # the national file's warm-up (720 h) must end before the horizon
+        horizon.append("warmup_h=0")
+    national = load_scenario(NATIONAL, horizon)
+    cases: dict[str, LoadedScenario] = {"national": national, "national_no_transfers": without_transfers(national)}
+    if not args.no_adoption:
+        cases["national_adoption"] = load_scenario(ADOPTION, horizon)
+    print(f"one replication, horizon {args.horizon_h:,.0f} h, fastest of {args.repeats} (CPU seconds)")
+    print(f"{'case':<24} {'jobs':>9} {'events':>9} {'CPU s':>7} {'wall s':>7} {'jobs/s':>9} {'events/s':>9}")
+    timings: dict[str, Timing] = {}
+    for name, loaded in cases.items():
+        t = timings[name] = time_replication(loaded, args.repeats)
+        print(f"{name:<24} {t.jobs:>9,} {t.events:>9,} {t.cpu_s:>7.2f} {t.wall_s:>7.2f} "
+              f"{t.jobs_per_cpu_s:>9,.0f} {t.events_per_cpu_s:>9,.0f}")
+    rate = timings["national"].jobs_per_cpu_s
+    met = rate >= TARGET_JOBS_PER_S
+    transfer_cost = 1 - timings["national_no_transfers"].cpu_s / timings["national"].cpu_s
+    print(f"\nnational: {rate:,.0f} jobs/s per core, target >= {TARGET_JOBS_PER_S:,}: {'met' if met else 'NOT met'}")
+    print(f"WAN transfers take {100 * transfer_cost:.0f} % of the national run's CPU time")
+    figures: dict[str, Any] = {
+        "machine": machine(), "horizon_h": args.horizon_h, "repeats": args.repeats,
+        "cases": {name: {"scenario": cases[name].source, **t.as_dict()} for name, t in timings.items()},
+        "transfer_share_of_cpu": round(transfer_cost, 3),
+        "target_jobs_per_cpu_s": TARGET_JOBS_PER_S, "target_met": met,
+        "definition": "jobs (events) / CPU seconds of run_replication (model build + simulation + rows), one "
+                      "process; fastest of repeats",
+    }
+    if args.profile:
+        shares = profile_shares(national)
+        print("\ncProfile own-time shares, national case:")
+        for key, share in shares.items():
+            print(f"  {100 * share:5.1f} %  {key}")
+        figures["profile_shares"] = shares
+    merge_results("national", path=args.json, figures=figures)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,198 @@
+"""How cpnsim's run time grows with the number of sites, the number of jobs and the horizon.
+
+Synthetic networks are built in code (``topology.model``): ``n`` sites spread uniformly
+over a China-sized box (lat 22-46°, lon 80-122°; sites west of 105° E are labelled
+``west`` for ``edwc``), a backbone of ``round(sqrt(n))`` hub sites (each hub linked to
+its two nearest hubs, 400 Gbit/s), every other site linked to its two nearest hubs
+(100 Gbit/s), and 32 demand regions in the east linked to their two nearest hubs
+(400 Gbit/s).  Paths are a few hops at any size, as on a real backbone.
+
+The workload has the national scenario's two kinds of job, at about 38 % utilisation:
+latency-bound inference (8 GPUs, 2 h mean, 60 ms round-trip budget -- wide enough that
+every region reaches some site even with 10 sites, so no size rejects work -- 30 min
+maximum wait, priority) and latency-tolerant batch work (8 GPUs, 8 h mean, 24 h
+deadline, lognormal input of median 200 GB moved over the WAN), placed by ``edwc``.
+
+Three sweeps, each varying one thing:
+
+* **sites**: 10 → 1,000 sites with 64,000 GPUs in total and the same arrival rates
+  (so the same jobs and load; each site gets fewer GPUs);
+* **jobs**: 100 sites, arrival rates and GPUs scaled together ×1/4 … ×4 (at ×4 the
+  batch inputs saturate the WAN access links and hundreds of flows share them);
+* **horizon**: 100 sites, 24 h → 384 h.
+
+Each point is one replication, ``run_replication`` (model construction included),
+fastest of ``--repeats`` by CPU time.  The fitted exponent is the least-squares slope of
+log(CPU s) against log(x).  Writes ``benchmarks/scaling.png`` (log-log, three panels)
+and merges the figures into ``benchmarks/results.json`` under ``"scaling"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from bench_common import RESULTS, machine, merge_results, time_replication
+
+from sim.model import Model
+from sim.scenario import LoadedScenario, scenario_from_dict
+from topology.geo import great_circle_km
+from topology.model import Link, Network, Region, Site
+
+PNG = Path(__file__).with_name("scaling.png")
+N_REGIONS = 32
+TOTAL_GPUS = 64_000
+HORIZON_H = 48.0
+
+
+def synthetic_network(n_sites: int, seed: int = 7) -> Network:
+    """``n_sites`` sites under a hub backbone and 32 eastern demand regions (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    lat = rng.uniform(22.0, 46.0, n_sites)
+    lon = rng.uniform(80.0, 122.0, n_sites)
+    gpus = max(TOTAL_GPUS // n_sites, 8)
+    sites = [
+        Site(id=f"s{i}", lat=float(lat[i]), lon=float(lon[i]), gpus=gpus, region="west" if lon[i] < 105 else "east",
+             price_cny_per_kwh=0.35 if lon[i] < 105 else 0.6)
+        for i in range(n_sites)
+    ]
+    rlat, rlon = rng.uniform(22.0, 42.0, N_REGIONS), rng.uniform(105.0, 122.0, N_REGIONS)
+    regions = [Region(id=f"r{k}", lat=float(rlat[k]), lon=float(rlon[k])) for k in range(N_REGIONS)]
+    n_hubs = max(2, round(math.sqrt(n_sites)))
+    hubs = list(range(n_hubs))
+
+    def nearest_hubs(la: float, lo: float, k: int, skip: int = -1) -> list[int]:
+        d = sorted((great_circle_km(la, lo, float(lat[h]), float(lon[h])), h) for h in hubs if h != skip)
+        return [h for _, h in d[:k]]
+
+    pairs: set[tuple[str, str, float]] = set()
+    for h in hubs:
+        for g in nearest_hubs(float(lat[h]), float(lon[h]), 2, skip=h):
+            a, b = sorted((f"s{h}", f"s{g}"))
+            pairs.add((a, b, 400.0))
+    for h in range(1, n_hubs):  # a chain through the hubs keeps the backbone connected
+        pairs.add((f"s{h - 1}", f"s{h}", 400.0))
+    for i in range(n_hubs, n_sites):
+        for h in nearest_hubs(float(lat[i]), float(lon[i]), 2):
+            pairs.add((f"s{h}", f"s{i}", 100.0))
+    for k in range(N_REGIONS):
+        for h in nearest_hubs(float(rlat[k]), float(rlon[k]), 2):
+            pairs.add((f"r{k}", f"s{h}", 400.0))
+    links = [Link(id=f"l{j}", a=a, b=b, bandwidth_gbps=bw) for j, (a, b, bw) in enumerate(sorted(pairs))]
+    return Network(name=f"synthetic-{n_sites}", site=tuple(sites), region=tuple(regions), link=tuple(links))
+
+
+def scenario(network: Network, load_factor: float = 1.0, horizon_h: float = HORIZON_H) -> LoadedScenario:
+    """The two-class ``edwc`` workload on ``network``, arrival rates × ``load_factor``."""
+    data: dict[str, Any] = {
+        "name": network.name, "network": "default", "policy": "edwc", "horizon_h": horizon_h, "warmup_h": 0.0,
+        "metric_interval_h": 24.0, "seed": 1,
+        "workload": {
+            "inference": {"arrival_rate_per_h": 1000.0 * load_factor, "gpus": {"dist": "constant", "value": 8},
+                          "work_gpu_h": {"dist": "exponential", "mean": 16.0}, "latency_budget_ms": 60.0,
+                          "max_wait_h": 0.5, "priority": 1},
+            "batch": {"arrival_rate_per_h": 125.0 * load_factor, "gpus": {"dist": "constant", "value": 8},
+                      "work_gpu_h": {"dist": "exponential", "mean": 64.0}, "deadline_h": 24.0,
+                      "input_gb": {"dist": "lognormal", "median": 200.0, "sigma": 1.0, "max": 5000.0}},
+        },
+    }
+    return LoadedScenario(scenario_from_dict(data, "benchmarks/scaling.py"), network, "benchmarks/scaling.py")
+
+
+def scaled_gpus(network: Network, factor: float) -> Network:
+    """``network`` with every site's GPUs × ``factor`` (at least 8)."""
+    sites = tuple(s.model_copy(update={"gpus": max(int(s.gpus * factor), 8)}) for s in network.sites)
+    return network.model_copy(update={"site": sites})
+
+
+def fit_exponent(x: list[float], y: list[float]) -> float:
+    """Least-squares slope of log(y) against log(x)."""
+    slope = np.polyfit(np.log(x), np.log(y), 1)[0]
+    return float(slope)
+
+
+def point(loaded: LoadedScenario, x: float, repeats: int) -> dict[str, Any]:
+    """Time one configuration; also the model construction alone (graph, latency matrix, placement tables)."""
+    c0 = time.process_time()
+    Model(loaded, 0)
+    build = time.process_time() - c0
+    t = time_replication(loaded, repeats)
+    return {"x": x, "sites": len(loaded.network.sites), "links": len(loaded.network.links),
+            "horizon_h": loaded.scenario.horizon_h, "build_cpu_s": round(build, 4), **t.as_dict()}
+
+
+def plot(sweeps: dict[str, dict[str, Any]], path: Path) -> None:
+    """Three log-log panels of CPU seconds against x, with the fitted power law."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    fig, axes = plt.subplots(1, 3, figsize=(9.0, 2.8), dpi=80)
+    for ax, (name, sweep) in zip(axes, sweeps.items(), strict=True):
+        x = np.array([p["x"] for p in sweep["points"]])
+        y = np.array([p["cpu_s"] for p in sweep["points"]])
+        ax.loglog(x, y, "o", color="C0")
+        b = sweep["exponent"]
+        a = math.exp(float(np.mean(np.log(y) - b * np.log(x))))
+        xs = np.geomspace(x.min(), x.max(), 20)
+        ax.loglog(xs, a * xs**b, "-", color="C1", label=f"slope {b:.2f}")
+        ax.set_xlabel(sweep["x"])
+        ax.set_title(name, fontsize=10)
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: minor ones overlap
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    axes[0].set_ylabel("CPU s per run")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the three sweeps, print tables and exponents, plot, merge the figures; always returns 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="runs per point; the fastest is kept")
+    parser.add_argument("--sites", type=int, nargs="+", default=[10, 32, 100, 316, 1000])
+    parser.add_argument("--load", type=float, nargs="+", default=[0.25, 0.5, 1.0, 2.0, 4.0], help="rate x GPU factors")
+    parser.add_argument("--horizons", type=float, nargs="+", default=[24.0, 96.0, 384.0])
+    parser.add_argument("--json", type=Path, default=RESULTS, help="results file to merge into")
+    args = parser.parse_args(argv)
+
+    base = synthetic_network(100)
+    sweeps: dict[str, dict[str, Any]] = {
+        "sites": {"x": "sites", "points": [point(scenario(synthetic_network(n)), n, args.repeats)
+                                           for n in args.sites]},
+        "jobs": {"x": "jobs", "points": []},
+        "horizon": {"x": "horizon h", "points": [point(scenario(base, horizon_h=h), h, args.repeats)
+                                                 for h in args.horizons]},
+    }
+    for f in args.load:
+        p = point(scenario(scaled_gpus(base, f), load_factor=f), f, args.repeats)
+        p["x"] = p["jobs"]
+        sweeps["jobs"]["points"].append(p)
+    for name, sweep in sweeps.items():
+        points = sweep["points"]
+        sweep["exponent"] = round(fit_exponent([p["x"] for p in points], [p["cpu_s"] for p in points]), 3)
+        print(f"\n{name}: CPU s ~ {sweep['x']}^{sweep['exponent']:.2f}")
+        print(f"{sweep['x']:>10} {'sites':>6} {'links':>6} {'jobs':>9} {'build s':>8} {'CPU s':>7} {'jobs/s':>9}")
+        for p in points:
+            print(f"{p['x']:>10,.0f} {p['sites']:>6} {p['links']:>6} {p['jobs']:>9,} {p['build_cpu_s']:>8.3f} "
+                  f"{p['cpu_s']:>7.3f} {p['jobs_per_cpu_s']:>9,.0f}")
+    plot(sweeps, PNG)
+    print(f"\nplot written to {PNG}")
+    merge_results("scaling", path=args.json, figures={
+        "machine": machine(), "repeats": args.repeats, "sweeps": sweeps,
+        "definition": "CPU s of run_replication (model build included), fastest of repeats; "
+                      "exponent = least-squares slope of log CPU s vs log x",
+    })
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
