@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["print_calibration_distance", "print_checks", "print_run_summary"]
 
 _RUN_METRICS = (
-    "jobs_arrived", "jobs_done", "jobs_rejected", "jobs_queued_end", "utilisation", "wait_mean_h", "wait_p95_h",
+    "jobs_arrived", "jobs_done", "jobs_rejected", "jobs_unmet", "jobs_failed", "jobs_queued_end", "utilisation",
+    "wait_mean_h", "wait_p95_h",
     "queue_len_mean", "gpu_h_busy", "energy_mwh", "cost_cny", "co2_t", "events",
 )
 

@@ -180,6 +180,7 @@ def test_national_run_prints_the_distance_from_published_figures(run_cli, tmp_pa
     assert national.returncode == 0, national.stderr
     assert "distance from published figures" in national.stdout
     assert "installed AI compute" in national.stdout and "788" in national.stdout
+    assert "jobs_unmet" in national.stdout and "jobs_failed" in national.stdout
     default = run_cli("run", *SHORT, "--out", str(tmp_path / "d"))
     assert default.returncode == 0, default.stderr
     assert "distance from published figures" not in default.stdout
