@@ -23,13 +23,6 @@ from cluster.report.utilisation import time_unit
 
 __all__ = ["AdoptionColumns", "adoption_section", "capacity_axis", "find_columns", "region_curves"]
 
-_TIME = ("t_end_h", "t_h", "time_h", "t_start_h")
-_REGION = ("region_id", "region")
-_FRACTION = ("adopted_frac", "adoption_frac", "adopted_fraction", "fraction", "f")
-_ADOPTERS = ("adopters",)
-_ENTERPRISES = ("enterprises", "enterprise_count", "enterprises_total")
-_DEMAND = ("demand_gpu_h", "demand")
-_UNMET = ("unmet_gpu_h", "unmet")
 MAX_REGIONS = 30
 
 
@@ -46,20 +39,21 @@ class AdoptionColumns:
     unmet: str | None
 
 
-def _first(names: Sequence[str], candidates: Sequence[str]) -> str | None:
-    return next((c for c in candidates if c in names), None)
+def _present(names: Sequence[str], name: str) -> str | None:
+    return name if name in names else None
 
 
 def find_columns(table: pa.Table) -> AdoptionColumns | str:
-    """Match the columns of ``table``; a string says what is missing."""
+    """Match the columns of ``table`` (names of sim.tables.ADOPTION_COLUMNS); a string says what is missing."""
     names = table.column_names
-    time, region = _first(names, _TIME), _first(names, _REGION)
-    fraction, adopters, enterprises = _first(names, _FRACTION), _first(names, _ADOPTERS), _first(names, _ENTERPRISES)
+    time, region = _present(names, "t_end_h"), _present(names, "region")
+    fraction = _present(names, "adopted_frac")
+    adopters, enterprises = _present(names, "adopters"), _present(names, "enterprises")
     if time is None or region is None or (fraction is None and not (adopters and enterprises)):
         return ("the adoption table lacks a time, region or adopted-fraction column "
                 f"(has: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})")
-    return AdoptionColumns(time, region, fraction, adopters, enterprises, _first(names, _DEMAND),
-                           _first(names, _UNMET))
+    return AdoptionColumns(time, region, fraction, adopters, enterprises, _present(names, "demand_gpu_h"),
+                           _present(names, "unmet_gpu_h"))
 
 
 def region_curves(table: pa.Table, cols: AdoptionColumns, scenario_id: str,

@@ -14,9 +14,6 @@ from cluster.report.page import Omitted, Section, figure_html
 
 __all__ = ["jobs_section"]
 
-_CLASS = ("job_class", "class", "class_name")
-_WAIT = ("wait_h",)
-_STATUS = ("status",)
 _STATUS_COLOURS = {"done": "#009E73", "running": "#56B4E9", "queued": "#B8C2CC", "unmet": "#E69F00",
                    "failed": "#D55E00", "rejected": "#CC79A7"}
 MAX_CURVES = 8
@@ -34,9 +31,10 @@ def jobs_section(data: ReportData) -> Section | Omitted:
         return Omitted(title, "the dataset has no jobs table (set jobs_sample in the scenario to record jobs)")
     table = data.tables["jobs"]
     names = table.column_names
-    cls_col = next((c for c in _CLASS if c in names), None)
-    wait_col = next((c for c in _WAIT if c in names), None)
-    status_col = next((c for c in _STATUS if c in names), None)
+    # Column names are those of sim.tables.JOBS_COLUMNS (the dataset's schema).
+    cls_col = "class" if "class" in names else None
+    wait_col = "wait_h" if "wait_h" in names else None
+    status_col = "status" if "status" in names else None
     if cls_col is None or (wait_col is None and status_col is None):
         return Omitted(title, "the jobs table lacks a class, wait_h or status column")
     sid = np.asarray(table.column("scenario_id").to_pylist(), dtype=object)

@@ -18,9 +18,7 @@ from cluster.report.utilisation import heat_matrix, time_unit
 
 __all__ = ["MAX_LINKS", "links_section"]
 
-_LINK = ("link_id", "link")
-_UTIL = ("utilisation_mean", "utilisation", "util_mean")
-_BYTES = (("moved_gb", 1e3), ("bytes_moved", 1e12), ("bytes", 1e12))  # (column, its unit in TB)
+GB_PER_TB = 1e3
 MAX_LINKS = 40  # busiest links shown; a national network has more than a page can label
 MAX_PANELS = 4
 
@@ -32,12 +30,11 @@ def links_section(data: ReportData) -> Section | Omitted:
         return Omitted(title, "the dataset has no links table (jobs moved no data between regions and sites)")
     table = data.tables["links"]
     names = table.column_names
-    link_col = next((c for c in _LINK if c in names), None)
-    util_col = next((c for c in _UTIL if c in names), None)
-    if link_col is None or util_col is None or "t_end_h" not in names or "t_start_h" not in names:
+    # Column names are those of sim.tables.LINKS_COLUMNS (the dataset's schema).
+    if not {"link_id", "utilisation", "t_start_h", "t_end_h"} <= set(names):
         return Omitted(title, "the links table lacks a link id, utilisation or interval column")
-    link = np.asarray(table.column(link_col).to_pylist(), dtype=object)
-    util = column(table, util_col)
+    link = np.asarray(table.column("link_id").to_pylist(), dtype=object)
+    util = column(table, "utilisation")
     mean_util = {k: float(np.nanmean(util[link == k])) for k in dict.fromkeys(link)}
     used = {k: u for k, u in mean_util.items() if math.isfinite(u) and u > 0}
     if not used:  # an all-dark heat map says less than a sentence
@@ -58,7 +55,7 @@ def links_section(data: ReportData) -> Section | Omitted:
         axes = fig.subplots(len(shown), 1, squeeze=False, sharex=True)[:, 0]
         image = None
         for k, ax in enumerate(axes):
-            matrix, edges = heat_matrix(data, shown[k], busiest, util_col, "links", link_col)
+            matrix, edges = heat_matrix(data, shown[k], busiest, "utilisation", "links", "link_id")
             image = ax.pcolormesh(edges / div, np.arange(len(busiest) + 1), matrix * 100, cmap=HEAT_CMAP, vmin=0,
                                   vmax=top, shading="flat", edgecolors="face", linewidth=0.3,
                                   rasterized=matrix.size * len(shown) > RASTER_CELLS)
@@ -77,9 +74,8 @@ def links_section(data: ReportData) -> Section | Omitted:
     more += f" The colour scale ends at {top:g} %." if top < 100 else ""
     blocks.append(figure_html(svg, "Mean share of each link's bandwidth in use per metric interval, mean over "
                                    f"replications; links sorted by mean utilisation.{more}"))
-    bytes_col = next(((c, s) for c, s in _BYTES if c in names), None)
-    if bytes_col is not None:
-        moved = column(table, bytes_col[0]) / bytes_col[1]
+    if "moved_gb" in names:
+        moved = column(table, "moved_gb") / GB_PER_TB
         first = np.asarray(table.column("scenario_id").to_pylist(), dtype=object) == shown[0]
         reps = max(len(set(table.column("replication").to_pylist())), 1) if "replication" in names else 1
         total = {k: float(np.nansum(moved[first & (link == k)])) / reps for k in busiest}
