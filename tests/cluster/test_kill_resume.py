@@ -16,21 +16,6 @@ from cluster.store import read_table
 
 pytestmark = pytest.mark.slow
 
-SPEC = """
-seed = 7
-replications = 1
-[base]
-name = "kill-resume"
-horizon_h = 4000.0
-metric_interval_h = 500.0
-[base.workload.batch]
-arrival_rate_per_h = 60.0
-gpus = { dist = "choice", values = [1, 2, 4] }
-work_gpu_h = { dist = "exponential", mean = 30.0 }
-[[axis]]
-key = "sites.cl_zhongwei.gpus"
-grid = [256, 512, 768, 1024, 1280, 1536, 1792, 2048]
-"""
 
 
 def _sweep(spec: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
@@ -45,9 +30,9 @@ def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
     return table.sort_by([(k, "ascending") for k in keys])
 
 
-def test_sigkill_then_resume_equals_a_clean_run(tmp_path):
+def test_sigkill_then_resume_equals_a_clean_run(tmp_path, eight_scenario_spec):
     spec = tmp_path / "spec.toml"
-    spec.write_text(SPEC)
+    spec.write_text(eight_scenario_spec("kill-resume", 7))
     killed, clean = tmp_path / "killed", tmp_path / "clean"
 
     driver = _sweep(spec, killed)

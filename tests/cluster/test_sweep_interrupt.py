@@ -21,30 +21,15 @@ from cluster.sweep import load_sweep, run_sweep
 
 pytestmark = pytest.mark.slow
 
-SPEC = """
-seed = 11
-replications = 1
-[base]
-name = "interrupt"
-horizon_h = 4000.0
-metric_interval_h = 500.0
-[base.workload.batch]
-arrival_rate_per_h = 60.0
-gpus = { dist = "choice", values = [1, 2, 4] }
-work_gpu_h = { dist = "exponential", mean = 30.0 }
-[[axis]]
-key = "sites.cl_zhongwei.gpus"
-grid = [256, 512, 768, 1024, 1280, 1536, 1792, 2048]
-"""
 KEYS = {"runs": ["scenario_id", "replication"], "sites": ["scenario_id", "replication", "site_id", "t_end_h"]}
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory) -> tuple[Path, Path]:
+def clean(tmp_path_factory, eight_scenario_spec) -> tuple[Path, Path]:
     """The spec file and a clean, uninterrupted run of it."""
     root = tmp_path_factory.mktemp("interrupt")
     spec = root / "spec.toml"
-    spec.write_text(SPEC, encoding="utf-8")
+    spec.write_text(eight_scenario_spec("interrupt", 11), encoding="utf-8")
     run_sweep(load_sweep(spec), root / "clean", SerialExecutor())
     return spec, root / "clean"
 
