@@ -260,5 +260,11 @@ class RayExecutor:
                         index = submitted[ref]
                         yield lost_batch(index, batches[index], lost_worker_error(exc, before, named))
         finally:
-            for ref in pending:
-                ray.cancel(ref, force=True)
+            # Ending early (Ctrl-C, an error): a Ray this executor started is about to be shut
+            # down, which stops every task, so nothing is cancelled — force-cancelling while
+            # replies are in flight tripped a Ray CHECK ("Tried to complete task that was not
+            # pending") and exit status 1 instead of 130.  A Ray that outlives this sweep
+            # (a cluster, or one started by the caller) gets a polite cancel of what is left.
+            if not (self._started and not self.address):
+                for ref in pending:
+                    ray.cancel(ref)
