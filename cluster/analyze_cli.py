@@ -62,9 +62,9 @@ def default_output_path(out_dir: Path, output: str) -> Path:
 
 
 def cmd_analyze(args: argparse.Namespace, console: Console, err: Console) -> int:
-    """Run ``cpnsim analyze sensitivity``; bad input raises a :class:`~topology.errors.CpnsimError` (exit 2)."""
+    """Run ``cpnsim analyze sensitivity``; bad input raises a :class:`~topology.plumbing.CpnsimError` (exit 2)."""
     from cluster.sensitivity import sensitivity_table, sobol_indices, write_arrow_atomic
-    from topology.errors import CpnsimError
+    from topology.plumbing import CpnsimError
 
     if args.resamples < 10:
         raise CpnsimError(f"--resamples: must be >= 10, got {args.resamples}")

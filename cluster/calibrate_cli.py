@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from topology.errors import ConfigError
+from topology.plumbing import ConfigError
 from workloads.calibration import (
     CalibrationResult,
     fit_adoption,
@@ -108,7 +108,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace, console: Console, err: Console) -> int:
-    """Run ``cpnsim calibrate``; bad input raises a :class:`~topology.errors.CpnsimError` (exit 2)."""
+    """Run ``cpnsim calibrate``; bad input raises a :class:`~topology.plumbing.CpnsimError` (exit 2)."""
     path = shipped_points_path() if args.points == SHIPPED else Path(args.points)
     points = load_points(path)
     segments = select_segments(points, args.segment, str(path))

@@ -3,7 +3,7 @@
 Anything the CLI does, Python can do: it only builds a scenario, calls
 :func:`sim.run_scenario` / :func:`sim.validation.run_validation` and writes the
 dataset with :mod:`cluster.store`.  Bad input of any kind (a
-:class:`~topology.errors.CpnsimError`) is one line on stderr and exit status 2.
+:class:`~topology.plumbing.CpnsimError`) is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from cluster.sweep_cli import add_sweep_parser, cmd_sweep
 from cluster.topology_cli import add_topology_parser, cmd_topology
 from sim.run import run_scenario
 from sim.scenario import LoadedScenario, load_scenario
-from topology.errors import CpnsimError
+from topology.plumbing import CpnsimError
 from workloads.traces import Trace, TraceOptions, load_trace, parse_pairs
 
 __all__ = ["build_parser", "main"]

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sim.placement.scores import is_western
-from topology.errors import ConfigError, nearest
 from topology.model import Network
+from topology.plumbing import ConfigError, nearest
 from workloads.adoption import HOURS_PER_YEAR
 
 __all__ = [

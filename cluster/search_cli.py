@@ -69,7 +69,7 @@ def add_search_parser(commands: Any) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
-    from topology.errors import CpnsimError
+    from topology.plumbing import CpnsimError
 
     sets = list(args.overrides)
     if args.policy:
@@ -99,7 +99,7 @@ def _check_column(column: str) -> None:
     import pyarrow as pa
 
     from sim.tables import RUNS_COLUMNS
-    from topology.errors import CpnsimError, nearest
+    from topology.plumbing import CpnsimError, nearest
 
     numeric = [name for name, dtype, *_ in RUNS_COLUMNS if pa.types.is_integer(dtype) or pa.types.is_floating(dtype)]
     if column not in numeric and not column.startswith("param."):
@@ -124,7 +124,7 @@ def cmd_search(args: argparse.Namespace, console: Console, err: Console) -> int:
     from cluster.search import parse_target
     from cluster.search_run import capacity_search, search_table
     from cluster.store import check_writable, write_dataset
-    from topology.errors import CpnsimError
+    from topology.plumbing import CpnsimError
 
     if args.num_cpus is not None and args.num_cpus < 1:
         raise CpnsimError(f"--num-cpus: must be >= 1, got {args.num_cpus}")

@@ -22,7 +22,7 @@ from cluster.search import Point, SearchResult, Target, Vary, k_section, parse_v
 from cluster.sensitivity import numeric_columns
 from cluster.sweep_run import Executor
 from sim.scenario import LoadedScenario, load_scenario
-from topology.errors import ConfigError, nearest
+from topology.plumbing import ConfigError, nearest
 
 __all__ = ["SEARCH_COLUMNS", "CapacitySearch", "capacity_search", "search_table"]
 

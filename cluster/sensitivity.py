@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from cluster.store import MANIFEST, read_manifest, read_table
-from topology.errors import ConfigError, SchemaError, located, nearest
+from topology.plumbing import ConfigError, SchemaError, located, nearest
 
 __all__ = [
     "SENSITIVITY_COLUMNS",

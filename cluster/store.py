@@ -23,7 +23,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from sim.tables import SCHEMA_VERSION
-from topology.errors import ConfigError, SchemaError
+from topology.plumbing import ConfigError, SchemaError
 
 __all__ = [
     "MANIFEST",

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from cluster.executors import DEFAULT_MAX_RETRIES
 from cluster.store import check_writable
-from topology.errors import CpnsimError
+from topology.plumbing import CpnsimError
 
 __all__ = ["EXIT_INTERRUPTED", "add_sweep_parser", "cmd_sweep", "resume_command"]
 

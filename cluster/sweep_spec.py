@@ -45,8 +45,7 @@ from typing import Any
 
 from cluster.sweep_sampling import SAMPLING_METHODS, Range, saltelli_points, sample_points
 from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict, set_key
-from topology.errors import ConfigError, located, nearest
-from topology.load import read_toml
+from topology.plumbing import ConfigError, located, nearest, read_toml
 
 __all__ = ["METHODS", "Axis", "SweepSpec", "derive_seed", "load_sweep"]
 

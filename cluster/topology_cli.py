@@ -17,11 +17,11 @@ from typing import Any, cast
 from rich.console import Console
 from rich.table import Table
 
-from topology.errors import ConfigError
 from topology.export import FORMATS, ExportFormat, export_network
 from topology.graph import link_latency_ms, link_route_km
 from topology.load import builtin_names, load_network
 from topology.model import Network
+from topology.plumbing import ConfigError
 
 __all__ = ["add_topology_parser", "cmd_topology"]
 
@@ -202,7 +202,7 @@ def _cmd_export(spec: str, fmt: str, out: Path | None) -> int:
 
 
 def cmd_topology(args: argparse.Namespace, console: Console, err: Console) -> int:
-    """Run ``cpnsim topology <subcommand>``; bad input raises a :class:`~topology.errors.CpnsimError`."""
+    """Run ``cpnsim topology <subcommand>``; bad input raises a :class:`~topology.plumbing.CpnsimError`."""
     if args.topology_command == "list":
         return _cmd_list(console)
     if args.topology_command == "show":

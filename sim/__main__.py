@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sim.run import run_scenario
 from sim.scenario import load_scenario
-from topology.errors import CpnsimError
+from topology.plumbing import CpnsimError
 
 
 def _json_value(value: object) -> object:

@@ -28,7 +28,7 @@ from simpy.events import Event
 from sim.engine import Engine
 from sim.scheduling import SchedPool
 from sim.site import GpuPool
-from topology.model import StrictModel
+from topology.plumbing import StrictModel
 
 __all__ = ["FailureSpec", "Failures", "SiteFailures", "start_failures"]
 

@@ -23,10 +23,17 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.failures import Failures
 from sim.placement import POLICIES
-from topology._pydantic_errors import describe_validation_error
-from topology.errors import ConfigError, CpnsimError, located, nearest
-from topology.load import load_network, read_toml
-from topology.model import Network, StrictModel
+from topology.load import load_network
+from topology.model import Network
+from topology.plumbing import (
+    ConfigError,
+    CpnsimError,
+    StrictModel,
+    describe_validation_error,
+    located,
+    nearest,
+    read_toml,
+)
 from workloads.adoption import AdoptionConfig, build_segments
 from workloads.job_class import JobClass
 

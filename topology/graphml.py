@@ -31,10 +31,9 @@ from typing import Any
 
 import pydantic
 
-from topology._pydantic_errors import describe_validation_error
-from topology.errors import TopologyError, located, nearest
 from topology.graph import link_latency_ms, link_route_km
 from topology.model import Link, Network, Region, Site, SiteKind
+from topology.plumbing import TopologyError, describe_validation_error, located, nearest
 
 __all__ = ["DERIVED_EDGE_KEYS", "network_from_graphml", "network_to_graphml", "read_graphml_network"]
 

@@ -4,7 +4,7 @@ A network file has ``[[site]]``, ``[[region]]`` and ``[[link]]`` tables (see
 ``docs/model.md``); a ``.json`` file holds the same tables as arrays (the shape
 ``cpnsim topology export --format json`` writes) and a ``.graphml`` file is read by
 :mod:`topology.graphml`.  Every problem is reported as one line naming the file, the
-table and the key, as a :class:`~topology.errors.TopologyError`.  Besides the checks
+table and the key, as a :class:`~topology.plumbing.TopologyError`.  Besides the checks
 on each table, a loaded network must let every region that originates work reach a
 site (:mod:`topology.reach`).
 
@@ -41,13 +41,12 @@ from typing import Any
 
 import pydantic
 
-from topology._pydantic_errors import describe_validation_error
-from topology.errors import TopologyError, located, nearest
 from topology.graphml import read_graphml_network
 from topology.model import Link, Network, Region, Site
+from topology.plumbing import TopologyError, describe_validation_error, located, nearest, read_toml
 from topology.reach import check_reachable
 
-__all__ = ["builtin_names", "check_references", "load_network", "load_network_file", "read_toml"]
+__all__ = ["builtin_names", "check_references", "load_network", "load_network_file"]
 
 _DATA_PACKAGE = "topology.data"
 _INCLUDE = "include"
@@ -95,20 +94,6 @@ def builtin_names() -> list[str]:
     """
     files = resources.files(_DATA_PACKAGE).iterdir()
     return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
-
-
-def read_toml(path: Path, error: type[Exception] = TopologyError) -> dict[str, Any]:
-    """Parse a TOML file, turning I/O and syntax errors into one-line ``error``s."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(located(str(path), "", "file not found")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(located(str(path), "", f"cannot read: {exc}")) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(located(str(path), "", f"malformed TOML: {exc}")) from None
 
 
 def load_network(spec: str, base_dir: Path | None = None) -> Network:
@@ -189,7 +174,7 @@ def _load_builtin(name: str, stack: tuple[_Frame, ...]) -> _Loaded:
 
 
 def _load_file(path: Path, stack: tuple[_Frame, ...]) -> _Loaded:
-    data = read_toml(path)
+    data = read_toml(path, TopologyError)
     return _compose(data, str(path), path.parent, (*stack, (("file", str(path.resolve())), str(path))))
 
 

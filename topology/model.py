@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-__all__ = ["Link", "Network", "Region", "Site", "SiteKind", "StrictModel"]
+from topology.plumbing import StrictModel
+
+__all__ = ["Link", "Network", "Region", "Site", "SiteKind"]
 
 SiteKind = Literal["hub", "cluster", "gpu_pool", "regional_pool"]
-
-
-class StrictModel(BaseModel):
-    """Base of every config model: frozen, and unknown keys are errors (a typo is never ignored)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Site(StrictModel):

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import networkx as nx
 
-from topology.errors import TopologyError, located
 from topology.graph import to_graph
 from topology.model import Network, Region
+from topology.plumbing import TopologyError, located
 
 __all__ = ["check_reachable", "origin_regions", "unreachable_regions"]
 

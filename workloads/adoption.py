@@ -43,7 +43,7 @@ from typing import Self
 import numpy as np
 from pydantic import Field, model_validator
 
-from topology.model import StrictModel
+from topology.plumbing import StrictModel
 
 __all__ = [
     "DEMAND_FACTORS",

@@ -83,10 +83,7 @@ import pydantic
 from pydantic import Field, model_validator
 from scipy.optimize import least_squares, minimize
 
-from topology._pydantic_errors import describe_validation_error
-from topology.errors import ConfigError, located, nearest
-from topology.load import read_toml
-from topology.model import StrictModel
+from topology.plumbing import ConfigError, StrictModel, describe_validation_error, located, nearest, read_toml
 from workloads.adoption import bass_step
 
 __all__ = [

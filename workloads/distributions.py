@@ -17,7 +17,7 @@ from typing import Annotated, Literal, Self
 import numpy as np
 from pydantic import Field, model_validator
 
-from topology.model import StrictModel
+from topology.plumbing import StrictModel
 
 __all__ = [
     "Choice",

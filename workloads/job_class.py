@@ -7,7 +7,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from topology.model import StrictModel
+from topology.plumbing import StrictModel
 from workloads.distributions import Constant, Distribution
 
 __all__ = ["JobClass"]

@@ -17,7 +17,7 @@ from cluster.report.page import Omitted, Section, render_page
 from cluster.report.response import response_section
 from cluster.report.summary import summary_section
 from cluster.report.utilisation import utilisation_section
-from topology.errors import ConfigError
+from topology.plumbing import ConfigError
 
 __all__ = ["SECTIONS", "build_report", "render_report", "write_report"]
 

@@ -30,7 +30,7 @@ def add_report_parser(commands: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace, console: Console, err: Console) -> int:
-    """Run ``cpnsim report``; bad input raises a :class:`~topology.errors.CpnsimError` (exit status 2)."""
+    """Run ``cpnsim report``; bad input raises a :class:`~topology.plumbing.CpnsimError` (exit status 2)."""
     from cluster.report.build import write_report
 
     path = write_report(args.out_dir, args.html)

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 
 from cluster.store import read_manifest, read_table
-from topology.errors import CpnsimError, SchemaError
 from topology.model import Network
+from topology.plumbing import CpnsimError, SchemaError
 
 __all__ = [
     "Axis",

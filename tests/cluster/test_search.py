@@ -17,7 +17,7 @@ from cluster.search_run import SEARCH_COLUMNS, capacity_search, search_table
 from cluster.store import read_manifest, read_table
 from sim.placement.scores import is_western
 from sim.scenario import LoadedScenario, load_scenario
-from topology.errors import ConfigError
+from topology.plumbing import ConfigError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MMC = EXAMPLES / "mmc.toml"

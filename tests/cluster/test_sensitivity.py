@@ -24,7 +24,7 @@ from cluster.store import read_manifest
 from cluster.sweep import load_sweep, run_sweep
 from sim.scenario import LoadedScenario
 from sim.tables import flatten_params
-from topology.errors import ConfigError, SchemaError
+from topology.plumbing import ConfigError, SchemaError
 
 ONE_SITE = Path(__file__).resolve().parents[2] / "examples" / "networks" / "one_site.toml"
 KEYS = ("sites.site.price_cny_per_kwh", "sites.site.carbon_kg_per_kwh", "sites.site.renewable_frac")

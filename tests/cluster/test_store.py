@@ -5,7 +5,7 @@ import pytest
 
 import cluster.store as store
 from cluster.store import check_writable, read_manifest, read_table, write_dataset
-from topology.errors import ConfigError, SchemaError
+from topology.plumbing import ConfigError, SchemaError
 
 
 def _tables():

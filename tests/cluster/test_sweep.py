@@ -9,7 +9,7 @@ from cluster.executors import SerialExecutor, concat_tables
 from cluster.store import SweepWriter, read_manifest, read_table
 from cluster.sweep import load_sweep, run_sweep
 from sim.run import run_scenario
-from topology.errors import ConfigError
+from topology.plumbing import ConfigError
 
 SMALL = Path(__file__).resolve().parents[2] / "examples" / "sweeps" / "small-grid.toml"
 

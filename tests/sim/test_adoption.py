@@ -10,7 +10,7 @@ import pytest
 from sim.run import run_scenario
 from sim.scenario import load_scenario
 from sim.tables import ADOPTION_COLUMNS
-from topology.errors import ConfigError
+from topology.plumbing import ConfigError
 from workloads.adoption_coupling import advance
 
 # The default east-west network (3 eastern regions; 3 eastern and 2 western sites).

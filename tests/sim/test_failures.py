@@ -13,8 +13,8 @@ from sim.metrics import JobLog
 from sim.model import stream_seed
 from sim.scenario import load_scenario
 from sim.scheduling import ClassRules, SchedPool
-from topology.errors import ConfigError
 from topology.model import Site
+from topology.plumbing import ConfigError
 
 
 def _pool(gpus: int, checkpoint_h: float | None = None, max_restarts: int | None = None,

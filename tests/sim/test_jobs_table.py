@@ -54,7 +54,7 @@ def test_sampled_hash_is_stable():
 
 
 def test_jobs_sample_out_of_range_is_a_config_error():
-    from topology.errors import ConfigError
+    from topology.plumbing import ConfigError
 
     with pytest.raises(ConfigError, match="jobs_sample"):
         load_scenario(None, ["jobs_sample=1.5"])

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from sim.scenario import DEFAULT_SCENARIO, apply_overrides, load_scenario
-from topology.errors import ConfigError, TopologyError
+from topology.plumbing import ConfigError, TopologyError
 
 MINIMAL = """
 name = "tiny"

@@ -15,10 +15,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from topology.errors import TopologyError
 from topology.graph import link_route_km, region_site_latency_ms, to_graph
 from topology.load import builtin_names, load_network, load_network_file
 from topology.model import Network
+from topology.plumbing import TopologyError
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from topology.errors import TopologyError
 from topology.export import FORMATS, export_network, network_to_json
 from topology.graphml import network_to_graphml
 from topology.load import builtin_names, load_network, load_network_file
 from topology.model import Link, Region, Site
+from topology.plumbing import TopologyError
 
 
 def test_formats():

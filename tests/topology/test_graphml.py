@@ -6,11 +6,11 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from topology.errors import TopologyError
 from topology.graph import to_graph
 from topology.graphml import network_from_graphml, network_to_graphml
 from topology.load import builtin_names, load_network, load_network_file
 from topology.model import Network
+from topology.plumbing import TopologyError
 
 # A user's file in the shape another tool might write: no edge ids, a default in a
 # <key>, a yEd graphics key without attr.name, and one edge with a given route length.

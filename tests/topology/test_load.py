@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from topology.errors import CpnsimError, TopologyError
-from topology.load import builtin_names, load_network, load_network_file, read_toml
+from topology.load import builtin_names, load_network, load_network_file
 from topology.model import Network
+from topology.plumbing import CpnsimError, TopologyError, read_toml
 
 # A small valid network; tests replace one line of it to break it in one place.
 VALID = """\

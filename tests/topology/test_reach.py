@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from topology.errors import TopologyError
 from topology.load import load_network, load_network_file
 from topology.model import Network
+from topology.plumbing import TopologyError
 from topology.reach import origin_regions, unreachable_regions
 
 SITE = '[[site]]\nid = "{id}"\nlat = 30.0\nlon = 110.0\ngpus = 8\n'

@@ -6,7 +6,7 @@ import tomllib
 import numpy as np
 import pytest
 
-from topology.errors import ConfigError
+from topology.plumbing import ConfigError
 from workloads.adoption import bass_closed_form
 from workloads.calibration import (
     CalibrationPoint,

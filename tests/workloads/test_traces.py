@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from topology.errors import ConfigError, CpnsimError
 from topology.model import Region
+from topology.plumbing import ConfigError, CpnsimError
 from workloads.traces import ClassRule, TraceError, TraceOptions, jsonstream, load_trace, parse_pairs
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "traces"

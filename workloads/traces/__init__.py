@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from topology.errors import ConfigError
 from topology.model import Region
+from topology.plumbing import ConfigError
 from workloads.traces import helios, pai, philly
 from workloads.traces.errors import TraceError
 from workloads.traces.options import DEFAULT_CLASS_RULES, ClassRule, TraceOptions, parse_pairs

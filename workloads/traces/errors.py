@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from topology.errors import CpnsimError
+from topology.plumbing import CpnsimError
 
 __all__ = ["TraceError", "where"]
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from topology.errors import ConfigError
+from topology.plumbing import ConfigError
 
 __all__ = ["DEFAULT_CLASS_RULES", "ClassRule", "TraceOptions", "parse_pairs"]
 

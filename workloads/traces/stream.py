@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from topology.errors import ConfigError, nearest
 from topology.model import Region
+from topology.plumbing import ConfigError, nearest
 from workloads.arrivals import ArrivalBatch
 from workloads.traces.errors import TraceError
 from workloads.traces.options import TraceOptions

@@ -1,20 +1,194 @@
-"""Turn a pydantic ``ValidationError`` into one readable line.
+"""Project-wide config plumbing: the one module every package may import.
 
-Shared by every loader of user-written TOML (networks here, scenarios in ``sim``), so
-that all of them report ``file: key.path: what is wrong (did you mean ...)`` alike.
+Four things every loader of user input needs, kept in one place so that all of them
+behave alike:
+
+- the **error family** (:class:`CpnsimError` and its kinds): callers catch meaning, not
+  strings, and the command line turns any of them into one line on stderr and exit
+  status 2; messages name the file, the key path and the bad value, and suggest the
+  nearest valid name (:func:`nearest`, :func:`located`);
+- :class:`StrictModel`, the base of every config model (frozen, unknown keys rejected);
+- :func:`read_toml`, which turns I/O and syntax errors into one located line;
+- :func:`describe_validation_error`, which turns a pydantic ``ValidationError`` into
+  ``file: key.path: what is wrong (did you mean ...)``;
+- :func:`write_atomic`, the one atomic file writer (temporary file in the same folder,
+  normal permissions, rename): a reader never sees half a file.
+
+It lives in ``topology`` because that package is leftmost in the layering
+(``topology`` <- ``workloads`` <- ``sim`` <- ``cluster``), so everyone can import it.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import tempfile
+import tomllib
 import types
 import typing
-from typing import Any
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
 
 import pydantic
+from pydantic import BaseModel, ConfigDict
 
-from topology.errors import located, nearest
+__all__ = [
+    "ConfigError",
+    "CpnsimError",
+    "SchemaError",
+    "StrictModel",
+    "TopologyError",
+    "describe_validation_error",
+    "format_loc",
+    "located",
+    "nearest",
+    "read_toml",
+    "valid_keys_at",
+    "write_atomic",
+]
 
-__all__ = ["describe_validation_error", "format_loc"]
+
+class CpnsimError(Exception):
+    """Base class of every error cpnsim raises for bad input or bad data."""
+
+
+class ConfigError(CpnsimError):
+    """A scenario, override or sweep file is malformed or names something unknown."""
+
+
+class TopologyError(CpnsimError):
+    """A network file is malformed or inconsistent (dangling link, duplicate id, ...)."""
+
+
+class SchemaError(CpnsimError):
+    """A dataset on disk does not have the columns or metadata cpnsim expects."""
+
+
+def nearest(name: str, choices: Iterable[str]) -> str | None:
+    """Return the valid name closest to ``name``, or ``None`` if nothing is close.
+
+    Examples
+    --------
+    >>> nearest("horizn_h", ["horizon_h", "seed"])
+    'horizon_h'
+    >>> nearest("zzz", ["horizon_h", "seed"]) is None
+    True
+    """
+    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def located(source: str, key: str, message: str) -> str:
+    """Format ``message`` as one line naming where it happened.
+
+    Parameters
+    ----------
+    source : str
+        The file (or ``--set``) the bad value came from.
+    key : str
+        Dotted key path inside that source, e.g. ``workload.training.gpus``;
+        empty when the whole file is at fault.
+    message : str
+        What is wrong, with the bad value.
+
+    Examples
+    --------
+    >>> located("a.toml", "site[1].gpus", "must be > 0, got -4")
+    'a.toml: site[1].gpus: must be > 0, got -4'
+    """
+    return f"{source}: {key}: {message}" if key else f"{source}: {message}"
+
+
+class StrictModel(BaseModel):
+    """Base of every config model: frozen, and unknown keys are errors (a typo is never ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def read_toml(path: Path, error: type[Exception] = ConfigError) -> dict[str, Any]:
+    """Parse a TOML file, turning I/O and syntax errors into one-line ``error``s.
+
+    Parameters
+    ----------
+    path : Path
+        The file to read.
+    error : type of Exception
+        The kind of error to raise (e.g. :class:`TopologyError` for a network file).
+
+    Raises
+    ------
+    error
+        ``file: file not found``, ``file: cannot read: ...`` or ``file: malformed TOML: ...``.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(located(str(path), "", "file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(located(str(path), "", f"cannot read: {exc}")) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(located(str(path), "", f"malformed TOML: {exc}")) from None
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it; there is no getter)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, content: str | bytes | Callable[[IO[bytes]], None]) -> Path:
+    """Write ``content`` to ``path`` through a temporary file in the same folder, then rename.
+
+    The file gets the permissions of any newly created file (``0666`` less the umask), not
+    the owner-only ``0600`` of :func:`tempfile.mkstemp`.  On any error, or an interrupt,
+    the temporary file is removed and ``path`` keeps what it had before.
+
+    Parameters
+    ----------
+    path : Path
+        The file to write; its folder must exist.
+    content : str, bytes or callable
+        Text (written as UTF-8), bytes, or a function that writes into the open binary file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        The folder does not exist or cannot be written; callers turn it into their own
+        one-line error naming the option.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_atomic(folder / "a.txt", "hello").read_text()
+    'hello'
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if isinstance(content, str):
+                handle.write(content.encode("utf-8"))
+            elif isinstance(content, bytes):
+                handle.write(content)
+            else:
+                content(handle)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
 
 
 def format_loc(loc: tuple[int | str, ...]) -> str:

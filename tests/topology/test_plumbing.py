@@ -1,13 +1,53 @@
-"""One-line descriptions of pydantic errors, including inside discriminated unions."""
+"""The project-wide plumbing: the error family, one-line messages (pydantic errors too),
+TOML reading and the atomic writer."""
 
+import os
+import stat
 from typing import Any
 
 import pydantic
 import pytest
 
-from topology._pydantic_errors import describe_validation_error, format_loc, valid_keys_at
 from topology.model import Network, Site
+from topology.plumbing import (
+    ConfigError,
+    CpnsimError,
+    SchemaError,
+    TopologyError,
+    describe_validation_error,
+    format_loc,
+    located,
+    nearest,
+    valid_keys_at,
+    write_atomic,
+)
 from workloads.job_class import JobClass
+
+
+@pytest.mark.parametrize("cls", [ConfigError, TopologyError, SchemaError])
+def test_family_shares_a_base(cls):
+    assert issubclass(cls, CpnsimError) and issubclass(CpnsimError, Exception)
+    with pytest.raises(CpnsimError, match=r"^boom$"):
+        raise cls("boom")
+
+
+def test_family_members_are_distinct():
+    assert not issubclass(TopologyError, ConfigError)
+    assert not issubclass(ConfigError, TopologyError)
+    assert not issubclass(SchemaError, TopologyError)
+
+
+def test_nearest():
+    assert nearest("gpu", ["gpus", "lat", "lon"]) == "gpus"
+    assert nearest("cl_wuhoo", ["cl_wuhu", "cl_guian"]) == "cl_wuhu"
+    assert nearest("qqq", ["gpus", "lat"]) is None
+    assert nearest("x", []) is None
+    assert nearest("lat", iter(["lon", "lat"])) == "lat"  # any iterable; exact match wins
+
+
+def test_located():
+    assert located("a.toml", "site[1].gpus", "must be > 0, got -4") == "a.toml: site[1].gpus: must be > 0, got -4"
+    assert located("a.toml", "", "file not found") == "a.toml: file not found"
 
 
 def _describe(root: type[pydantic.BaseModel], data: Any) -> str:
@@ -64,3 +104,31 @@ def test_bad_value_shows_input():
 def test_missing_key():
     data = {"site": [{"id": "s", "lat": 0, "lon": 0, "gpus": 1}]}
     assert _describe(Network, data) == "f.toml: region: required key is missing"
+
+
+def test_write_atomic_gives_normal_permissions_and_replaces(tmp_path):
+    """mkstemp makes 0600 files; a written output must be readable as any new file is (0666 & ~umask)."""
+    old = os.umask(0o022)
+    try:
+        path = write_atomic(tmp_path / "out.txt", "first")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        write_atomic(path, b"second")
+        assert path.read_bytes() == b"second"
+        write_atomic(path, lambda handle: handle.write(b"third"))
+        assert path.read_text() == "third"
+    finally:
+        os.umask(old)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = write_atomic(tmp_path / "out.txt", "old")
+
+    def boom(handle):
+        handle.write(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_atomic(path, boom)
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
