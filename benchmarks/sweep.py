@@ -41,9 +41,9 @@ from typing import Any
 
 import ray
 
-from cluster.executors import RayExecutor, SerialExecutor
-from cluster.store import read_table
-from cluster.sweep import SweepSpec, default_batch_size, load_sweep, run_sweep
+from cluster.sweeps import SweepSpec, default_batch_size, load_sweep, run_sweep
+from cluster.sweeps.executors import RayExecutor, SerialExecutor
+from cluster.sweeps.store import read_table
 from sim.run import run_scenario
 
 BASE = Path(__file__).resolve().parent.parent / "examples" / "east_west_nearest.toml"
@@ -149,7 +149,7 @@ def _calibrate(tmp: Path, target_s: float) -> float:
 
 
 def _import_cpnsim() -> int:
-    import cluster.executors  # noqa: F401 - the import is the point
+    import cluster.sweeps.executors  # noqa: F401 - the import is the point
     import sim.run  # noqa: F401
 
     return os.getpid()

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sim.placement.scores import is_western
+from sim.placement.west import is_western
 from topology.model import Network
 from topology.plumbing import ConfigError, nearest
 from workloads.adoption import HOURS_PER_YEAR
@@ -144,7 +144,7 @@ class Vary:
 
 
 def parse_vary(text: str, network: Network) -> Vary:
-    """Parse ``--vary``: ``west_gpus`` (every western site, see :func:`sim.placement.scores.is_western`)
+    """Parse ``--vary``: ``west_gpus`` (every western site, see :func:`sim.placement.west.is_western`)
     or ``sites.<id>.gpus`` (one site) of ``network`` (overrides applied).
 
     Raises

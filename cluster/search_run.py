@@ -17,10 +17,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from cluster.executors import concat_tables
 from cluster.search import Point, SearchResult, Target, Vary, k_section, parse_vary, replication_ci
 from cluster.sensitivity import numeric_columns
-from cluster.sweep_run import Executor
+from cluster.sweeps.batch import concat_tables
+from cluster.sweeps.run import Executor
 from sim.scenario import LoadedScenario, load_scenario
 from topology.plumbing import ConfigError, nearest
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.ipc as ipc
 
-from cluster.store import MANIFEST, read_manifest, read_table
+from cluster.sweeps.manifest import MANIFEST, read_manifest
+from cluster.sweeps.store import read_table
 from topology.plumbing import ConfigError, SchemaError, located, nearest
 
 __all__ = [
@@ -38,7 +37,6 @@ __all__ = [
     "scenario_means",
     "sensitivity_table",
     "sobol_indices",
-    "write_arrow_atomic",
 ]
 
 SENSITIVITY_COLUMNS: tuple[tuple[str, pa.DataType, str, str], ...] = (
@@ -144,10 +142,10 @@ def scenario_means(runs: pa.Table, output: str) -> tuple[dict[str, float], set[s
 
 def _design(out: Path) -> dict[str, Any]:
     manifest = read_manifest(out)
-    design = manifest.get("design")
+    design = manifest.design
     where = str(out / MANIFEST)
-    if manifest.get("kind") != "sweep" or not isinstance(design, dict) or design.get("method") != "saltelli":
-        kind = manifest.get("kind", "?")
+    if manifest.kind != "sweep" or not isinstance(design, dict) or design.get("method") != "saltelli":
+        kind = manifest.kind
         raise SchemaError(located(where, "design", f"not a saltelli sweep (kind {kind!r}); run a sweep with "
                                   "method = \"saltelli\" axes first"))
     return design
@@ -267,21 +265,3 @@ def sensitivity_table(result: SensitivityResult, source: str = "") -> pa.Table:
             "source": source}
     schema = pa.schema(fields, metadata=meta)
     return pa.Table.from_arrays([pa.array(cols[f.name], type=f.type) for f in fields], schema=schema)
-
-
-def write_arrow_atomic(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` as an Arrow IPC file (zstd) at ``path``: a temporary file, then a rename.
-
-    The parent directory is created if missing; no half-written file is ever at ``path``.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        options = ipc.IpcWriteOptions(compression="zstd")
-        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, table.schema, options=options) as writer:
-            writer.write_table(table)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path

@@ -3,9 +3,10 @@
 Simulated time is in hours (see :mod:`sim.engine`).
 """
 
+from sim.config import Scenario
 from sim.engine import TIME_UNIT, Engine
 from sim.run import ReplicationResult, ScenarioResult, run_replication, run_scenario
-from sim.scenario import LoadedScenario, Scenario, load_scenario
+from sim.scenario import LoadedScenario, load_scenario
 from sim.tables import SCHEMA_VERSION
 
 __all__ = [

@@ -3,20 +3,20 @@
 When a scenario has ``[adoption]``, :class:`AdoptionDriver` (one per replication)
 
 1. at every step boundary T_k = k · step_h advances each segment's adopted fraction
-   exactly over the step (:func:`workloads.adoption_coupling.advance`), with the
+   exactly over the step (:func:`workloads.adoption.coupling.advance`), with the
    capacity factors measured on the previous step's jobs;
 2. turns adopters into Poisson arrivals of each workload class from the segment's
    region for the step (merged into the engine's arrival batches; one random stream
    ``adoption/<class>/<region>`` each, time-changed so that runs differing in capacity
-   share their jobs, :mod:`workloads.adoption_arrivals`);
+   share their jobs, :mod:`workloads.adoption.arrivals`);
 3. measures, per (class, region), what became of the jobs that arrived in each step:
    the GPU-hours asked for, the GPU-hours started at a site within the class's latency
    budget, the mean wait met and the mean price per GPU-hour; jobs still queued at the
    step's end count their wait so far and as not served.
 
 Accounting is cheap: arrival batches are counted vectorised; each job that ends
-reaches :meth:`AdoptionDriver.on_end` once through the pools' job log (so every site
-uses :class:`~sim.site.SchedPool`, whose FIFO schedule equals the plain pool's); the
+reaches :meth:`AdoptionDriver.on_end` once through the pools' job recorder (so every site
+uses :class:`~sim.scheduling.SchedPool`, whose FIFO schedule equals the plain pool's); the
 running and queued jobs are scanned once per step.  Per-segment figures split the
 per-(class, region) measurements by each segment's expected share of the region's
 adoption-driven work in the class.
@@ -31,17 +31,19 @@ from typing import Any
 import numpy as np
 from simpy.events import Event
 
+from sim.energy import busy_gpu_cost_cny_per_gpu_h
 from sim.engine import Engine
-from sim.metrics import JobLog
-from sim.scheduling import SchedPool, Task
-from sim.site import GpuPool
-from sim.tables import ADOPTION_COLUMNS
+from sim.pool import JobRecorder, Pool
+from sim.tables import empty_columns
+from sim.task import Task
 from topology.model import Network
-from workloads.adoption import AdoptionConfig, Segments, build_segments
-from workloads.adoption_arrivals import TimeChangedStream
-from workloads.adoption_coupling import (
+from workloads.adoption import (
+    AdoptionConfig,
     AdoptionStep,
+    Segments,
+    TimeChangedStream,
     advance,
+    build_segments,
     class_rates_by_region,
     expected_costs_factor,
     facilitating_factor,
@@ -49,10 +51,7 @@ from workloads.adoption_coupling import (
 from workloads.arrivals import ArrivalBatch, merge_batches
 from workloads.job_class import JobClass
 
-__all__ = ["ADOPTION_FIELDS", "AdoptionDriver", "AdoptionLog"]
-
-ADOPTION_FIELDS = tuple(name for name, *_ in ADOPTION_COLUMNS[2:])
-"""Columns of the ``adoption`` table the driver fills (after ``scenario_id``, ``replication``)."""
+__all__ = ["AdoptionDriver", "AdoptionLog"]
 
 # Per (class, region) accumulators of one step's arrivals, in this order.
 _DEMAND, _SERVED, _WAIT_SUM, _WAITED, _PRICE_WORK, _STARTED_WORK, _ADOPT_DEMAND = range(7)
@@ -62,11 +61,18 @@ QUANTA_PER_GPU_H = 1024.0
 the order jobs are added in, so "everything served" gives a served share of exactly 1."""
 
 
-class AdoptionLog(JobLog):
-    """The pools' job log when adoption is on: tells the driver about every job that ends, then the ``jobs`` table."""
+class AdoptionLog:
+    """The pools' job recorder when adoption is on: tells the driver about every job that ends, then ``inner``.
 
-    def __init__(self, driver: AdoptionDriver, inner: JobLog | None) -> None:
-        super().__init__(1.0, [], [], [])
+    Parameters
+    ----------
+    driver : AdoptionDriver
+        Accounts each job that ends.
+    inner : JobRecorder, optional
+        The ``jobs`` table's log, if on.
+    """
+
+    def __init__(self, driver: AdoptionDriver, inner: JobRecorder | None) -> None:
         self.driver = driver
         self.inner = inner
 
@@ -123,7 +129,7 @@ class AdoptionDriver:
         # within[c, r, s]: a job of class c from region r served at site s meets its latency budget (round trip).
         budget = np.array([math.inf if c.latency_budget_ms is None else c.latency_budget_ms for c in self.classes])
         self.within = 2.0 * latency_ms[None, :, :] <= budget[:, None, None]
-        self.price = np.array([s.gpu_busy_w / 1000.0 * s.pue * s.price_cny_per_kwh for s in network.sites])
+        self.price = np.array([busy_gpu_cost_cny_per_gpu_h(s) for s in network.sites])
         self.region_ids = [r.id for r in network.regions]
         self.rng_for = rng_for
         # One stream per (class, region) with adoption-driven work, created when its rate first turns positive.
@@ -134,8 +140,7 @@ class AdoptionDriver:
         self.current: AdoptionStep | None = None
         self.k = 0
         self.t_start = 0.0
-        self.columns: dict[str, list[Any]] = {name: [] for name in ADOPTION_FIELDS}
-        self.pools: Sequence[GpuPool] = ()
+        self.columns = empty_columns("adoption")
 
     # -- the step process ---------------------------------------------------------------
     def step_end(self, k: int) -> float:
@@ -148,20 +153,23 @@ class AdoptionDriver:
         self.current = advance(self.frac, self.segments, self.config, dt, ec, fc)
         self.rates = class_rates_by_region(self.frac, self.segments, self.config, self.t_start, self.n_regions)
 
-    def process(self, engine: Engine) -> Generator[Event, Any, None]:
-        """The low-frequency actor: one wake-up per step boundary before the horizon."""
+    def process(self, engine: Engine, pools: Sequence[Pool]) -> Generator[Event, Any, None]:
+        """The low-frequency actor: one wake-up per step boundary before the horizon.
+
+        ``pools`` are the sites, whose running and queued jobs each step's end measures.
+        """
         self._begin(None, None)  # no service measured yet: neutral capacity factors
         while self.step_end(self.k) < self.horizon_h:
             yield engine.timeout(self.step_end(self.k) - engine.now)
             engine.events += 1
-            ec, fc = self._finish(engine.now)
+            ec, fc = self._finish(engine.now, pools)
             self.k += 1
             self.t_start = engine.now
             self._begin(ec, fc)
 
-    def close(self, now: float) -> None:
-        """At the horizon: measure and write the last step."""
-        self._finish(now)
+    def close(self, now: float, pools: Sequence[Pool]) -> None:
+        """At the horizon: measure and write the last step (``pools`` as for :meth:`process`)."""
+        self._finish(now, pools)
 
     # -- arrivals -----------------------------------------------------------------------
     def extend(self, batch: ArrivalBatch, t0: float, t1: float) -> ArrivalBatch:
@@ -229,16 +237,21 @@ class AdoptionDriver:
             if self.within[c, r, site]:
                 acc[_SERVED, c, r] += quanta
 
-    def _finish(self, now: float) -> tuple[np.ndarray, np.ndarray]:
-        """Measure step ``self.k`` at ``now``, write its rows, advance F; return the capacity factors."""
+    def _finish(self, now: float, pools: Sequence[Pool]) -> tuple[np.ndarray, np.ndarray]:
+        """Measure step ``self.k`` at ``now``, write its rows, advance F; return the capacity factors.
+
+        Raises
+        ------
+        TypeError
+            A pool keeps no task records (pass an :class:`AdoptionLog` to ``build_pools``).
+        """
         k = self.k
-        for pool in self.pools:
-            if not isinstance(pool, SchedPool):
-                raise TypeError("adoption accounting needs SchedPool sites (pass an AdoptionLog to build_pools)")
-            for task in pool.tasks.values():
+        for pool in pools:
+            running, queued = pool.unfinished_tasks()
+            for task in running:
                 if int(task.arrival_h // self.step_h) == k:
                     self._account(task, pool.index, now, served=True)
-            for task in pool.queued():
+            for task in queued:
                 if int(task.arrival_h // self.step_h) == k:
                     self._account(task, pool.index, now, served=False)
         acc = self.acc.pop(k, None)

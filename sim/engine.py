@@ -4,16 +4,36 @@
 clock; the engine knows nothing of GPUs, prices or adoption.
 
 Hot paths do not start a generator process per job, nor even create a
-:class:`simpy.events.Timeout`.  :meth:`Engine.call_later` pushes a *call* — the plain
-tuple ``(callback, value)`` — onto the environment's own heap, with SimPy's priority
-and event-id counter, so calls and SimPy events share one clock and one order (ties
-broken by scheduling order, exactly as SimPy does).  :meth:`Engine.run` is SimPy's
-``run`` loop written out with a fast path for calls: one pop and one function call
-each, no event object, no callback list (``benchmarks/README.md`` measures it).  This
-relies on SimPy's ``_queue``/``_eid``/``_now`` internals, which is why
-``pyproject.toml`` pins simpy to 4.1.x and ``tests/sim/test_engine.py`` checks the
-contract.  Generator processes remain for low-frequency actors (metric sampler,
-arrival steps) and are processed exactly as ``Environment.step`` would.
+:class:`simpy.events.Timeout`.  A *call* — a callback and the value it is called with —
+goes onto the environment's own heap with SimPy's priority and event-id counter, so
+calls and SimPy events share one clock and one order (ties broken by scheduling order,
+exactly as SimPy does).  :meth:`Engine.run` is SimPy's ``run`` loop written out with a
+fast path for calls: one pop and one function call each, no event object, no callback
+list (``benchmarks/README.md`` measures it).  Generator processes remain for
+low-frequency actors (metric sampler, arrival steps) and are processed exactly as
+``Environment.step`` would.
+
+This is the only module that touches SimPy's internals (``_queue``, ``_eid``, ``_now``
+and the layout of a heap entry), which is why ``pyproject.toml`` pins simpy to 4.1.x and
+``tests/sim/test_engine.py`` checks the contract below.
+
+The fast-path contract
+----------------------
+Hot code captures these once (in ``__init__``) and uses them without a method call:
+
+* :attr:`Engine.now_h` — the clock (h), a plain attribute: read it, never cache it
+  across calls.  A callback that handles several due items in one call (the arrival
+  chain of :class:`sim.model.Model`) sets it to each item's time before handling it.
+* :attr:`Engine.call_at` — ``call_at(time_h, callback, value)``: a function (not a
+  bound method) that schedules ``callback(value)`` at absolute time ``time_h`` with one
+  heap push; bind it to a local or a slot.
+* :attr:`Engine.heap` — the pending entries, a heap whose entries start with their
+  time (h): ``heap[0][0]`` is the next due time.  Read only; schedule with
+  :attr:`call_at`.
+
+Calls never create SimPy events, so SimPy's own clock is brought up to :attr:`now_h`
+only where SimPy reads it (before a SimPy event, a new timeout or process), which keeps
+one clock store per event.
 """
 
 from __future__ import annotations
@@ -25,63 +45,92 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event, Timeout
 
-__all__ = ["TIME_UNIT", "Callback", "Engine"]
+__all__ = ["TIME_UNIT", "CallAt", "Callback", "Engine"]
 
 TIME_UNIT = "h"
 """The unit of simulated time: hours."""
 
 Callback = Callable[[Any], None]
-"""A hot-path callback: called with the value given to :meth:`Engine.call_later`."""
+"""A hot-path callback: called with the value it was scheduled with."""
+
+CallAt = Callable[[float, Callback, Any], None]
+"""``call_at(time_h, callback, value)``: schedule ``callback(value)`` at absolute time ``time_h`` (h)."""
 
 
 class Engine:
-    """A SimPy environment plus a count of the logical events simulated.
+    """A SimPy environment, the fast path onto its heap, and a count of the logical events simulated.
 
     Parameters
     ----------
     start_h : float
         Simulated time at the start, in hours.
 
+    Attributes
+    ----------
+    now_h : float
+        The current simulated time, hours (see the fast-path contract above).
+    call_at : CallAt
+        Schedule a call at an absolute time, hours; a plain function for hot loops.
+    heap : list
+        The pending entries, ordered by time; read ``heap[0][0]`` for the next due time.
+    events : int
+        Logical events simulated: arrivals, finishes and low-frequency wake-ups.
+        Owners of hot paths count their own (an arrival handled inside another
+        arrival's callback still counts as one event).
+
     Examples
     --------
     >>> seen = []
     >>> engine = Engine()
     >>> engine.call_later(2.5, lambda value: seen.append((engine.now, value)), "job")
+    >>> engine.call_at(1.0, lambda value: seen.append((engine.now_h, value)), "first")
     >>> engine.run(until_h=10.0)
     >>> seen
-    [(2.5, 'job')]
+    [(1.0, 'first'), (2.5, 'job')]
     """
 
-    def __init__(self, start_h: float = 0.0) -> None:
-        self.env = simpy.Environment(initial_time=start_h)
-        self.queue: list[tuple[float, int, int, Any]] = self.env._queue  # type: ignore[assignment]
-        self.eid = self.env._eid
-        self.events = 0
-        """Logical events simulated: arrivals, finishes and low-frequency wake-ups.
+    __slots__ = ("_env", "call_at", "events", "heap", "now_h")
 
-        Owners of hot paths count their own (an arrival handled inside another
-        arrival's callback still counts as one event)."""
+    def __init__(self, start_h: float = 0.0) -> None:
+        env = simpy.Environment(initial_time=start_h)
+        self._env = env
+        self.now_h: float = start_h
+        heap: list[tuple[float, int, int, Any]] = env._queue  # type: ignore[assignment]
+        eid = env._eid
+        self.heap = heap
+
+        def call_at(time_h: float, callback: Callback, value: Any, _push: Any = heappush, _heap: Any = heap,
+                    _normal: int = NORMAL, _next: Any = next, _eid: Any = eid) -> None:
+            # A heap entry as SimPy builds one, with the call in the event's place.  The
+            # defaults are never passed: they make every name a local (the fastest lookup),
+            # since this runs once per job.
+            _push(_heap, (time_h, _normal, _next(_eid), (callback, value)))
+
+        self.call_at: CallAt = call_at
+        self.events = 0
 
     @property
     def now(self) -> float:
-        """Current simulated time in hours."""
-        return float(self.env._now)
+        """Current simulated time in hours (for low-frequency code; hot paths read :attr:`now_h`)."""
+        return float(self.now_h)
 
     def call_later(self, delay_h: float, callback: Callback, value: Any) -> None:
         """Call ``callback(value)`` after ``delay_h`` hours.
 
         Not counted in :attr:`events`: the callback counts what it simulates.
         """
-        heappush(self.queue, (self.env._now + delay_h, NORMAL, next(self.eid), (callback, value)))
+        self.call_at(self.now_h + delay_h, callback, value)
 
     def process(self, generator: Generator[Event, Any, Any]) -> None:
         """Start a low-frequency generator process (sampler, step actors)."""
-        self.env.process(generator)
+        self._env._now = self.now_h
+        self._env.process(generator)
 
     def timeout(self, delay_h: float) -> Timeout:
         """A timeout for generator processes; counted as one event."""
         self.events += 1
-        return Timeout(self.env, delay_h)
+        self._env._now = self.now_h
+        return Timeout(self._env, delay_h)
 
     def run(self, until_h: float) -> None:
         """Process events up to (not including) ``until_h`` hours, then set the clock to it.
@@ -91,17 +140,25 @@ class Engine:
         pop and one function call.  SimPy events are processed exactly as
         ``Environment.step`` does.
         """
-        env = self.env
-        if until_h <= env._now:
-            raise ValueError(f"until_h (={until_h}) must be greater than the current time (={env._now})")
-        queue = self.queue
+        env = self._env
+        if until_h <= self.now_h:
+            raise ValueError(f"until_h (={until_h}) must be greater than the current time (={self.now_h})")
+        queue = self.heap
         pop = heappop
-        while queue and queue[0][0] < until_h:
-            now, _, _, event = pop(queue)
-            env._now = now
+        while queue:
+            entry = pop(queue)
+            now = entry[0]
+            if now >= until_h:
+                # Put it back: entries are totally ordered (unique ids), so the pops to come are
+                # unchanged; one push at the horizon instead of a peek at every event.
+                heappush(queue, entry)
+                break
+            self.now_h = now
+            event = entry[3]
             if event.__class__ is tuple:
                 event[0](event[1])
                 continue
+            env._now = now
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:
                 callback(event)
@@ -111,4 +168,4 @@ class Engine:
                 exc = type(event._value)(*event._value.args)
                 exc.__cause__ = event._value
                 raise exc
-        env._now = until_h
+        env._now = self.now_h = until_h

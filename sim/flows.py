@@ -30,10 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from heapq import heappush
 from typing import Any
-
-from simpy.events import NORMAL
 
 from sim.engine import Callback, Engine
 
@@ -219,8 +216,7 @@ class FlowNetwork:
         self._t_last = engine.now
         self._generation = 0  # bumped at every reschedule; older completion events are stale
         self._rates_cache: dict[tuple[tuple[int, ...], ...], tuple[list[float], list[tuple[int, float]]]] = {}
-        # The engine's heap, pushed to directly (as Engine.call_later does) on the hot path.
-        self._env, self._queue, self._eid = engine.env, engine.queue, engine.eid
+        self._call_at = engine.call_at  # the engine's fast path (see sim.engine), bound once
         self._on_completion_bound = self._on_completion
         self.started = 0
         self.finished = 0
@@ -248,7 +244,7 @@ class FlowNetwork:
                 self.links[link].bytes += max(size_bytes, 0.0)
             self.engine.call_later(latency_h, callback, value)
             return
-        now = self._env._now
+        now = self.engine.now_h
         dt = now - self._t_last
         if dt > 0:
             # advance() fused with the reschedule below: the links' integrals now, the flows'
@@ -318,8 +314,7 @@ class FlowNetwork:
                 if due < soonest:
                     soonest = due
         if soonest < math.inf:
-            heappush(self._queue, (self._env._now + soonest, NORMAL, next(self._eid),
-                                   (self._on_completion_bound, self._generation)))
+            self._call_at(self.engine.now_h + soonest, self._on_completion_bound, self._generation)
 
     def _allocate(self, paths: tuple[tuple[int, ...], ...]) -> tuple[list[float], list[tuple[int, float]]]:
         """Max-min rates (bytes/h) of flows over ``paths`` and the allocation of each used link, memoised.
@@ -359,7 +354,7 @@ class FlowNetwork:
     def _on_completion(self, generation: int) -> None:
         if generation != self._generation:
             return  # superseded by a start or an earlier completion
-        now = self._env._now
+        now = self.engine.now_h
         flows = self.flows
         done: list[_Flow] = []
         keep: list[_Flow] = []
@@ -376,14 +371,14 @@ class FlowNetwork:
         if done:
             self.flows = keep
             self._paths_key = tuple([f.path for f in keep])
-            on_link, links, queue, eid = self._on_link, self.links, self._queue, self._eid
+            on_link, links, call_at = self._on_link, self.links, self._call_at
             for flow in done:
                 self.finished += 1
                 for link in flow.path:
                     on_link[link] -= 1
                     # Settle the rounding residue so each link carries exactly the flow's size.
                     links[link].bytes += flow.remaining
-                heappush(queue, (now + flow.latency_h, NORMAL, next(eid), (flow.callback, flow.value)))
+                call_at(now + flow.latency_h, flow.callback, flow.value)
             if not keep:
                 self._busy = []
         self._reschedule(0.0)

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Generator
-from heapq import heappush
 from typing import Any
 
 import numpy as np
-from simpy.events import NORMAL, Event
+from simpy.events import Event
 
 from sim.adoption import AdoptionDriver, AdoptionLog
 from sim.engine import Engine
 from sim.failures import start_failures
-from sim.metrics import JobLog, MetricBuffers
+from sim.job_log import JobLog
+from sim.metrics import MetricBuffers
 from sim.placement import POLICIES, REJECT, PlacementContext
 from sim.scenario import LoadedScenario
-from sim.scheduling import build_pools
+from sim.site_pools import build_pools
+from sim.tables import TableProducer
 from sim.transfers import Transfers
 from topology.graph import region_site_latency_ms
-from workloads.arrivals import ArrivalBatch, class_arrivals, merge_batches
-from workloads.traces.replay import window
+from workloads.arrivals import ArrivalBatch, class_arrivals, merge_batches, window
 
 __all__ = ["Model", "stream_seed"]
 
@@ -85,7 +85,8 @@ class Model:
                    [s.id for s in network.sites])
             if scenario.jobs_sample > 0 else None
         )
-        # [adoption]: the driver sees every job that ends through the pools' job log.
+        # [adoption]: the driver sees every job that ends through the pools' job recorder, and
+        # is handed the pools where it measures them (its step process and close).
         self.adoption = (
             AdoptionDriver(scenario.adoption, network, scenario.workload, region_site_latency_ms(network),
                            self._stream, scenario.horizon_h)
@@ -93,8 +94,6 @@ class Model:
         )
         log = AdoptionLog(self.adoption, self.job_log) if self.adoption is not None else self.job_log
         self.pools = build_pools(scenario, network, self.engine, log)
-        if self.adoption is not None:
-            self.adoption.pools = self.pools
         latency = region_site_latency_ms(network)
         context = PlacementContext(network, self.pools, latency, tuple(scenario.workload.values()))
         self.policy = POLICIES[scenario.policy](context)
@@ -127,6 +126,21 @@ class Model:
         self.window_arrived = 0  # arrivals at or after warmup_h
         self.trace = arrivals
         self._on_arrival_bound = self._on_arrival
+        # Each site's submit bound once: the arrival loop then allocates no bound method per job.
+        self._submit = [pool.submit for pool in self.pools]
+
+    def producers(self) -> dict[str, TableProducer]:
+        """The per-interval tables of this replication by name, each with its producer (tables that are on).
+
+        One line per table: :mod:`sim.run` assembles them all the same way.
+        """
+        producers: dict[str, TableProducer | None] = {
+            "sites": self.metrics,
+            "links": self.transfers,
+            "jobs": self.job_log,
+            "adoption": self.adoption,
+        }
+        return {name: producer for name, producer in producers.items() if producer is not None}
 
     # -- arrivals -----------------------------------------------------------------
     def _step_process(self) -> Generator[Event, Any, None]:
@@ -183,23 +197,23 @@ class Model:
         t, gpus_of, work_of, cls_of, origin_of = chain.t, chain.gpus, chain.work, chain.cls, chain.origin
         n = len(t)
         i = chain.i
-        env = self.engine.env
-        heap = self.engine.queue
+        engine = self.engine
+        heap = engine.heap
         choose = self.policy.choose
-        pools = self.pools
+        submit = self._submit
         first_id = chain.first_id
         # inputs is None when no class moves input data: a job then costs one identity test more.
         inputs, moves, remote = chain.input_gb, self.moves_input, self.transfers.remote
         while True:
             now = t[i]
-            env._now = now
+            engine.now_h = now  # the clock follows the chain (the engine's fast-path contract)
             gpus, origin, cls = gpus_of[i], origin_of[i], cls_of[i]
             site = choose(origin, gpus, cls)
             if site == REJECT:
                 self.jobs_rejected += 1
                 self.rejected_real += self.classes[cls].scale
             elif inputs is None or not moves[cls] or not remote[origin][site]:
-                pools[site].submit(first_id + i, gpus, work_of[i], now, cls, origin)
+                submit[site](first_id + i, gpus, work_of[i], now, cls, origin)
             else:
                 job = (first_id + i, gpus, work_of[i], cls, origin, site)
                 self.transfers.send(origin, site, inputs[i], self._deliver, job)
@@ -211,7 +225,7 @@ class Model:
             # goes first, as SimPy would order it).  Same order as one event per
             # arrival, one heap push and pop fewer.
             if heap and t[i] >= heap[0][0]:
-                heappush(heap, (t[i], NORMAL, next(self.engine.eid), (self._on_arrival_bound, chain)))
+                engine.call_at(t[i], self._on_arrival_bound, chain)
                 break
         chain.i = i
 
@@ -253,13 +267,13 @@ class Model:
         if self.scenario.warmup_h > 0:
             self.engine.call_later(self.scenario.warmup_h, self._warmup, None)
         if self.adoption is not None:  # first: each boundary's rates are set before that step's arrivals
-            self.engine.process(self.adoption.process(self.engine))
+            self.engine.process(self.adoption.process(self.engine, self.pools))
         self.engine.process(self._step_process())
         self.engine.process(self._sampler())
         start_failures(self.engine, self.pools, self.scenario.failures, self._stream, self.scenario.horizon_h)
         self.engine.run(self.scenario.horizon_h)
         if self.adoption is not None:
-            self.adoption.close(self.scenario.horizon_h)
+            self.adoption.close(self.scenario.horizon_h, self.pools)
         self.metrics.sample(self.scenario.horizon_h)
         if self.job_log is not None:
             self.job_log.close(self.pools, self.scenario.horizon_h)

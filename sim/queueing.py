@@ -1,7 +1,7 @@
 """Closed-form M/M/c results and the M/M/c scenario they are checked against.
 
 Used by ``cpnsim validate`` and ``benchmarks/mmc.py``: the scenario is an ordinary
-:class:`~sim.scenario.Scenario` (one site of ``c`` GPUs, one region, 1-GPU jobs with
+:class:`~sim.config.Scenario` (one site of ``c`` GPUs, one region, 1-GPU jobs with
 exponential work) run through the real engine.
 """
 
@@ -84,7 +84,7 @@ def mmc_scenario(
     horizon_h, warmup_h : float
         Run length and warm-up, hours.
     seed, replications : int
-        As in :class:`~sim.scenario.Scenario`.
+        As in :class:`~sim.config.Scenario`.
     arrival_step_h : float
         Hours of arrivals drawn per vectorised batch.
     """

@@ -1,23 +1,24 @@
 """Run a scenario: every replication, into Arrow tables.
 
 :func:`run_scenario` is the one function both executors (serial and Ray) call; it
-returns tables and never writes files.
+returns tables and never writes files.  Every table is assembled the same way: each
+replication gives its columns (``runs`` and ``timings`` one row each, the others from
+the model's producers, :meth:`sim.model.Model.producers`), and the replications'
+columns are concatenated and typed by the table's schema (:mod:`sim.tables`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from sim.metrics import JOB_COLUMNS, SITE_COLUMNS
 from sim.model import Model
 from sim.scenario import LoadedScenario
-from sim.tables import build_table, flatten_params, param_unit
-from sim.transfers import LINK_COLUMNS
+from sim.tables import build_table, concat_columns, flatten_params, param_unit, with_key
 from workloads.arrivals import ArrivalBatch
 
 __all__ = ["ReplicationResult", "ScenarioResult", "run_replication", "run_scenario"]
@@ -29,49 +30,58 @@ class ReplicationResult:
 
     Attributes
     ----------
-    runs_row : dict
-        One row of the ``runs`` table (including ``param.*``).
-    sites : dict of str to list
-        Columns of the ``sites`` table.
+    columns : dict of str to dict of str to list
+        Every table of the replication by name (``runs`` and ``timings`` one row
+        each), as column lists with the key columns.
     wall_time_s : float
         Wall-clock time of the simulation (seconds).
     model : Model
         The finished model, for checks that look inside (validation, tests).
-    links : dict of str to list
-        Columns of the ``links`` table.
     """
 
-    runs_row: dict[str, Any]
-    sites: dict[str, list[Any]]
+    columns: dict[str, dict[str, list[Any]]]
     wall_time_s: float
     model: Model
-    links: dict[str, list[Any]] = field(default_factory=dict)
-    jobs: dict[str, list[Any]] | None = None
-    adoption: dict[str, list[Any]] | None = None
+
+    @property
+    def runs_row(self) -> dict[str, Any]:
+        """The replication's row of the ``runs`` table (including ``param.*``)."""
+        return {name: values[0] for name, values in self.columns["runs"].items()}
 
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    """Tables of every replication of one scenario: ``runs``, ``sites``, ``timings``, ``links``."""
+    """Every table of every replication of one scenario, and the replications themselves.
 
-    runs: pa.Table
-    sites: pa.Table
-    timings: pa.Table
+    ``runs``, ``sites``, ``timings`` and ``links`` are always there; ``jobs`` with
+    ``jobs_sample > 0``, ``adoption`` with ``[adoption]``.
+    """
+
+    tables_by_name: dict[str, pa.Table]
     replications: tuple[ReplicationResult, ...]
-    links: pa.Table | None = None
-    jobs: pa.Table | None = None
-    adoption: pa.Table | None = None
 
     def tables(self) -> dict[str, pa.Table]:
         """The tables by name."""
-        tables = {"runs": self.runs, "sites": self.sites, "timings": self.timings}
-        if self.links is not None:
-            tables["links"] = self.links
-        if self.jobs is not None:
-            tables["jobs"] = self.jobs
-        if self.adoption is not None:
-            tables["adoption"] = self.adoption
-        return tables
+        return dict(self.tables_by_name)
+
+    def table(self, name: str) -> pa.Table | None:
+        """The table ``name``, or ``None`` when this scenario does not produce it (``jobs``, ``adoption``)."""
+        return self.tables_by_name.get(name)
+
+    @property
+    def runs(self) -> pa.Table:
+        """The ``runs`` table: one row per replication."""
+        return self.tables_by_name["runs"]
+
+    @property
+    def sites(self) -> pa.Table:
+        """The ``sites`` table: one row per site per metric interval."""
+        return self.tables_by_name["sites"]
+
+    @property
+    def timings(self) -> pa.Table:
+        """The ``timings`` table: wall time and speed of each replication."""
+        return self.tables_by_name["timings"]
 
 
 def _summary(model: Model) -> dict[str, Any]:
@@ -160,9 +170,7 @@ def run_replication(
     model.run()
     wall = time.perf_counter() - t0
     summary = _summary(model)
-    row: dict[str, Any] = {
-        "scenario_id": loaded.scenario_id,
-        "replication": replication,
+    row: dict[str, Any] = {  # the key columns come from with_key, as for every table
         "name": scenario.name,
         "seed": scenario.seed,
         "status": "ok",
@@ -175,70 +183,33 @@ def run_replication(
         **summary,
         **flatten_params(scenario.model_dump(mode="json")),
     }
-    n_rows = len(model.metrics.columns["site_id"])
-    sites: dict[str, list[Any]] = {"scenario_id": [loaded.scenario_id] * n_rows, "replication": [replication] * n_rows}
-    sites.update({name: model.metrics.columns[name] for name in SITE_COLUMNS})
-    n_links = len(model.transfers.columns["link_id"])
-    links: dict[str, list[Any]] = {
-        "scenario_id": [loaded.scenario_id] * n_links, "replication": [replication] * n_links,
+    timings = {
+        "wall_time_s": wall, "events": row["events"], "events_per_s": row["events"] / max(wall, 1e-9),
+        "jobs_per_s": row["jobs_arrived"] / max(wall, 1e-9),
     }
-    links.update({name: model.transfers.columns[name] for name in LINK_COLUMNS})
-    jobs: dict[str, list[Any]] | None = None
-    if model.job_log is not None:
-        n_jobs = len(model.job_log.columns["job_id"])
-        jobs = {"scenario_id": [loaded.scenario_id] * n_jobs, "replication": [replication] * n_jobs}
-        jobs.update({name: model.job_log.columns[name] for name in JOB_COLUMNS})
-    adoption: dict[str, list[Any]] | None = None
-    if model.adoption is not None:
-        n_adopt = len(model.adoption.columns["step"])
-        adoption = {"scenario_id": [loaded.scenario_id] * n_adopt, "replication": [replication] * n_adopt}
-        adoption.update(model.adoption.columns)
-    return ReplicationResult(row, sites, wall, model, links, jobs, adoption)
+    columns = {
+        "runs": {name: [value] for name, value in row.items()},
+        **{name: producer.columns for name, producer in model.producers().items()},
+        "timings": {name: [value] for name, value in timings.items()},
+    }
+    keyed = {name: with_key(cols, loaded.scenario_id, replication) for name, cols in columns.items()}
+    return ReplicationResult(keyed, wall, model)
 
 
 def run_scenario(loaded: LoadedScenario, arrivals: ArrivalBatch | None = None) -> ScenarioResult:
     """Run every replication of ``loaded`` (each replaying ``arrivals`` if given) and assemble the output tables."""
     results = tuple(run_replication(loaded, r, arrivals) for r in range(loaded.scenario.replications))
-    param_names = [k for k in results[0].runs_row if k.startswith("param.")]
-    runs_cols = {k: [r.runs_row[k] for r in results] for k in results[0].runs_row}
-    params = [
-        pa.field(k, pa.array(runs_cols[k]).type, metadata={"unit": param_unit(k), "description": "Scenario parameter"})
-        for k in param_names
+    tables: dict[str, pa.Table] = {}
+    for name in results[0].columns:
+        columns = concat_columns([r.columns[name] for r in results])
+        extra = _param_fields(columns) if name == "runs" else ()
+        tables[name] = build_table(name, columns, extra)
+    return ScenarioResult(tables, results)
+
+
+def _param_fields(runs: dict[str, list[Any]]) -> list[pa.Field]:
+    """The ``param.*`` fields of the ``runs`` table, with units from the key names."""
+    return [
+        pa.field(k, pa.array(values).type, metadata={"unit": param_unit(k), "description": "Scenario parameter"})
+        for k, values in runs.items() if k.startswith("param.")
     ]
-    runs = build_table("runs", runs_cols, params)
-    site_cols: dict[str, list[Any]] = {}
-    for r in results:
-        for k, v in r.sites.items():
-            site_cols.setdefault(k, []).extend(v)
-    sites = build_table("sites", site_cols)
-    link_cols: dict[str, list[Any]] = {}
-    for r in results:
-        for k, v in r.links.items():
-            link_cols.setdefault(k, []).extend(v)
-    links = build_table("links", link_cols)
-    timings = build_table(
-        "timings",
-        {
-            "scenario_id": [loaded.scenario_id] * len(results),
-            "replication": [r.runs_row["replication"] for r in results],
-            "wall_time_s": [r.wall_time_s for r in results],
-            "events": [r.runs_row["events"] for r in results],
-            "events_per_s": [r.runs_row["events"] / max(r.wall_time_s, 1e-9) for r in results],
-            "jobs_per_s": [r.runs_row["jobs_arrived"] / max(r.wall_time_s, 1e-9) for r in results],
-        },
-    )
-    jobs = None
-    if results[0].jobs is not None:
-        job_cols: dict[str, list[Any]] = {}
-        for r in results:
-            for k, v in (r.jobs or {}).items():
-                job_cols.setdefault(k, []).extend(v)
-        jobs = build_table("jobs", job_cols)
-    adoption = None
-    if results[0].adoption is not None:
-        adoption_cols: dict[str, list[Any]] = {}
-        for r in results:
-            for k, v in (r.adoption or {}).items():
-                adoption_cols.setdefault(k, []).extend(v)
-        adoption = build_table("adoption", adoption_cols)
-    return ScenarioResult(runs, sites, timings, results, links, jobs, adoption)

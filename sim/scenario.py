@@ -1,7 +1,7 @@
-"""The scenario: one typed, validated configuration of a simulation.
+"""Loading a scenario: read, override, validate, and resolve its network.
 
 On disk a scenario is TOML (``examples/*.toml``); in Python it is a frozen pydantic
-:class:`Scenario`.  :func:`load_scenario` reads a file (or the built-in default),
+:class:`sim.config.Scenario`.  :func:`load_scenario` reads a file (or the built-in default),
 applies ``--set key.path=value`` overrides, validates everything — including the
 references into the network — and reports the first problem as one line naming the
 file and key path.
@@ -16,132 +16,35 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any
 
 import pydantic
-from pydantic import Field, field_validator, model_validator
 
-from sim.failures import Failures
-from sim.placement import POLICIES
+from sim.config import Scenario
 from topology.load import load_network
 from topology.model import Network
 from topology.plumbing import (
     ConfigError,
     CpnsimError,
-    StrictModel,
     describe_validation_error,
     located,
     nearest,
     read_toml,
 )
-from workloads.adoption import AdoptionConfig, build_segments
-from workloads.job_class import JobClass
+from workloads.adoption import SegmentReferenceError, build_segments
 
 __all__ = [
     "DEFAULT_SCENARIO",
-    "EngineOptions",
     "LoadedScenario",
-    "Scenario",
-    "SiteOverride",
     "apply_overrides",
+    "default_scenario_data",
     "load_scenario",
+    "resolve_network",
     "scenario_from_dict",
+    "set_key",
 ]
 
 DEFAULT_SCENARIO = "<built-in default scenario>"
-
-
-class EngineOptions(StrictModel):
-    """Engine settings that trade memory for speed; results do not depend on them
-    beyond the random draws they order.
-
-    Attributes
-    ----------
-    arrival_step_h : float
-        Arrivals are drawn in one vectorised batch per step of this many hours.
-    """
-
-    arrival_step_h: float = Field(default=24.0, gt=0)
-
-
-class SiteOverride(StrictModel):
-    """Changes to one site of the network, keyed by site id under ``[sites.<id>]``."""
-
-    gpus: int | None = Field(default=None, gt=0)
-    sku_speed: float | None = Field(default=None, gt=0)
-    pue: float | None = Field(default=None, ge=1.0)
-    price_cny_per_kwh: float | None = Field(default=None, ge=0)
-    carbon_kg_per_kwh: float | None = Field(default=None, ge=0)
-    renewable_frac: float | None = Field(default=None, ge=0, le=1)
-    scheduler: Literal["fifo", "easy"] | None = None  # not a site figure: read by sim.scheduling.build_pools
-
-
-class Scenario(StrictModel):
-    """One simulation: a network, its workload, a placement policy and the clock.
-
-    Attributes
-    ----------
-    network : str
-        A built-in network name (``topology.builtin_names()``) or a path to a network
-        TOML file, relative to the scenario file.
-    policy : str
-        Placement policy name (see ``sim.placement.POLICIES``).
-    horizon_h : float
-        Simulated time in hours.
-    warmup_h : float
-        Leading hours left out of the whole-run statistics in ``runs``.
-    metric_interval_h : float
-        Length of one row of the ``sites`` table, in hours.
-    seed : int
-        Root of every random stream.
-    start_year : int, optional
-        Calendar year whose 1 January is t = 0; lets ``cpnsim search capacity --by YEAR``
-        turn a year into a horizon.  ``None``: the scenario has no calendar.
-    replications : int
-        Independent replications (each with its own streams).
-    scheduler : {"fifo", "easy"}
-        Site queue discipline: strict FIFO by priority, or with EASY backfill;
-        ``[sites.<id>] scheduler`` overrides it per site.
-    failures : Failures
-        Site outages and GPU failures (``[failures]``; none by default).
-    jobs_sample : float
-        Share of jobs written to the ``jobs`` table, sampled by job id; 0 (default): no table.
-    adoption : AdoptionConfig, optional
-        The DANT-KIF adoption model (``[adoption]``, ``workloads.adoption``); ``None``: off.
-    """
-
-    name: str = "scenario"
-    description: str = ""
-    network: str = "default"
-    policy: str = "least_loaded"
-    horizon_h: float = Field(default=720.0, gt=0)
-    warmup_h: float = Field(default=0.0, ge=0)
-    metric_interval_h: float = Field(default=24.0, gt=0)
-    seed: int = Field(default=1, ge=0)
-    start_year: int | None = Field(default=None, ge=1900, le=3000)
-    replications: int = Field(default=1, ge=1)
-    engine: EngineOptions = EngineOptions()
-    scheduler: Literal["fifo", "easy"] = "fifo"
-    failures: Failures = Failures()
-    jobs_sample: float = Field(default=0.0, ge=0, le=1)
-    adoption: AdoptionConfig | None = None
-    sites: dict[str, SiteOverride] = Field(default_factory=dict)
-    workload: dict[str, JobClass] = Field(min_length=1)
-
-    @field_validator("policy")
-    @classmethod
-    def _known_policy(cls, value: str) -> str:
-        if value not in POLICIES:
-            hint = nearest(value, POLICIES)
-            tail = f"did you mean '{hint}'?" if hint else f"choose one of {', '.join(sorted(POLICIES))}"
-            raise ValueError(f"unknown policy {value!r} ({tail})")
-        return value
-
-    @model_validator(mode="after")
-    def _warmup_inside(self) -> Self:
-        if self.warmup_h >= self.horizon_h:
-            raise ValueError(f"warmup_h (={self.warmup_h}) must be < horizon_h (={self.horizon_h})")
-        return self
 
 
 @dataclass(frozen=True)
@@ -284,9 +187,8 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None) -> N
         try:
             build_segments(scenario.adoption, region_ids, [r.demand_weight for r in network.regions],
                            list(scenario.workload))
-        except ValueError as exc:
-            key, _, message = str(exc).partition(": ")
-            raise ConfigError(located(source, f"adoption.{key}", message)) from None
+        except SegmentReferenceError as exc:
+            raise ConfigError(located(source, f"adoption.{exc.key}", exc.message)) from None
     if not scenario.sites:
         return network
     sites = []

@@ -1,7 +1,7 @@
 """Scheduling at a site beyond strict FIFO: priority queues, EASY backfill, a maximum wait, failures.
 
 :class:`SchedPool` extends the lean FIFO :class:`sim.site.GpuPool` and is used only
-for sites where one of these features is on (:func:`build_pools` decides), so the FIFO
+for sites where one of these features is on (:func:`sim.site_pools.build_pools` decides), so the FIFO
 hot path pays nothing for them.  It is still callback-driven: no process per job, one
 finish call per run of a job, and a single pending timer per site for the maximum wait.
 """
@@ -10,96 +10,22 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Collection
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
-
-from simpy.events import NORMAL
 
 from sim.engine import Engine
-from sim.site import GpuPool, Outcome
+from sim.pool import JobRecorder, Outcome
+from sim.site import GpuPool
+from sim.task import ClassRules, Task
 from topology.model import Site
 
-if TYPE_CHECKING:
-    from sim.metrics import JobLog
-    from sim.scenario import Scenario
-    from topology.model import Network
-
-__all__ = ["ClassRules", "SchedPool", "Task", "build_pools", "class_rules"]
-
-
-@dataclass(frozen=True)
-class ClassRules:
-    """How a site's scheduler treats each job class (lists indexed by class).
-
-    Attributes
-    ----------
-    level : list of int
-        Queue of each class: 0 is the highest priority; classes of equal priority
-        share one FIFO queue.
-    max_wait_h : list of float or None
-        Longest wait before a job leaves unmet (h); ``None``: no limit.
-    checkpoint_h : list of float or None
-        Run time between checkpoints (h); ``None``: an interrupted job restarts from zero.
-    scale : list of float
-        Real jobs per simulated job.
-    """
-
-    level: list[int]
-    max_wait_h: list[float | None]
-    checkpoint_h: list[float | None]
-    scale: list[float]
-
-    @property
-    def levels(self) -> int:
-        """Number of priority queues."""
-        return max(self.level) + 1 if self.level else 1
-
-
-class Task:
-    """A job at a :class:`SchedPool`: mutable, since it may wait, run, be interrupted and run again.
-
-    Times are on the simulation clock (h); ``run_h`` is the job's whole run time at
-    this site and ``progress_h`` the part of it saved by checkpoints.
-    """
-
-    __slots__ = (
-        "arrival_h", "cls", "dead", "deadline_h", "end_h", "first_start_h", "gpus", "id", "level",
-        "lost_gpu_h", "origin", "progress_h", "restarts", "run_h", "start_h", "work",
-    )
-
-    def __init__(self, job_id: int, gpus: int, run_h: float, arrival_h: float, cls: int, origin: int,
-                 work: float, level: int) -> None:
-        self.id = job_id
-        self.gpus = gpus
-        self.run_h = run_h
-        self.arrival_h = arrival_h
-        self.cls = cls
-        self.origin = origin
-        self.work = work
-        self.level = level
-        self.progress_h = 0.0
-        self.start_h = math.nan
-        self.end_h = math.nan
-        self.first_start_h: float | None = None
-        self.deadline_h: float | None = None  # set while queued before the first start
-        self.restarts = 0
-        self.lost_gpu_h = 0.0
-        self.dead = False  # an interrupted incarnation: its pending finish event is ignored
-
-    def requeued(self) -> Task:
-        """A fresh incarnation of this task (after an interruption): same job, same progress."""
-        t = Task(self.id, self.gpus, self.run_h, self.arrival_h, self.cls, self.origin, self.work, self.level)
-        t.progress_h, t.first_start_h, t.restarts, t.lost_gpu_h = (
-            self.progress_h, self.first_start_h, self.restarts, self.lost_gpu_h)
-        self.dead = True
-        return t
+__all__ = ["SchedPool"]
 
 
 class SchedPool(GpuPool):
     """A GPU pool with priority queues, optional EASY backfill, a maximum wait and failures.
 
-    Used for a site whenever any of these features is on (see :func:`build_pools`);
+    Used for a site whenever any of these features is on (see :func:`sim.site_pools.build_pools`);
     with all of them off it gives the same schedule as :class:`GpuPool`, which stays
     the lean hot path.
 
@@ -126,7 +52,7 @@ class SchedPool(GpuPool):
         EASY backfill on.
     max_restarts : int, optional
         A job interrupted more often than this fails; ``None``: it always restarts.
-    log : JobLog, optional
+    log : JobRecorder, optional
         Receives a row for each job that ends (done, failed, unmet).
     """
 
@@ -137,7 +63,7 @@ class SchedPool(GpuPool):
     )
 
     def __init__(self, index: int, site: Site, engine: Engine, rules: ClassRules, *, easy: bool = False,
-                 max_restarts: int | None = None, log: JobLog | None = None) -> None:
+                 max_restarts: int | None = None, log: JobRecorder | None = None) -> None:
         super().__init__(index, site, engine)
         self.rules = rules
         self.easy = easy
@@ -184,6 +110,10 @@ class SchedPool(GpuPool):
         """Every waiting task, highest priority first, in queue order."""
         return [t for q in self.levels for t in q]
 
+    def unfinished_tasks(self) -> tuple[Collection[Task], list[Task]]:
+        """(running, queued) tasks now: running in start order, queued as :meth:`queued`."""
+        return self.tasks.values(), self.queued()
+
     def outcome(self, now: float) -> Outcome:
         """Whole-run outcome counters up to ``now`` (h)."""
         running = sum(t.gpus * (t.progress_h + now - t.start_h) for t in self.tasks.values())
@@ -222,7 +152,7 @@ class SchedPool(GpuPool):
             task.end_h = end = now + run_h
             self.running[job_id] = gpus * now
             self.tasks[job_id] = task
-            heappush(self._heap, (end, NORMAL, next(self._eid), (self._on_finish, task)))
+            self._call_at(end, self._on_finish, task)
             self._resv = None
             return
         levels[level].append(task)
@@ -262,12 +192,12 @@ class SchedPool(GpuPool):
         task.end_h = end = now + (task.run_h - task.progress_h)
         self.running[task.id] = gpus * now
         self.tasks[task.id] = task
-        heappush(self._heap, (end, NORMAL, next(self._eid), (self._on_finish, task)))
+        self._call_at(end, self._on_finish, task)
 
     def _finish(self, task: Task) -> None:  # type: ignore[override]
         if task.dead:
             return  # an interrupted run's finish event
-        now = self.env._now
+        now = self.engine.now_h
         gpus = task.gpus
         dt = now - self.t_last
         if dt:  # advance() inlined
@@ -365,7 +295,7 @@ class SchedPool(GpuPool):
     # -- maximum wait ---------------------------------------------------------------------------
     def _expire(self, _: None) -> None:
         """Timer: jobs whose maximum wait has passed leave unmet; then rearm for the next deadline."""
-        now = self.env._now
+        now = self.engine.now_h
         self.engine.events += 1
         if now >= self._timer_at:
             self._timer_at = math.inf
@@ -441,8 +371,11 @@ class SchedPool(GpuPool):
         """A GPU failure: interrupt the running job holding busy GPU number ``gpu`` (0 ≤ gpu < busy).
 
         Running jobs are laid end to end in start order; returns False (nothing
-        interrupted) when ``gpu`` is not below the busy GPU count.
+        interrupted) when ``gpu`` is not below the busy GPU count or the site is down
+        (an outage has interrupted every job already).
         """
+        if self.down:
+            return False
         for task in self.tasks.values():
             if gpu < task.gpus:
                 self.interrupt(task, now)
@@ -470,41 +403,3 @@ class SchedPool(GpuPool):
             self.down_h += now - self.down_since
             self._resv = None
             self._schedule(now)
-
-
-def class_rules(scenario: Scenario) -> ClassRules:
-    """The per-class scheduling rules of ``scenario``'s workload (classes in file order)."""
-    classes = list(scenario.workload.values())
-    priorities = sorted({c.priority for c in classes}, reverse=True)
-    return ClassRules(
-        level=[priorities.index(c.priority) for c in classes],
-        max_wait_h=[c.max_wait_h for c in classes],
-        checkpoint_h=[c.checkpoint_interval_h for c in classes],
-        scale=[c.scale for c in classes],
-    )
-
-
-def build_pools(scenario: Scenario, network: Network, engine: Engine, log: JobLog | None = None) -> list[GpuPool]:
-    """One pool per site: the lean FIFO :class:`GpuPool`, or a :class:`SchedPool` where a feature needs it.
-
-    A site gets a ``SchedPool`` when it backfills (``scheduler = "easy"``), has
-    failures, or the workload has more than one priority, a maximum wait or a scale
-    other than 1, or the ``jobs`` table is on; otherwise the FIFO pool, whose schedule
-    is the same.
-    """
-    rules = class_rules(scenario)
-    workload_needs = (
-        rules.levels > 1 or any(w is not None for w in rules.max_wait_h) or any(x != 1.0 for x in rules.scale)
-        or log is not None
-    )
-    pools: list[GpuPool] = []
-    for i, site in enumerate(network.sites):
-        override = scenario.sites.get(site.id)
-        scheduler = (override.scheduler if override is not None else None) or scenario.scheduler
-        failures = scenario.failures.for_site(site.id)
-        if workload_needs or scheduler == "easy" or failures.active:
-            pools.append(SchedPool(i, site, engine, rules, easy=scheduler == "easy",
-                                   max_restarts=failures.max_restarts, log=log))
-        else:
-            pools.append(GpuPool(i, site, engine))
-    return pools

@@ -15,58 +15,16 @@ one of them on, so this path pays nothing for them.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from heapq import heappush
-
-from simpy.events import NORMAL
+from collections.abc import Collection
 
 from sim.engine import Engine
+from sim.pool import Outcome
+from sim.task import Task
 from topology.model import Site
 
-__all__ = ["GpuPool", "Job", "Outcome"]
+__all__ = ["GpuPool", "Job"]
 
-@dataclass(frozen=True)
-class Outcome:
-    """What became of the jobs of one site over the whole run, up to some time.
-
-    Attributes
-    ----------
-    unmet : int
-        Jobs that left the queue after waiting their class's ``max_wait_h``.
-    unmet_work_gpu_h : float
-        Their work, reference GPU-h.
-    failed : int
-        Jobs given up after more than ``max_restarts`` interruptions.
-    interruptions : int
-        Running jobs interrupted (by outages and GPU failures).
-    lost_gpu_h : float
-        GPU-h run since the last checkpoint of interrupted jobs, plus all the work of
-        failed jobs (GPU-h).
-    useful_gpu_h : float
-        GPU-h that count towards a job's completion: finished jobs' run time, running
-        jobs' progress and the checkpointed progress of requeued jobs (GPU-h).
-    down_h : float
-        Hours the site was down (outages).
-    arrived_real, done_real, unmet_real, failed_real : float
-        Jobs in real units: each simulated job counts ``scale`` of its class.
-    done_work_real_gpu_h, unmet_work_real_gpu_h : float
-        Work of finished and unmet jobs in real units, reference GPU-h × ``scale``.
-    """
-
-    unmet: int = 0
-    unmet_work_gpu_h: float = 0.0
-    failed: int = 0
-    interruptions: int = 0
-    lost_gpu_h: float = 0.0
-    useful_gpu_h: float = 0.0
-    down_h: float = 0.0
-    arrived_real: float = 0.0
-    done_real: float = 0.0
-    unmet_real: float = 0.0
-    failed_real: float = 0.0
-    done_work_real_gpu_h: float = 0.0
-    unmet_work_real_gpu_h: float = 0.0
-
+_NO_FAILURES = "site {site!r}: a FIFO GpuPool has no failures (build_pools gives sites with failures a SchedPool)"
 
 Job = tuple[int, int, float, float, int, int, float]
 """A job at a site: (job id, GPUs, run time h, arrival time h, class index, origin index, work GPU-h).
@@ -89,15 +47,13 @@ class GpuPool:
     """
 
     __slots__ = (
-        "_eid",
-        "_heap",
+        "_call_at",
         "_on_finish",
         "arrived",
         "busy_area",
         "done_gpu_h",
         "done_work_gpu_h",
         "engine",
-        "env",
         "finished",
         "free",
         "index",
@@ -117,7 +73,6 @@ class GpuPool:
         self.index = index
         self.site = site
         self.engine = engine
-        self.env = engine.env
         self.total = site.gpus
         self.free = site.gpus
         self.speed = site.sku_speed
@@ -136,8 +91,7 @@ class GpuPool:
         self.done_work_gpu_h = 0.0  # reference GPU-hours of finished jobs
         # Waits (h) of jobs started since the metric sampler last emptied the list.
         self.waits: list[float] = []
-        self._heap = engine.queue
-        self._eid = engine.eid
+        self._call_at = engine.call_at  # the engine's fast path (see sim.engine), bound once
         self._on_finish = self._finish  # bound once: a bound method is an allocation per access
 
     def advance(self, now: float) -> None:
@@ -166,13 +120,13 @@ class GpuPool:
             self.started += 1
             self.waits.append(0.0)
             self.running[job_id] = gpus * now
-            heappush(self._heap, (now + job[2], NORMAL, next(self._eid), (self._on_finish, job)))
+            self._call_at(now + job[2], self._on_finish, job)
         else:
             queue.append(job)
             self.queued_gpus += gpus
 
     def _finish(self, job: Job) -> None:
-        now = self.env._now
+        now = self.engine.now_h
         queue = self.queue
         dt = now - self.t_last
         if dt:
@@ -189,7 +143,7 @@ class GpuPool:
         if queue and queue[0][1] <= self.free:
             # _start inlined for the jobs the freed GPUs let in (most starts at high load).
             free, started, waits, running = self.free, self.started, self.waits, self.running
-            heap, eid, on_finish = self._heap, self._eid, self._on_finish
+            call_at, on_finish = self._call_at, self._on_finish
             while queue and queue[0][1] <= free:
                 head = queue.popleft()
                 head_gpus = head[1]
@@ -198,7 +152,7 @@ class GpuPool:
                 started += 1
                 waits.append(now - head[3])
                 running[head[0]] = head_gpus * now
-                heappush(heap, (now + head[2], NORMAL, next(eid), (on_finish, head)))
+                call_at(now + head[2], on_finish, head)
             self.free, self.started = free, started
 
     def running_gpu_h(self, now: float) -> float:
@@ -219,3 +173,35 @@ class GpuPool:
             arrived_real=float(self.arrived), done_real=float(self.finished), done_work_real_gpu_h=self.done_work_gpu_h,
             useful_gpu_h=self.done_gpu_h + self.running_gpu_h(now),
         )
+
+    def unfinished_tasks(self) -> tuple[Collection[Task], list[Task]]:
+        """A FIFO pool keeps no task records.
+
+        Raises
+        ------
+        TypeError
+            Always: :func:`sim.site_pools.build_pools` gives a site a ``SchedPool`` when the
+            job log or adoption needs task records.
+        """
+        raise TypeError(f"site {self.site.id!r}: a FIFO GpuPool keeps no task records (build_pools gives a "
+                        "SchedPool where the jobs table or adoption needs them)")
+
+    def set_down(self, down: bool, now: float) -> None:
+        """A FIFO pool has no outages.
+
+        Raises
+        ------
+        TypeError
+            Always: :func:`sim.site_pools.build_pools` gives sites with failures a ``SchedPool``.
+        """
+        raise TypeError(_NO_FAILURES.format(site=self.site.id))
+
+    def interrupt_gpu(self, gpu: float, now: float) -> bool:
+        """A FIFO pool has no GPU failures.
+
+        Raises
+        ------
+        TypeError
+            Always: :func:`sim.site_pools.build_pools` gives sites with failures a ``SchedPool``.
+        """
+        raise TypeError(_NO_FAILURES.format(site=self.site.id))

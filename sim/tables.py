@@ -1,9 +1,17 @@
-"""Arrow schemas of the output tables, with units in field metadata.
+"""Arrow schemas of the output tables, with units in field metadata: the one source of every table's columns.
 
 Every table carries ``scenario_id`` and ``replication``; every field carries
 ``unit`` and ``description`` metadata; every table carries ``cpnsim.schema_version``
 and ``cpnsim.table`` in its schema metadata.  ``docs/schema.md`` is checked against
 these definitions by the test suite.
+
+The producers of per-replication tables (:class:`sim.metrics.MetricBuffers` for
+``sites``, :class:`sim.transfers.Transfers` for ``links``, :class:`sim.job_log.JobLog`
+for ``jobs``, :class:`sim.adoption.AdoptionDriver` for ``adoption``) take their column
+names from here (:func:`empty_columns`, :func:`append_row`) and expose them as a
+:class:`TableProducer`; :meth:`sim.model.Model.producers` names them and
+:mod:`sim.run` assembles every table the same way.  A new table is a schema in
+:data:`TABLES`, a producer, and one line in ``Model.producers``.
 """
 
 from __future__ import annotations
@@ -11,13 +19,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 __all__ = [
     "ADOPTION_COLUMNS",
     "JOBS_COLUMNS",
+    "KEY_COLUMNS",
     "LINKS_COLUMNS",
     "RUNS_COLUMNS",
     "SCHEMA_VERSION",
@@ -25,9 +34,16 @@ __all__ = [
     "TABLES",
     "TIMINGS_COLUMNS",
     "Column",
+    "TableProducer",
+    "append_row",
     "build_table",
+    "concat_columns",
+    "empty_columns",
     "flatten_params",
+    "param_unit",
     "schema_for",
+    "value_columns",
+    "with_key",
 ]
 
 SCHEMA_VERSION = "1"
@@ -192,6 +208,74 @@ TABLES: dict[str, list[Column]] = {
     "jobs": JOBS_COLUMNS, "adoption": ADOPTION_COLUMNS,
 }
 """Every table cpnsim writes, by name. ``runs`` also has ``param.*`` columns."""
+
+KEY_COLUMNS = tuple(name for name, *_ in _KEY)
+"""The columns every table starts with, ``scenario_id`` and ``replication``: set by :func:`with_key`."""
+
+
+class TableProducer(Protocol):
+    """Something that fills one table's value columns during a replication (see :func:`empty_columns`)."""
+
+    columns: dict[str, list[Any]]
+    """Column lists by name: every column of the table but :data:`KEY_COLUMNS`."""
+
+
+def value_columns(table: str) -> tuple[str, ...]:
+    """The columns of ``table`` a producer fills: all but :data:`KEY_COLUMNS`, in schema order.
+
+    Examples
+    --------
+    >>> value_columns("links")[:3]
+    ('link_id', 't_start_h', 't_end_h')
+    """
+    return tuple(name for name, *_ in TABLES[table] if name not in KEY_COLUMNS)
+
+
+def empty_columns(table: str) -> dict[str, list[Any]]:
+    """Empty column lists for a producer of ``table`` (one per :func:`value_columns`)."""
+    return {name: [] for name in value_columns(table)}
+
+
+def append_row(columns: dict[str, list[Any]], row: Mapping[str, Any]) -> None:
+    """Append ``row`` (values by column name) to ``columns`` from :func:`empty_columns`.
+
+    Raises
+    ------
+    KeyError
+        ``row`` does not name exactly the table's value columns.
+
+    Examples
+    --------
+    >>> cols = {"a": [], "b": [1]}
+    >>> append_row(cols, {"b": 2, "a": 0})
+    >>> cols
+    {'a': [0], 'b': [1, 2]}
+    """
+    if row.keys() != columns.keys():
+        raise KeyError(f"row columns {sorted(row)} are not the table's {sorted(columns)}")
+    for name, value in row.items():
+        columns[name].append(value)
+
+
+def with_key(columns: Mapping[str, list[Any]], scenario_id: str, replication: int) -> dict[str, list[Any]]:
+    """``columns`` of one replication with the :data:`KEY_COLUMNS` in front, one value per row."""
+    n_rows = len(next(iter(columns.values()))) if columns else 0
+    return {"scenario_id": [scenario_id] * n_rows, "replication": [replication] * n_rows, **columns}
+
+
+def concat_columns(parts: Sequence[Mapping[str, Sequence[Any]]]) -> dict[str, list[Any]]:
+    """The columns of ``parts`` (e.g. one per replication) one after the other.
+
+    Examples
+    --------
+    >>> concat_columns([{"a": [1]}, {"a": [2, 3]}])
+    {'a': [1, 2, 3]}
+    """
+    out: dict[str, list[Any]] = {}
+    for part in parts:
+        for name, values in part.items():
+            out.setdefault(name, []).extend(values)
+    return out
 
 
 def _field(name: str, dtype: pa.DataType, unit: str, description: str) -> pa.Field:

@@ -28,17 +28,14 @@ import numpy as np
 
 from sim.engine import Callback, Engine
 from sim.flows import FlowNetwork, LinkCounters
+from sim.tables import append_row, empty_columns
 from topology.graph import to_graph
 from topology.model import Network
 
-__all__ = ["LINK_COLUMNS", "LOCAL_LATENCY_MS", "Transfers", "remote_matrix"]
+__all__ = ["LOCAL_LATENCY_MS", "Transfers", "remote_matrix"]
 
 LOCAL_LATENCY_MS = 2.5
 """One-way latency (ms) up to which a site counts as co-located with a region: no transfer."""
-
-LINK_COLUMNS = ("link_id", "t_start_h", "t_end_h", "bandwidth_gbps", "moved_gb", "utilisation", "flows_mean",
-                "flows_max")
-"""Columns of the ``links`` table filled by :meth:`Transfers.sample` (beside the key columns)."""
 
 
 def remote_matrix(latency_ms: np.ndarray, local_ms: float = LOCAL_LATENCY_MS) -> list[list[bool]]:
@@ -81,8 +78,7 @@ class Transfers:
         self.time_sum_h = 0.0  # Σ (delivery − send) over delivered transfers, h
         self._last = [LinkCounters() for _ in network.links]
         self._t_last = engine.now
-        self.columns: dict[str, list[Any]] = {name: [] for name in LINK_COLUMNS}
-        self._env = engine.env
+        self.columns = empty_columns("links")
         self._delivered_bound = self._delivered  # bound once: a bound method is an allocation per access
 
     @property
@@ -119,12 +115,12 @@ class Transfers:
         cached = self._paths.get((region, site))  # path() inlined for the cache hit, the usual case
         links, latency_ms = cached if cached is not None else self.path(region, site)
         self.sent += 1
-        self.flows.start(size_gb * 1e9, links, latency_ms, self._delivered_bound, (self._env._now, callback, value))
+        self.flows.start(size_gb * 1e9, links, latency_ms, self._delivered_bound, (self.engine.now_h, callback, value))
 
     def _delivered(self, record: tuple[float, Callback, Any]) -> None:
         sent_h, callback, value = record
         self.delivered += 1
-        self.time_sum_h += self._env._now - sent_h
+        self.time_sum_h += self.engine.now_h - sent_h
         callback(value)
 
     def sample(self, now: float) -> None:
@@ -136,12 +132,11 @@ class Transfers:
         cols = self.columns
         for i, link in enumerate(self.network.links):
             c, last = self.flows.links[i], self._last[i]
-            row = (
-                link.id, self._t_last, now, link.bandwidth_gbps, (c.bytes - last.bytes) / 1e9,
-                (c.util_area_h - last.util_area_h) / dt, (c.flows_area_h - last.flows_area_h) / dt, c.flows_max,
-            )
-            for name, value in zip(LINK_COLUMNS, row, strict=True):
-                cols[name].append(value)
+            append_row(cols, {
+                "link_id": link.id, "t_start_h": self._t_last, "t_end_h": now, "bandwidth_gbps": link.bandwidth_gbps,
+                "moved_gb": (c.bytes - last.bytes) / 1e9, "utilisation": (c.util_area_h - last.util_area_h) / dt,
+                "flows_mean": (c.flows_area_h - last.flows_area_h) / dt, "flows_max": c.flows_max,
+            })
             self._last[i] = LinkCounters(c.bytes, c.util_area_h, c.flows_area_h, c.flows_max)
         self.flows.reset_max()
         self._t_last = now

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from sim.config import EngineOptions, Scenario, SiteOverride
 from sim.placement import POLICIES
-from sim.scenario import EngineOptions, Scenario, SiteOverride, load_scenario
+from sim.scenario import load_scenario
 from sim.tables import SCHEMA_VERSION, TABLES
 from topology.model import Link, Network, Region, Site
 from workloads.distributions import Distribution

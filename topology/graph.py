@@ -8,10 +8,18 @@ import numpy as np
 from topology.geo import great_circle_km, propagation_ms
 from topology.model import Link, Network
 
-__all__ = ["link_latency_ms", "link_route_km", "region_site_latency_ms", "to_graph"]
+__all__ = ["link_latency_ms", "link_route_km", "node_coords", "region_site_latency_ms", "to_graph"]
 
 
-def _coords(network: Network) -> dict[str, tuple[float, float]]:
+def node_coords(network: Network) -> dict[str, tuple[float, float]]:
+    """Node id -> ``(lat, lon)`` in degrees, for every site and region.
+
+    Examples
+    --------
+    >>> from topology.load import load_network
+    >>> node_coords(load_network("default"))["dr_cn_bth"]
+    (39.9, 116.41)
+    """
     nodes = {s.id: (s.lat, s.lon) for s in network.sites}
     nodes.update({r.id: (r.lat, r.lon) for r in network.regions})
     return nodes
@@ -37,7 +45,7 @@ def to_graph(network: Network) -> nx.Graph:
     ``id``, ``route_km``, ``latency_ms`` (one way) and ``bandwidth_gbps``.  Of parallel
     links between the same two nodes the graph keeps the one with the lowest latency.
     """
-    coords = _coords(network)
+    coords = node_coords(network)
     graph = nx.Graph(name=network.name)
     for s in network.sites:
         graph.add_node(s.id, kind="site", lat=s.lat, lon=s.lon)

@@ -31,7 +31,7 @@ from typing import Any
 
 import pydantic
 
-from topology.graph import link_latency_ms, link_route_km
+from topology.graph import link_latency_ms, link_route_km, node_coords
 from topology.model import Link, Network, Region, Site, SiteKind
 from topology.plumbing import TopologyError, describe_validation_error, located, nearest
 
@@ -69,7 +69,7 @@ def network_to_graphml(network: Network) -> str:
     >>> text.startswith("<?xml") and "latency_ms" in text
     True
     """
-    coords = _coords(network)
+    coords = node_coords(network)
     nodes: list[tuple[str, dict[str, Any]]] = []
     for site in network.sites:
         data = site.model_dump(exclude={"id"}, exclude_none=True)
@@ -369,15 +369,9 @@ def _network(graph: ET.Element, keys: dict[str, _Key | None], source: str) -> Ne
     return network
 
 
-def _coords(network: Network) -> dict[str, tuple[float, float]]:
-    coords = {s.id: (s.lat, s.lon) for s in network.sites}
-    coords.update({r.id: (r.lat, r.lon) for r in network.regions})
-    return coords
-
-
 def _check_derived(network: Network, links: list[tuple[Link, dict[str, float], str]]) -> None:
     """A ``route_km`` or ``latency_ms`` in the file must equal what the link's keys give."""
-    coords = _coords(network)
+    coords = node_coords(network)
     for link, derived, where in links:
         computed = {
             "route_km": link_route_km(link, coords),

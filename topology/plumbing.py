@@ -1,6 +1,6 @@
 """Project-wide config plumbing: the one module every package may import.
 
-Four things every loader of user input needs, kept in one place so that all of them
+Five things every loader of user input needs, kept in one place so that all of them
 behave alike:
 
 - the **error family** (:class:`CpnsimError` and its kinds): callers catch meaning, not
@@ -190,7 +190,6 @@ def write_atomic(path: Path, content: str | bytes | Callable[[IO[bytes]], None])
     return path
 
 
-
 def format_loc(loc: tuple[int | str, ...]) -> str:
     """Render a pydantic location as ``table[2].key`` (list indices in brackets).
 
@@ -358,11 +357,9 @@ def describe_validation_error(
         return located(source, format_loc(loc), f"unknown key{suggestion}{valid}")
     message = str(first["msg"])
     if kind == "missing":
-        siblings = [e for e in errors if e["type"] == "missing"]
-        if len(siblings) > 1:
-            return located(source, format_loc(loc), f"required key is missing (and {len(siblings) - 1} more)")
-    if kind == "missing":
-        return located(source, format_loc(loc), "required key is missing")
+        others = sum(e["type"] == "missing" for e in errors) - 1
+        more = f" (and {others} more)" if others else ""
+        return located(source, format_loc(loc), f"required key is missing{more}")
     if "input" in first and kind not in ("model_type", "dict_type", "model_attributes_type"):
         message = f"{message}, got {first['input']!r}"
     return located(source, format_loc(loc), message)

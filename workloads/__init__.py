@@ -1,7 +1,9 @@
 """cpnsim.workloads: what is asked of the network.
 
 Job classes with their size distributions and Poisson arrival streams generated a
-step at a time as arrays.
+step at a time as arrays; public GPU-cluster traces replayed as a job stream
+(:mod:`workloads.traces`); the DANT-KIF adoption model and its calibration
+(:mod:`workloads.adoption`).
 """
 
 from workloads.arrivals import ArrivalBatch, class_arrivals, merge_batches

@@ -3,7 +3,8 @@
 The engine asks for the arrivals in ``[t0, t1)`` once per step and walks them with a
 single chained event, so a job costs no Python object until it reaches a site.  Each
 job class draws from its own random stream, so adding a class leaves the arrivals of
-the others unchanged (common random numbers across policies and capacities).
+the others unchanged (common random numbers across policies and capacities).  A
+pre-made stream (a replayed trace) is served a step at a time by :func:`window`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from workloads.job_class import JobClass
 
-__all__ = ["ArrivalBatch", "class_arrivals", "merge_batches"]
+__all__ = ["ArrivalBatch", "class_arrivals", "merge_batches", "window"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,18 @@ def merge_batches(batches: Sequence[ArrivalBatch]) -> ArrivalBatch:
         np.concatenate([b.work_gpu_h for b in batches])[order],
         np.concatenate([b.origin for b in batches])[order],
     )
+
+
+def window(batch: ArrivalBatch, t0_h: float, t1_h: float) -> ArrivalBatch:
+    """The arrivals of ``batch`` (sorted by time) in ``[t0_h, t1_h)``, as views, not copies.
+
+    Examples
+    --------
+    >>> b = ArrivalBatch(np.array([0.0, 1.0, 2.0]), np.zeros(3, np.int64), np.ones(3, np.int64),
+    ...                  np.ones(3), np.zeros(3, np.int64))
+    >>> window(b, 1.0, 2.0).t_h.tolist()
+    [1.0]
+    """
+    lo, hi = (int(i) for i in np.searchsorted(batch.t_h, (t0_h, t1_h), side="left"))
+    return ArrivalBatch(batch.t_h[lo:hi], batch.cls[lo:hi], batch.gpus[lo:hi], batch.work_gpu_h[lo:hi],
+                        batch.origin[lo:hi])

@@ -4,8 +4,8 @@ Each section is a small module with one pure function of :class:`ReportData` tha
 its :class:`~cluster.report.page.Section` (figures as inline SVG made with matplotlib) or an
 :class:`~cluster.report.page.Omitted` note when the dataset lacks its data.
 
-The names below are imported on first use, so ``cluster.report.cli`` (imported by every
-``cpnsim`` command) does not import matplotlib.
+The names below are imported on first use, so ``import cluster.report`` does not import
+matplotlib.
 """
 
 from __future__ import annotations

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from cluster.report.page import Omitted, Section, render_page
 from cluster.report.response import response_section
 from cluster.report.summary import summary_section
 from cluster.report.utilisation import utilisation_section
-from topology.plumbing import ConfigError
+from topology.plumbing import ConfigError, write_atomic
 
 __all__ = ["SECTIONS", "build_report", "render_report", "write_report"]
 
@@ -38,22 +36,22 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
     m = data.manifest
     facts = [("dataset", str(data.out))]
     if data.kind == "sweep":
-        reps = (m.get("spec") or {}).get("replications") or ((m.get("spec") or {}).get("base") or {}).get(
-            "replications", 1)
-        facts += [("scenarios", f"{m.get('scenarios', '?')} ({len(m.get('failed', []))} failed)"),
-                  ("replications", str(reps)), ("sweep seed", str(m.get("seed")))]
-        base = (m.get("spec") or {}).get("base") or {}
+        spec = m.spec or {}
+        reps = spec.get("replications") or (spec.get("base") or {}).get("replications", 1)
+        scenarios = "?" if m.scenarios is None else m.scenarios
+        facts += [("scenarios", f"{scenarios} ({len(m.failed or ())} failed)"),
+                  ("replications", str(reps)), ("sweep seed", str(m.seed))]
+        base = spec.get("base") or {}
     else:
-        base = m.get("scenario") or {}
-        facts += [("replications", str(m.get("replications"))), ("seed", str(m.get("seed")))]
+        base = m.scenario or {}
+        facts += [("replications", str(m.replications)), ("seed", str(m.seed))]
     if base:
         setting = {**base, **data.fixed}  # a sweep axis with one value overrides the base
         facts += [("network", str(setting.get("network", "default"))),
                   ("horizon", _horizon(float(setting.get("horizon_h", 720.0))))]
         if "policy" not in {a.key for a in data.axes}:
             facts.append(("policy", str(setting.get("policy", "?"))))
-    cp = m.get("cpnsim") or {}
-    facts += [("cpnsim", f"{cp.get('version', '?')}"), ("written", str(m.get("finished_utc") or m.get("created_utc")))]
+    facts += [("cpnsim", m.cpnsim.version), ("written", str(m.finished_utc or m.created_utc))]
     return facts
 
 
@@ -70,15 +68,14 @@ def render_report(data: ReportData) -> str:
     """The report page of ``data`` as HTML text (deterministic: same dataset, same page)."""
     m = data.manifest
     if data.kind == "sweep":
-        spec = m.get("spec") or {}
+        spec = m.spec or {}
         keys = ", ".join(a.key for a in data.axes) or "no varying axis"
         lede = str(spec.get("description") or f"A sweep over {keys}.")
     else:
-        lede = str((m.get("scenario") or {}).get("description") or "A single scenario.")
+        lede = str((m.scenario or {}).get("description") or "A single scenario.")
     sections = [build(data) for build in SECTIONS]
-    cp = m.get("cpnsim") or {}
-    footer = (f"Made by cpnsim report from {data.out} (schema {cp.get('schema_version', '?')}, "
-              f"git {cp.get('git_revision') or 'unknown'}). Self-contained: no scripts, fonts or network requests.")
+    footer = (f"Made by cpnsim report from {data.out} (schema {m.cpnsim.schema_version}, "
+              f"git {m.cpnsim.git_revision or 'unknown'}). Self-contained: no scripts, fonts or network requests.")
     return render_page(data.title, lede, _facts(data), sections, footer)
 
 
@@ -96,8 +93,8 @@ def build_report(out: Path) -> str:
 def write_report(out: Path, html_path: Path | None = None) -> Path:
     """Write the report of the dataset at ``out`` to ``html_path`` (default ``<out>/report.html``).
 
-    The page is written to a temporary file beside ``html_path`` and renamed into place,
-    so a failed or interrupted report leaves no half-written page.
+    The page is written atomically (:func:`topology.plumbing.write_atomic`), so a failed or
+    interrupted report leaves no half-written page.
 
     Raises
     ------
@@ -111,21 +108,6 @@ def write_report(out: Path, html_path: Path | None = None) -> Path:
     page = build_report(out)  # raises SchemaError first when ``out`` is not a dataset
     target = html_path if html_path is not None else out / "report.html"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        return write_atomic(target, page)
     except OSError as exc:
         raise ConfigError(f"--html {target}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a report is for reading.
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from cluster.store import read_manifest, read_table
+from cluster.sweeps.manifest import MANIFEST, Manifest, read_manifest
+from cluster.sweeps.store import read_table
 from topology.model import Network
-from topology.plumbing import CpnsimError, SchemaError
+from topology.plumbing import SchemaError
 
 __all__ = [
     "Axis",
@@ -122,14 +123,15 @@ class ReportData:
     ----------
     out : Path
         The dataset directory.
-    manifest : dict
+    manifest : Manifest
         Its ``manifest.json``.
     tables : mapping of str to pyarrow.Table
         The tables present (of :data:`KNOWN_TABLES`).
     axes : tuple of Axis
         Swept keys with more than one value (empty for a run).
     network : Network or None
-        The scenario's network (a sweep's base scenario), or None if it cannot be resolved.
+        The scenario's network (a sweep's base scenario's) as the manifest records it, or
+        None for a dataset written before manifests recorded it.
     network_note : str
         Why ``network`` is None, or a remark on it (a sweep varies some site's GPUs).
     fixed : dict
@@ -137,7 +139,7 @@ class ReportData:
     """
 
     out: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     tables: Mapping[str, pa.Table]
     axes: tuple[Axis, ...]
     network: Network | None
@@ -159,16 +161,17 @@ class ReportData:
     @property
     def kind(self) -> str:
         """``"run"`` or ``"sweep"``."""
-        return str(self.manifest.get("kind", "run"))
+        return self.manifest.kind
 
     @property
     def title(self) -> str:
         """A name for the page: the scenario name, or the sweep spec's name or file stem."""
         if self.kind == "sweep":
-            spec = self.manifest.get("spec") or {}
-            name = spec.get("name") or Path(str(self.manifest.get("source", self.out.name))).stem
+            spec = self.manifest.spec or {}
+            source = self.manifest.source if self.manifest.source is not None else self.out.name
+            name = spec.get("name") or Path(source).stem
             return f"Sweep {name}"
-        scenario = self.manifest.get("scenario") or {}
+        scenario = self.manifest.scenario or {}
         return f"Run {scenario.get('name') or self.out.name}"
 
     def has(self, table: str) -> bool:
@@ -200,12 +203,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _axes(manifest: Mapping[str, Any], runs: pa.Table | None) -> tuple[tuple[Axis, ...], dict[str, Any]]:
+def _axes(manifest: Manifest, runs: pa.Table | None) -> tuple[tuple[Axis, ...], dict[str, Any]]:
     """The swept keys of a sweep that vary in ``runs``, and those that take a single value."""
-    if manifest.get("kind") != "sweep" or runs is None:
+    if manifest.kind != "sweep" or runs is None:
         return (), {}
     axes, fixed = [], {}
-    for raw in (manifest.get("spec") or {}).get("axis", []):
+    for raw in (manifest.spec or {}).get("axis", []):
         key = str(raw.get("key", ""))
         name = f"param.{key}"
         if not key or name not in runs.column_names:
@@ -223,31 +226,14 @@ def _axes(manifest: Mapping[str, Any], runs: pa.Table | None) -> tuple[tuple[Axi
     return tuple(axes), fixed
 
 
-def _network(manifest: Mapping[str, Any], axes: tuple[Axis, ...]) -> tuple[Network | None, str]:
-    """Resolve the network of a run's scenario, or of a sweep's base scenario."""
-    from sim.scenario import resolve_network, scenario_from_dict
-
-    sweep = manifest.get("kind") == "sweep"
-    data = (manifest.get("spec") or {}).get("base") if sweep else manifest.get("scenario")
-    if not isinstance(data, dict):
-        return None, "the manifest records no scenario"
-    source = str(manifest.get("source", ""))
-    # A network given by a relative path is relative to the scenario file; the manifest
-    # keeps the scenario (or sweep spec) path, so try beside it, then the working directory.
-    candidates = [Path(source).parent] if source and not source.startswith("<") else []
-    candidates.append(Path.cwd())
-    error = ""
-    for base_dir in candidates:
-        try:
-            scenario = scenario_from_dict(data, "manifest.json: scenario")
-            network = resolve_network(scenario, "manifest.json: scenario", base_dir)
-        except CpnsimError as exc:
-            error = str(exc)
-            continue
-        varied = [a.key for a in axes if a.key.startswith("sites.")]
-        note = f"Sizes and figures are the base scenario's; the sweep varies {', '.join(varied)}." if varied else ""
-        return network, note
-    return None, f"the scenario's network could not be resolved ({error})"
+def _network(manifest: Manifest, axes: tuple[Axis, ...]) -> tuple[Network | None, str]:
+    """The network the manifest records (a sweep's base scenario's), with a note on it."""
+    if manifest.resolved_network is None:
+        return None, ("the scenario's network could not be shown: this dataset was written before cpnsim "
+                      "recorded the network in manifest.json (run it again to draw the map)")
+    varied = [a.key for a in axes if a.key.startswith("sites.")]
+    note = f"Sizes and figures are the base scenario's; the sweep varies {', '.join(varied)}." if varied else ""
+    return manifest.resolved_network.network, note
 
 
 def load_report_data(out: Path) -> ReportData:
@@ -269,12 +255,12 @@ def load_report_data(out: Path) -> ReportData:
     """
     if not out.is_dir():
         raise SchemaError(f"{out}: not a cpnsim dataset (no such directory)")
-    if not (out / "manifest.json").is_file():
-        raise SchemaError(f"{out}: not a cpnsim dataset (no manifest.json)")
+    if not (out / MANIFEST).is_file():
+        raise SchemaError(f"{out}: not a cpnsim dataset (no {MANIFEST})")
     manifest = read_manifest(out)
     tables: dict[str, pa.Table] = {}
     for name in KNOWN_TABLES:
-        if name not in manifest.get("tables", {}):
+        if name not in manifest.tables:
             continue
         try:
             tables[name] = read_table(out, name)

@@ -1,12 +1,13 @@
-"""What every placement policy sees, and the registry that names them."""
+"""What every placement policy sees (:class:`PlacementContext`) and the base class of policies (:class:`Policy`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.site import GpuPool
+from sim.pool import Pool
 from topology.model import Network
 from workloads.job_class import JobClass
 
@@ -24,7 +25,7 @@ class PlacementContext:
     ----------
     network : Network
         Sites, regions and links.
-    pools : list of GpuPool
+    pools : sequence of Pool
         Live state of every site (free GPUs, queue), in network order.
     latency_ms : numpy.ndarray
         One-way latency from each region (rows) to each site (columns), ms; ``inf``
@@ -35,7 +36,7 @@ class PlacementContext:
     """
 
     network: Network
-    pools: list[GpuPool]
+    pools: Sequence[Pool]
     latency_ms: np.ndarray
     classes: tuple[JobClass, ...] = ()
 
@@ -43,8 +44,8 @@ class PlacementContext:
 class Policy:
     """A placement policy: picks the site for each arriving job.
 
-    Subclasses fill :meth:`choose`; they are registered in ``sim.placement.POLICIES``
-    under their ``name``.
+    Subclasses fill :meth:`choose` and are picked by the name given to
+    :func:`sim.placement.register_policy` (the built-in ones under their ``name``).
     """
 
     name = ""

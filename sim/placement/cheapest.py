@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from sim.energy import energy_cny_per_ref_gpu_h
 from sim.placement.ranked import RankedPolicy
-from sim.placement.scores import energy_cny_per_ref_gpu_h
 from topology.model import Site
 
 __all__ = ["Cheapest"]
@@ -16,5 +16,5 @@ class Cheapest(RankedPolicy):
 
     @staticmethod
     def score(site: Site) -> float:
-        """CNY per reference GPU-hour, see :func:`sim.placement.scores.energy_cny_per_ref_gpu_h`."""
+        """CNY per reference GPU-hour, see :func:`sim.energy.energy_cny_per_ref_gpu_h`."""
         return energy_cny_per_ref_gpu_h(site)

@@ -8,10 +8,11 @@ west is saturated.  See ``docs/model.md`` (Placement) for the equations.
 
 from __future__ import annotations
 
+from sim.energy import carbon_kg_per_ref_gpu_h, energy_cny_per_ref_gpu_h
 from sim.placement.base import REJECT, PlacementContext, Policy
 from sim.placement.least_loaded import least_loaded_of
-from sim.placement.scores import carbon_kg_per_ref_gpu_h, energy_cny_per_ref_gpu_h, is_western
-from sim.site import GpuPool
+from sim.placement.west import is_western
+from sim.pool import Pool
 
 __all__ = ["DEFAULT_DEADLINE_H", "Edwc", "estimated_wait_h"]
 
@@ -19,7 +20,7 @@ DEFAULT_DEADLINE_H = 24.0
 """Start deadline (h after arrival) of latency-tolerant classes without ``deadline_h``."""
 
 
-def estimated_wait_h(pool: GpuPool, gpus: int, run_h: float) -> float:
+def estimated_wait_h(pool: Pool, gpus: int, run_h: float) -> float:
     """A fluid estimate of how long a job of ``gpus`` GPUs would wait at ``pool``, hours.
 
     Zero when the GPUs busy, the GPUs asked for by queued jobs and this job's together fit

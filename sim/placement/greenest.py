@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from sim.energy import carbon_kg_per_ref_gpu_h
 from sim.placement.ranked import RankedPolicy
-from sim.placement.scores import carbon_kg_per_ref_gpu_h
 from topology.model import Site
 
 __all__ = ["Greenest"]
@@ -16,5 +16,5 @@ class Greenest(RankedPolicy):
 
     @staticmethod
     def score(site: Site) -> float:
-        """kg CO2 per reference GPU-hour, see :func:`sim.placement.scores.carbon_kg_per_ref_gpu_h`."""
+        """kg CO2 per reference GPU-hour, see :func:`sim.energy.carbon_kg_per_ref_gpu_h`."""
         return carbon_kg_per_ref_gpu_h(site)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sim.placement.base import REJECT, Policy
-from sim.site import GpuPool
+from sim.pool import Pool
 
 __all__ = ["LeastLoaded", "least_loaded_of"]
 
 
-def least_loaded_of(pools: list[GpuPool], candidates: list[int], gpus: int) -> int:
+def least_loaded_of(pools: Sequence[Pool], candidates: list[int], gpus: int) -> int:
     """The candidate site with the lowest committed load after adding a job of ``gpus`` GPUs.
 
     Load is (GPUs busy + GPUs asked for by queued jobs + ``gpus``) / total GPUs; sites

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from cluster.store import read_manifest, read_table
+from cluster.sweeps.manifest import read_manifest
+from cluster.sweeps.store import read_table
 
 REPO = Path(__file__).resolve().parents[2]
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -124,7 +125,7 @@ def test_sweep_submitted_as_a_ray_job(head_node, tmp_path):
     assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-3000:]
     assert "succeeded" in job.stdout.lower()
     manifest = read_manifest(out)
-    assert manifest["complete"] is True
+    assert manifest.complete is True
     runs = read_table(out, "runs")
     assert runs.num_rows == 12 and set(runs.column("status").to_pylist()) == {"ok"}
     # Nothing Ray started listens beyond loopback.
@@ -171,7 +172,7 @@ def test_bare_cpnsim_through_an_offline_pip_runtime_env(head_node, tmp_path):
     assert "/runtime_resources/pip/" in script_path and script_path.endswith("/virtualenv/bin/cpnsim"), script_path
     assert "/runtime_resources/pip/" in package and "/site-packages/cluster/" in package, package
     manifest = read_manifest(out)
-    assert manifest["complete"] is True
+    assert manifest.complete is True
     runs = read_table(out, "runs")
     assert runs.num_rows == 12 and set(runs.column("status").to_pylist()) == {"ok"}
 

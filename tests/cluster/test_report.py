@@ -19,8 +19,9 @@ from cluster.report.energy import site_totals
 from cluster.report.response import response_points
 from cluster.report.summary import OUTCOMES
 from cluster.report.utilisation import heat_matrix
-from cluster.store import write_dataset
-from sim.scenario import default_scenario_data
+from cluster.sweeps.manifest import network_record
+from cluster.sweeps.store import write_dataset
+from sim.scenario import default_scenario_data, load_scenario
 
 T975_1 = 12.706204736174694  # Student t, 97.5 % quantile, 1 degree of freedom
 SITES = ("cl_zhangjiakou", "cl_zhongwei")  # two sites of the built-in default network
@@ -65,6 +66,12 @@ def _outcome_row(sid: str, rep: int, util: float, **params: object) -> dict[str,
             "energy_mwh": 10.0, "cost_cny": 20.0, "co2_t": 30.0, **params}
 
 
+def _default_network():
+    """What ``cpnsim run``/``sweep`` record of the built-in default scenario's network."""
+    default = load_scenario(None)
+    return network_record(default.network, default.scenario.network)
+
+
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2 policies x 2 Zhongwei sizes x 2 replications, one failed scenario more."""
@@ -87,7 +94,7 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "axis": [{"key": "policy", "grid": ["nearest", "least_loaded"]},
                      {"key": "sites.cl_zhongwei.gpus", "grid": [512, 1024]}, {"key": "horizon_h", "grid": [72.0]}]}
     manifest = {"kind": "sweep", "source": "spec.toml", "seed": 1, "spec": spec, "scenarios": 5,
-                "done": ids, "failed": ["broken"], "complete": True}
+                "done": ids, "failed": ["broken"], "complete": True, "resolved_network": _default_network()}
     write_dataset(out, {"runs": _runs(rows, params), "sites": _sites(ids, 2, energy, heat)}, manifest)
     return out
 
@@ -113,7 +120,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "class": ["batch", "batch", "training", "training"], "wait_h": [0.0, 1.0, 5.0, None],
         "status": ["done", "done", "done", "unmet"]})
     manifest = {"kind": "run", "source": "<built-in default scenario>", "scenario_id": "only", "seed": 1,
-                "replications": 1, "network": "default", "scenario": default_scenario_data()}
+                "replications": 1, "network": "default", "scenario": default_scenario_data(),
+                "resolved_network": _default_network()}
     write_dataset(out, {"runs": runs, "sites": _sites(["only"], 1, {}, {}), "adoption": adoption, "links": links,
                         "jobs": jobs}, manifest)
     return out
@@ -247,6 +255,17 @@ def test_unresolvable_network_omits_the_map_with_a_note(tmp_path: Path) -> None:
     write_dataset(tmp_path / "d", {"runs": _runs([_outcome_row("a", 0, 0.5)], [])}, manifest)
     html = render_report(load_report_data(tmp_path / "d"))
     assert 'id="network"' not in html and "Network map</strong>: the scenario&#x27;s network could not" in html
+
+
+def test_the_map_is_drawn_from_the_network_the_manifest_records(tmp_path: Path) -> None:
+    # The scenario text names a network that no longer resolves: the report does not look.
+    scenario = default_scenario_data() | {"network": "no_such_network.toml"}
+    manifest = {"kind": "run", "source": str(tmp_path / "x.toml"), "scenario": scenario, "replications": 1,
+                "resolved_network": _default_network()}
+    write_dataset(tmp_path / "d", {"runs": _runs([_outcome_row("a", 0, 0.5)], [])}, manifest)
+    data = load_report_data(tmp_path / "d")
+    assert data.network is not None and data.network.name == "default"
+    assert 'id="network"' in render_report(data)
 
 
 def test_cli_writes_the_page_atomically_beside_the_data(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,11 +11,12 @@ import pyarrow as pa
 import pytest
 
 from cluster.cli import main
-from cluster.executors import SerialExecutor
 from cluster.search import Point, Target, Vary, horizon_for_year, k_section, parse_target, parse_vary
 from cluster.search_run import SEARCH_COLUMNS, capacity_search, search_table
-from cluster.store import read_manifest, read_table
-from sim.placement.scores import is_western
+from cluster.sweeps.executors import SerialExecutor
+from cluster.sweeps.manifest import read_manifest
+from cluster.sweeps.store import read_table
+from sim.placement.west import is_western
 from sim.scenario import LoadedScenario, load_scenario
 from topology.plumbing import ConfigError
 
@@ -151,7 +152,7 @@ def test_cli_finds_the_least_mmc_servers_for_a_utilisation_target(tmp_path: Path
     by_added = dict(zip(table.column("added_gpus").to_pylist(), table.column("mean").to_pylist(), strict=True))
     assert by_added[6] == pytest.approx(7.2 / 14, abs=0.02) and by_added[7] == pytest.approx(7.2 / 15, abs=0.02)
     assert read_table(out, "runs").num_rows == 3 * table.num_rows
-    assert read_manifest(out)["kind"] == "search"
+    assert read_manifest(out).kind == "search"
 
 
 def test_cli_exit_status_when_not_reached_and_for_bad_input(tmp_path: Path, capsys: Any) -> None:
@@ -173,7 +174,7 @@ def test_cli_exit_status_when_not_reached_and_for_bad_input(tmp_path: Path, caps
 def test_by_year_counts_from_the_scenarios_start_year_unless_given(tmp_path: Path) -> None:
     import argparse
 
-    from cluster.search_cli import _overrides
+    from cluster.cli.search import _overrides
 
     scenario = tmp_path / "s.toml"
     scenario.write_text('start_year = 2025\n[workload.b]\narrival_rate_per_h = 1.0\n'

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
 
-from cluster.executors import SerialExecutor
 from cluster.sensitivity import SENSITIVITY_COLUMNS, scenario_means, sensitivity_table, sobol_indices
-from cluster.store import read_manifest
-from cluster.sweep import load_sweep, run_sweep
+from cluster.sweeps import load_sweep, run_sweep
+from cluster.sweeps.executors import SerialExecutor
+from cluster.sweeps.manifest import read_manifest
 from sim.scenario import LoadedScenario
 from sim.tables import flatten_params
 from topology.plumbing import ConfigError, SchemaError
@@ -106,7 +106,7 @@ def small_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_saltelli_design_is_recorded_in_salib_order(ishigami_sweep: Path) -> None:
-    design = read_manifest(ishigami_sweep)["design"]
+    design = read_manifest(ishigami_sweep).design
     assert design["keys"] == list(KEYS) and design["samples"] == 4096 and design["second_order"] is False
     (group,) = design["groups"]
     assert group["grid"] == {} and len(group["rows"]) == 4096 * (3 + 2)
@@ -149,7 +149,7 @@ def test_replications_are_averaged() -> None:
 def test_second_order_design_and_grid_groups(tmp_path: Path) -> None:
     out = _run(tmp_path, 8, second_order=True,
                extra='\n[[axis]]\nkey = "policy"\ngrid = ["nearest", "least_loaded"]\n')
-    design = read_manifest(out)["design"]
+    design = read_manifest(out).design
     assert design["second_order"] is True
     assert [g["grid"] for g in design["groups"]] == [{"policy": "nearest"}, {"policy": "least_loaded"}]
     assert all(len(g["rows"]) == 8 * (2 * 3 + 2) for g in design["groups"])
@@ -217,10 +217,10 @@ def test_saltelli_axes_must_agree_on_second_order(tmp_path: Path) -> None:
 
 
 def test_written_table_reads_back(tmp_path: Path, small_sweep: Path) -> None:
-    from cluster.sensitivity import write_arrow_atomic
+    from cluster.sweeps.store import write_table
 
-    path = write_arrow_atomic(sensitivity_table(sobol_indices(small_sweep, "ishigami")), tmp_path / "s.arrow")
+    path = write_table(sensitivity_table(sobol_indices(small_sweep, "ishigami")), tmp_path / "s.arrow")
     with pa.memory_map(str(path)) as source:
         table = ipc.open_file(source).read_all()
     assert json.loads(table.column("group")[0].as_py()) == {} and table.num_rows == 3
-    assert not list(tmp_path.glob(".s.arrow.tmp-*"))
+    assert not list(tmp_path.glob(".s.arrow*"))  # no temporary file left

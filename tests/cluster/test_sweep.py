@@ -5,9 +5,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from cluster.executors import SerialExecutor, concat_tables
-from cluster.store import SweepWriter, read_manifest, read_table
-from cluster.sweep import load_sweep, run_sweep
+from cluster.sweeps import load_sweep, run_sweep
+from cluster.sweeps.batch import concat_tables
+from cluster.sweeps.executors import SerialExecutor
+from cluster.sweeps.manifest import read_manifest
+from cluster.sweeps.store import SweepWriter, read_table
 from sim.run import run_scenario
 from topology.plumbing import ConfigError
 
@@ -130,9 +132,9 @@ def test_serial_sweep_writes_one_part_per_batch(tmp_path):
     report = run_sweep(spec, tmp_path / "out", SerialExecutor(), batch_size=3)
     assert (report.total, report.done, report.failed, report.skipped) == (4, 4, 0, 0)
     manifest = read_manifest(tmp_path / "out")
-    assert manifest["kind"] == "sweep" and manifest["complete"] is True
-    assert sorted(manifest["done"]) == sorted(spec.ids)
-    assert manifest["tables"]["runs"]["parts"] == ["part-00000.arrow", "part-00001.arrow"]
+    assert manifest.kind == "sweep" and manifest.complete is True
+    assert sorted(manifest.done or ()) == sorted(spec.ids)
+    assert manifest.tables["runs"].parts == ("part-00000.arrow", "part-00001.arrow")
     runs = read_table(tmp_path / "out", "runs")
     assert runs.num_rows == 4 and set(runs.column("status").to_pylist()) == {"ok"}
 
@@ -153,7 +155,7 @@ def test_a_failing_scenario_becomes_a_failed_row_and_the_sweep_goes_on(tmp_path)
     assert len(failed) == 1 and failed[0]["scenario_id"] == bad
     assert failed[0]["error"] == "RuntimeError: boom at t=3 h" and failed[0]["jobs_done"] is None
     assert failed[0]["param.policy"] in {"nearest", "least_loaded"}
-    assert read_manifest(tmp_path / "out")["failed"] == [bad]
+    assert read_manifest(tmp_path / "out").failed == (bad,)
     assert bad not in set(read_table(tmp_path / "out", "sites").column("scenario_id").to_pylist())
 
 
@@ -176,7 +178,7 @@ def test_resume_skips_done_ids_and_equals_a_clean_run(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         run_sweep(spec, out, _Interrupted(2), batch_size=1)
-    assert len(read_manifest(out)["done"]) == 2 and read_manifest(out)["complete"] is False
+    assert len(read_manifest(out).done or ()) == 2 and read_manifest(out).complete is False
     (out / "runs" / "part-00009.arrow").write_bytes(b"half-written")  # an orphan from a killed driver
     with pytest.raises(ConfigError, match="--resume"):
         run_sweep(spec, out, SerialExecutor())
@@ -189,7 +191,7 @@ def test_resume_skips_done_ids_and_equals_a_clean_run(tmp_path):
                         ("sites", ("scenario_id", "replication", "site_id", "t_end_h"))):
         assert _sorted(read_table(out, table), keys) == _sorted(read_table(clean, table), keys)
     run_sweep(spec, out, SerialExecutor(), overwrite=True)
-    assert read_manifest(out)["tables"]["runs"]["rows"] == 4
+    assert read_manifest(out).tables["runs"].rows == 4
 
 
 def test_resume_refuses_a_different_spec(tmp_path):

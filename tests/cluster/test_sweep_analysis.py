@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cluster.executors import SerialExecutor
-from cluster.store import read_table
-from cluster.sweep import load_sweep, run_sweep
+from cluster.sweeps import load_sweep, run_sweep
+from cluster.sweeps.executors import SerialExecutor
+from cluster.sweeps.store import read_table
 from sim.run import run_scenario
 
 REPO = Path(__file__).resolve().parents[2]

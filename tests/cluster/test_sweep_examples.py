@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster.sweep import load_sweep
+from cluster.sweeps import load_sweep
 from sim.run import run_scenario
 
 SWEEPS = sorted((Path(__file__).resolve().parents[2] / "examples" / "sweeps").glob("*.toml"))

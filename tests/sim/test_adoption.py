@@ -11,7 +11,7 @@ from sim.run import run_scenario
 from sim.scenario import load_scenario
 from sim.tables import ADOPTION_COLUMNS
 from topology.plumbing import ConfigError
-from workloads.adoption_coupling import advance
+from workloads.adoption import advance
 
 # The default east-west network (3 eastern regions; 3 eastern and 2 western sites).
 # Inference is latency-bound (stays east under edwc); training goes west.
@@ -79,8 +79,8 @@ def _horizon(result):
 
 def test_unconstrained_capacity_makes_the_coupling_neutral(scenario_path):
     huge = [f"sites.{s}.gpus=1000000" for s in SITES]
-    coupled = _run(scenario_path, *huge).adoption
-    exogenous = _run(scenario_path, *huge, "adoption.coupling.enabled=false").adoption
+    coupled = _run(scenario_path, *huge).table("adoption")
+    exogenous = _run(scenario_path, *huge, "adoption.coupling.enabled=false").table("adoption")
     for name in ("adopted_frac", "p_eff_per_yr", "q_eff_per_yr", "resonance", "expected_costs",
                  "facilitating_conditions"):
         assert coupled.column(name).equals(exogenous.column(name)), name
@@ -132,13 +132,13 @@ def test_adding_capacity_never_lowers_adoption_over_a_grid(scenario_path):
 
 def test_same_seed_same_adoption_table(scenario_path):
     a, b = _run(scenario_path, *_west(0.5)), _run(scenario_path, *_west(0.5))
-    assert a.adoption.equals(b.adoption)
+    assert a.table("adoption").equals(b.table("adoption"))
     assert a.runs.column("adoption_frac_end").equals(b.runs.column("adoption_frac_end"))
 
 
 def test_adoption_table_schema_rows_and_runs_summary(scenario_path):
     result = _run(scenario_path)
-    table = result.adoption
+    table = result.table("adoption")
     assert table.schema.names == [c[0] for c in ADOPTION_COLUMNS]
     assert table.schema.metadata[b"cpnsim.table"] == b"adoption"
     assert table.schema.field("p_eff_per_yr").metadata[b"unit"] == b"1/yr"
@@ -173,7 +173,7 @@ def test_demand_is_the_work_of_the_adoption_jobs(scenario_path):
     result = _run(scenario_path)
     driver = result.replications[0].model.adoption
     generated = sum(s.issued_work_gpu_h for s in driver.streams.values())
-    assert float(sum(result.adoption.column("demand_gpu_h").to_pylist())) == pytest.approx(generated, rel=1e-6)
+    assert float(sum(result.table("adoption").column("demand_gpu_h").to_pylist())) == pytest.approx(generated, rel=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -192,12 +192,12 @@ def test_bad_adoption_keys_are_one_line_errors(scenario_path, override, key):
 
 
 def test_advance_is_what_the_driver_uses(scenario_path):
-    """The first row equals one call of workloads.adoption_coupling.advance with neutral factors."""
+    """The first row equals one call of workloads.adoption.advance with neutral factors."""
     loaded = load_scenario(scenario_path)
     result = run_scenario(loaded)
     driver = result.replications[0].model.adoption
     step = advance(driver.segments.initial_frac, driver.segments, loaded.scenario.adoption, 730.5)
-    first = result.adoption.to_pandas().query("step == 0")
+    first = result.table("adoption").to_pandas().query("step == 0")
     np.testing.assert_array_equal(first.adopted_frac.to_numpy(), step.frac_end)
 
 
@@ -234,10 +234,10 @@ def test_ceiling_one_is_bit_identical_and_a_ceiling_caps_and_scales_the_path(sce
     huge = [f"sites.{s}.gpus=1000000" for s in SITES]
     default = _run(scenario_path, *huge)
     explicit = _run(scenario_path, *huge, "adoption.ceiling_frac=1.0")
-    assert default.adoption.equals(explicit.adoption)
+    assert default.table("adoption").equals(explicit.table("adoption"))
     assert default.runs.column("adoption_frac_end").equals(explicit.runs.column("adoption_frac_end"))
     m = 0.3
-    capped = _run(scenario_path, *huge, f"adoption.ceiling_frac={m}").adoption.to_pandas()
+    capped = _run(scenario_path, *huge, f"adoption.ceiling_frac={m}").table("adoption").to_pandas()
     assert (capped.adopted_frac <= m).all()
     assert (capped.adopters <= m * capped.enterprises).all()
     seg = capped[(capped.region == "dr_cn_bth") & (capped.industry == "finance")].sort_values("step")
@@ -249,7 +249,7 @@ def test_ceiling_one_is_bit_identical_and_a_ceiling_caps_and_scales_the_path(sce
         f = row.adopted_frac
     # Fewer enterprises can ever adopt: adoption at the horizon is lower than without a ceiling.
     assert capped[capped.step == capped.step.max()].adopted_frac.max() < \
-        default.adoption.to_pandas().query("step == step.max()").adopted_frac.max()
+        default.table("adoption").to_pandas().query("step == step.max()").adopted_frac.max()
 
 
 def test_initial_fraction_above_the_ceiling_is_a_one_line_error(scenario_path):

@@ -7,7 +7,8 @@ import pytest
 from sim.engine import Engine
 from sim.run import run_scenario
 from sim.scenario import load_scenario
-from sim.scheduling import ClassRules, SchedPool
+from sim.scheduling import SchedPool
+from sim.task import ClassRules
 from topology.model import Site
 
 EVERYTHING = [
@@ -50,7 +51,7 @@ def test_gpu_hours_served_equal_useful_plus_lost(result):
 
 def test_jobs_table_agrees_with_runs(result):
     row = result.runs.to_pylist()[0]
-    jobs = result.jobs.to_pandas()
+    jobs = result.table("jobs").to_pandas()
     status = jobs["status"].value_counts().to_dict()
     assert status.get("done", 0) == row["jobs_done"]
     assert status.get("unmet", 0) == row["jobs_unmet"]
@@ -71,7 +72,7 @@ def test_jobs_table_agrees_with_runs(result):
 
 def test_real_units_weight_each_job_by_its_class_scale(result):
     row = result.runs.to_pylist()[0]
-    jobs = result.jobs.to_pandas()
+    jobs = result.table("jobs").to_pandas()
     done = jobs[jobs.status == "done"]
     weight = done["class"].map(lambda c: 10.0 if c == "batch" else 1.0)
     assert row["jobs_done_real"] == pytest.approx(weight.sum())
@@ -101,7 +102,7 @@ def test_starts_and_arrivals_add_up_over_sites_rows(result):
 def test_same_scenario_same_tables_with_failures():
     loaded = load_scenario(None, [*EVERYTHING, "horizon_h=72", "scheduler=easy"], seed=3)
     a, b = run_scenario(loaded), run_scenario(loaded)
-    assert a.runs.equals(b.runs) and a.sites.equals(b.sites) and a.jobs.equals(b.jobs)
+    assert a.runs.equals(b.runs) and a.sites.equals(b.sites) and a.table("jobs").equals(b.table("jobs"))
 
 
 def test_when_every_job_finishes_served_is_work_over_speed_plus_lost():

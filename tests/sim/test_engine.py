@@ -65,3 +65,33 @@ def test_run_rejects_a_past_horizon():
 
 def test_time_unit_is_hours():
     assert TIME_UNIT == "h"
+
+
+def test_fast_path_call_at_now_h_and_heap_peek():
+    engine = Engine()
+    seen = []
+    call_at = engine.call_at  # bound once, as hot code does
+    call_at(2.0, lambda value: seen.append((engine.now_h, value)), "b")
+    call_at(1.0, lambda value: seen.append((engine.now_h, value)), "a")
+    assert engine.heap[0][0] == 1.0  # the next due time
+    engine.run(until_h=3.0)
+    assert seen == [(1.0, "a"), (2.0, "b")] and engine.now_h == engine.now == 3.0
+    assert not engine.heap
+
+
+def test_a_timeout_created_after_calls_starts_at_the_calls_clock():
+    engine = Engine()
+    seen = []
+
+    def actor():
+        yield engine.timeout(1.0)
+        seen.append(engine.now)
+
+    # A call that advances the clock (as the arrival chain does) and then starts an actor.
+    def start(_):
+        engine.now_h = 2.5
+        engine.process(actor())
+
+    engine.call_at(2.0, start, None)
+    engine.run(until_h=10.0)
+    assert seen == [3.5]

@@ -7,12 +7,14 @@ import math
 import numpy as np
 import pytest
 
+from sim.config import Failures, FailureSpec
 from sim.engine import Engine
-from sim.failures import Failures, FailureSpec, start_failures
-from sim.metrics import JobLog
+from sim.failures import start_failures
+from sim.job_log import JobLog
 from sim.model import stream_seed
 from sim.scenario import load_scenario
-from sim.scheduling import ClassRules, SchedPool
+from sim.scheduling import SchedPool
+from sim.task import ClassRules
 from topology.model import Site
 from topology.plumbing import ConfigError
 

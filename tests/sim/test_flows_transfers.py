@@ -129,7 +129,7 @@ def test_remote_jobs_move_their_input_and_are_conserved(tmp_path):
     assert row["transfer_mean_h"] >= (36 + 0.005) / 3600 * (1 - 1e-9)
     # Bytes: the near-b link carried every delivered input (none in flight at the end for this seed).
     assert row["jobs_in_transfer_end"] == 0
-    links = result.links
+    links = result.columns["links"]
     moved = {link: sum(g for lid, g in zip(links["link_id"], links["moved_gb"], strict=True) if lid == link)
              for link in ("near-a", "near-b", "far-b")}
     assert moved["near-b"] == pytest.approx(36.0 * row["transfers_done"], rel=1e-9)
@@ -142,8 +142,8 @@ def test_remote_jobs_move_their_input_and_are_conserved(tmp_path):
 
 def test_links_table_has_a_row_per_link_per_interval_and_is_deterministic(tmp_path):
     a, b = run_scenario(_scenario(tmp_path)), run_scenario(_scenario(tmp_path))
-    assert a.links is not None and a.links.equals(b.links)
-    assert a.links.num_rows == 3 * 4  # 3 links x 200 h / 50 h
+    assert a.table("links") is not None and a.table("links").equals(b.table("links"))
+    assert a.table("links").num_rows == 3 * 4  # 3 links x 200 h / 50 h
     assert set(a.tables()) == {"runs", "sites", "links", "timings"}
 
 
@@ -152,7 +152,7 @@ def test_local_jobs_and_classes_without_input_do_not_transfer(tmp_path):
     assert no_input.model.transfers.sent == 0
     nearest = run_replication(_scenario(tmp_path, "policy=nearest"))  # near -> a is local
     assert nearest.model.transfers.sent == 0 and nearest.runs_row["transfers_done"] == 0
-    assert all(g == 0 for g in nearest.links["moved_gb"])
+    assert all(g == 0 for g in nearest.columns["links"]["moved_gb"])
 
 
 def test_input_sizes_do_not_depend_on_the_policy(tmp_path):

@@ -1,5 +1,7 @@
 """Gang allocation and strict FIFO on a hand-made schedule."""
 
+import pytest
+
 from sim.engine import Engine
 from sim.site import GpuPool
 from topology.model import Site
@@ -54,3 +56,13 @@ def test_running_gpu_hours_at_a_cut():
     pool.advance(5.0)
     assert pool.running_gpu_h(5.0) == 10.0
     assert pool.busy_area == pool.done_gpu_h + pool.running_gpu_h(5.0)
+
+
+def test_a_fifo_pool_has_no_task_records_and_no_failures():
+    pool = GpuPool(0, Site(id="s", lat=0, lon=0, gpus=4), Engine())
+    with pytest.raises(TypeError, match="'s': a FIFO GpuPool keeps no task records"):
+        pool.unfinished_tasks()
+    with pytest.raises(TypeError, match="'s': a FIFO GpuPool has no failures"):
+        pool.set_down(True, 0.0)
+    with pytest.raises(TypeError, match="'s': a FIFO GpuPool has no failures"):
+        pool.interrupt_gpu(0.0, 0.0)

@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import Engine
-from sim.metrics import JobLog
-from sim.scheduling import ClassRules, SchedPool
+from sim.job_log import JobLog
+from sim.scheduling import SchedPool
 from sim.site import GpuPool
+from sim.task import ClassRules
 from topology.model import Site
 
 Job = tuple[float, int, float, int]  # (arrival h, GPUs, work GPU-h, class)

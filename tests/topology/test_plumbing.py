@@ -106,6 +106,11 @@ def test_missing_key():
     assert _describe(Network, data) == "f.toml: region: required key is missing"
 
 
+def test_missing_keys_are_counted():
+    data = {"site": [{"id": "s"}], "region": [{"id": "r", "lat": 0, "lon": 0}]}
+    assert _describe(Network, data) == "f.toml: site[0].lat: required key is missing (and 2 more)"
+
+
 def test_write_atomic_gives_normal_permissions_and_replaces(tmp_path):
     """mkstemp makes 0600 files; a written output must be readable as any new file is (0666 & ~umask)."""
     old = os.umask(0o022)

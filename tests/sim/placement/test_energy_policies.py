@@ -1,4 +1,4 @@
-"""cheapest, greenest and edwc on tiny hand-made networks with known right answers."""
+"""cheapest, greenest and edwc on tiny hand-made networks with known right answers (scores: test_energy.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sim.engine import Engine
 from sim.placement import POLICIES, REJECT, PlacementContext
 from sim.placement.edwc import DEFAULT_DEADLINE_H, Edwc, estimated_wait_h
-from sim.placement.scores import carbon_kg_per_ref_gpu_h, energy_cny_per_ref_gpu_h, is_western
+from sim.placement.west import is_western
 from sim.site import GpuPool
 from topology.model import Network, Region, Site
 from workloads.job_class import JobClass
@@ -43,15 +43,6 @@ def _fill(pool: GpuPool, running: int, queued: int) -> None:
         pool.submit(10_000, running, 1e6, 0.0, 0, 0)
     if queued:
         pool.submit(10_001, queued, 1e6, 0.0, 0, 0)
-
-
-def test_scores_per_reference_gpu_hour():
-    site = _site("s", price_cny_per_kwh=0.5, pue=1.2, gpu_busy_w=400, carbon_kg_per_kwh=0.6, renewable_frac=0.25,
-                 sku_speed=2.0)
-    # Cost: 0.5 CNY/kWh x 1.2 x 0.4 kW / 2 = 0.12 CNY per reference GPU-h.
-    assert energy_cny_per_ref_gpu_h(site) == pytest.approx(0.12)
-    # Carbon: 0.6 x (1 - 0.25) x 1.2 x 0.4 / 2 = 0.108 kg per reference GPU-h.
-    assert carbon_kg_per_ref_gpu_h(site) == pytest.approx(0.108)
 
 
 def test_cheapest_picks_lowest_price_times_pue_ties_nearest_and_skips_unreachable():

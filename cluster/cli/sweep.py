@@ -1,0 +1,105 @@
+"""``cpnsim sweep SPEC --out DIR``: parse the options, run :func:`cluster.sweeps.run_sweep`, report.
+
+Ctrl-C (SIGINT) stops a sweep cleanly: the executor is shut down, every batch written so
+far stays in the dataset, one line says how many scenarios are done and how to resume,
+and the exit status is 130 (128 + SIGINT, as shells report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+from rich.console import Console
+
+from cluster.cli.options import add_executor_options, add_format, add_out, add_quiet, make_executor_from
+from cluster.cli.registry import EXIT_INTERRUPTED, EXIT_OK
+from cluster.sweeps import SweepInterrupted, load_sweep, run_sweep
+from cluster.sweeps.progress import SweepProgress
+from cluster.sweeps.store import check_writable
+from topology.plumbing import CpnsimError
+
+__all__ = ["DESCRIPTION", "add_arguments", "resume_command", "run"]
+
+DESCRIPTION = ("Expand a sweep spec (base scenario + axes) and run every scenario, writing one part per finished "
+               "batch to runs/, sites/, links/, timings/ and manifest.json. Ctrl-C stops cleanly; --resume "
+               "continues.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``cpnsim sweep`` to ``parser``."""
+    parser.add_argument("spec", type=Path, help="sweep spec TOML file")
+    add_out(parser, "output dataset directory", required=True)
+    add_executor_options(parser, executor_help="ray (default; embedded unless --address/RAY_ADDRESS) or serial "
+                         "(this process)", batch_size=True, max_retries=True)
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the dataset at --out, skipping done scenarios")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset at --out")
+    add_format(parser)
+    add_quiet(parser, "print only the output path (no progress bar)")
+
+
+def resume_command(args: argparse.Namespace) -> str:
+    """The command line that continues this sweep (same spec, dataset, executor and format).
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(spec=Path("s.toml"), out=Path("my out"), executor="serial", format="arrow",
+    ...                         address=None)
+    >>> resume_command(ns)
+    "cpnsim sweep s.toml --out 'my out' --resume --executor serial"
+    """
+    words = ["cpnsim", "sweep", str(args.spec), "--out", str(args.out), "--resume"]
+    if args.executor != "ray":
+        words += ["--executor", args.executor]
+    if args.address:
+        words += ["--address", args.address]
+    if args.format != "arrow":
+        words += ["--format", args.format]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def run(args: argparse.Namespace, console: Console, err: Console) -> int:
+    """Run ``cpnsim sweep``; returns the exit status (0, or 130 after Ctrl-C).
+
+    Raises
+    ------
+    CpnsimError
+        Bad options or spec (the caller prints one line and exits with 2); nothing is run.
+    """
+    executor = make_executor_from(args)  # checks --num-cpus and --max-retries; starts nothing yet
+    if args.batch_size is not None and args.batch_size < 1:
+        raise CpnsimError(f"--batch-size: must be >= 1, got {args.batch_size}")
+    if args.resume and args.overwrite:
+        raise CpnsimError("--resume and --overwrite: choose one")
+    spec = load_sweep(args.spec)
+    check_writable(args.out)
+    if not args.quiet:
+        err.print(f"sweep [bold]{args.spec}[/bold]: {len(spec.scenarios)} scenarios x "
+                  f"{spec.scenarios[0].scenario.replications} replication(s), executor {args.executor}")
+    progress = SweepProgress(err, enabled=not args.quiet and err.is_terminal)
+
+    def on_start(to_run: int, skipped: int, slots: int) -> None:
+        progress.on_start(to_run, skipped, slots)
+        if skipped and not args.quiet:
+            err.print(f"resuming: {skipped} scenario(s) already done")
+
+    try:
+        with progress:
+            report = run_sweep(spec, args.out, executor, args.format, resume=args.resume, overwrite=args.overwrite,
+                               batch_size=args.batch_size, on_start=on_start, on_batch=progress.on_batch)
+    except SweepInterrupted as stop:
+        r = stop.report
+        if r.finished == 0 and not args.out.exists():
+            line = f"cpnsim: interrupted before any scenario finished; nothing written to {args.out}"
+        else:
+            line = (f"cpnsim: interrupted: {r.finished} of {r.total} scenario(s) done ({r.failed} failed this run), "
+                    f"kept in {args.out}; resume with: {resume_command(args)}")
+        err.print(line, highlight=False, markup=False, soft_wrap=True)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        err.print(f"{report.done} scenario(s) ran, {report.failed} failed, {report.skipped} skipped as done, "
+                  f"in {report.wall_time_s:.1f} s")
+    console.print(f"wrote {args.out}", highlight=False)
+    return EXIT_OK

@@ -1,0 +1,169 @@
+"""``cpnsim topology list|show|export``: look at the built-in networks and users' own.
+
+Only parsing and printing live here; loading, validation and the export formats are
+:mod:`topology` functions (:func:`topology.load.load_network`,
+:func:`topology.export.export_network`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import cast
+
+from rich.console import Console
+from rich.table import Table
+
+from cluster.cli.options import add_out, write_out_file
+from cluster.cli.registry import EXIT_OK
+from topology.export import FORMATS, ExportFormat, export_network
+from topology.graph import link_latency_ms, link_route_km
+from topology.load import builtin_names, load_network
+from topology.model import Network
+
+__all__ = ["DESCRIPTION", "add_arguments", "run"]
+
+DESCRIPTION = ("Look at the built-in networks and check your own: 'show' validates a network file "
+               "and prints its sites, regions and links; 'export' writes it as GraphML or JSON.")
+_RESIDENCY_CHARS = 24  # residency notes are sentences; the table shows their start
+_DESCRIPTION_CHARS = 72
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``list``, ``show`` and ``export`` with their arguments to the ``cpnsim topology`` parser."""
+    sub = parser.add_subparsers(dest="topology_command", metavar="SUBCOMMAND", required=True)
+    listing = sub.add_parser("list", help="the built-in networks with their sizes",
+                             description="One row per built-in network: sites, regions, links and total GPUs.")
+    listing.set_defaults(topology_run=_run_list)
+    show = sub.add_parser("show", help="sites, regions and links of a network, with their figures",
+                          description="Validate a network and print its sites, regions and links with units.")
+    show.add_argument("network", metavar="NAME|PATH", help="built-in network name or a .toml/.json/.graphml file")
+    show.set_defaults(topology_run=_run_show)
+    export = sub.add_parser("export", help="write a network as GraphML or JSON",
+                            description="Write a network as GraphML (for networkx, Gephi, yEd) or JSON "
+                            "(the network file's tables as arrays); see docs/model.md for both shapes.")
+    export.add_argument("network", metavar="NAME|PATH", help="built-in network name or a .toml/.json/.graphml file")
+    export.add_argument("--format", choices=FORMATS, required=True, help="output format")
+    add_out(export, "output file (default: standard output); written atomically")
+    export.set_defaults(topology_run=_run_export)
+
+
+def run(args: argparse.Namespace, console: Console, err: Console) -> int:
+    """Run ``cpnsim topology <subcommand>``; bad input raises a :class:`~topology.plumbing.CpnsimError`."""
+    handler: Callable[[argparse.Namespace, Console], int] = args.topology_run
+    return handler(args, console)
+
+
+def _num(value: float, digits: int = 2) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _clip(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def _first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return _clip(text if end < 0 else text[: end + 1], _DESCRIPTION_CHARS)
+
+
+def _run_list(args: argparse.Namespace, console: Console) -> int:
+    table = _table("built-in networks", ("name", "sites", "regions", "links", "GPUs", "description"),
+                   ("name", "description"), wrap=("description",))
+    for name in builtin_names():
+        net = load_network(name)
+        table.add_row(name, str(len(net.sites)), str(len(net.regions)), str(len(net.links)),
+                      f"{sum(s.gpus for s in net.sites):,}", _first_sentence(net.description))
+    console.print(table)
+    return EXIT_OK
+
+
+def _table(title: str, columns: tuple[str, ...], left: tuple[str, ...], wrap: tuple[str, ...] = ()) -> Table:
+    """A table whose figures never wrap or get clipped: only the ``wrap`` text columns give way."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="left" if column in left else "right", no_wrap=column not in wrap)
+    return table
+
+
+def _sites_table(net: Network) -> Table:
+    table = _table(f"sites ({len(net.sites)}): capacity", ("id", "kind", "GPUs", "SKU", "speed", "W busy/idle",
+                                                          "residency"), ("id", "kind", "SKU", "residency"),
+                   wrap=("kind", "SKU", "residency"))
+    for s in net.sites:
+        table.add_row(s.id, s.kind, f"{s.gpus:,}", s.sku, f"{s.sku_speed:g}", f"{s.gpu_busy_w:g}/{s.gpu_idle_w:g}",
+                      _clip(s.residency or "-", _RESIDENCY_CHARS))
+    table.add_section()
+    table.add_row("total", "", f"{sum(s.gpus for s in net.sites):,}", "", "", "", "")
+    table.caption = "speed: throughput of one GPU relative to the reference GPU; W: board power of one GPU"
+    return table
+
+
+def _energy_table(net: Network) -> Table:
+    table = _table(f"sites ({len(net.sites)}): energy and grid",
+                   ("id", "PUE", "price CNY/kWh", "carbon kg CO2/kWh", "renewable %", "lat °", "lon °"), ("id",))
+    for s in net.sites:
+        table.add_row(s.id, _num(s.pue), _num(s.price_cny_per_kwh, 3), _num(s.carbon_kg_per_kwh, 3),
+                      _num(100 * s.renewable_frac, 0), _num(s.lat), _num(s.lon))
+    gpus = sum(s.gpus for s in net.sites)
+
+    def weighted(values: list[float]) -> float:
+        return sum(s.gpus * v for s, v in zip(net.sites, values, strict=True)) / gpus
+
+    table.add_section()
+    table.add_row("GPU-weighted mean", _num(weighted([s.pue for s in net.sites])),
+                  _num(weighted([s.price_cny_per_kwh for s in net.sites]), 3),
+                  _num(weighted([s.carbon_kg_per_kwh for s in net.sites]), 3),
+                  _num(100 * weighted([s.renewable_frac for s in net.sites]), 0), "", "")
+    return table
+
+
+def _regions_table(net: Network) -> Table:
+    total = sum(r.demand_weight for r in net.regions)
+    table = _table(f"regions ({len(net.regions)})", ("id", "name", "lat °", "lon °", "demand weight", "share %"),
+                   ("id", "name"), wrap=("name",))
+    for r in net.regions:
+        share = 100 * r.demand_weight / total if total > 0 else 100 / len(net.regions)
+        table.add_row(r.id, r.name, _num(r.lat), _num(r.lon), f"{r.demand_weight:g}", _num(share, 1))
+    table.add_section()
+    table.add_row("total", "", "", "", f"{total:g}", "100.0")
+    return table
+
+
+def _links_table(net: Network) -> Table:
+    coords = {s.id: (s.lat, s.lon) for s in net.sites} | {r.id: (r.lat, r.lon) for r in net.regions}
+    table = _table(f"links ({len(net.links)}; fibre {net.fibre_us_per_km:g} µs/km, one-way latency)",
+                   ("id", "a", "b", "route km", "given?", "latency ms", "bandwidth Gbit/s"), ("id", "a", "b", "given?"))
+    route_total = 0.0
+    for link in net.links:
+        route = link_route_km(link, coords)
+        route_total += route
+        given = "yes" if link.distance_km is not None else f"×{link.route_factor:g}"
+        table.add_row(link.id, link.a, link.b, f"{route:,.0f}", given,
+                      _num(link_latency_ms(link, coords, net.fibre_us_per_km), 3), f"{link.bandwidth_gbps:,g}")
+    table.add_section()
+    table.add_row("total", "", "", f"{route_total:,.0f}", "", "",
+                  f"{sum(link.bandwidth_gbps for link in net.links):,g}")
+    table.caption = "given? yes: distance_km from the file; ×f: great circle × route factor f"
+    return table
+
+
+def _run_show(args: argparse.Namespace, console: Console) -> int:
+    net = load_network(args.network)
+    console.print(f"[bold]{net.name}[/bold]: {net.description}" if net.description else f"[bold]{net.name}[/bold]")
+    console.print(_sites_table(net))
+    console.print(_energy_table(net))
+    console.print(_regions_table(net))
+    console.print(_links_table(net))
+    return EXIT_OK
+
+
+def _run_export(args: argparse.Namespace, console: Console) -> int:
+    net = load_network(args.network)
+    text = export_network(net, cast(ExportFormat, args.format))  # argparse restricts the format to FORMATS
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        write_out_file(args.out, text)
+    return EXIT_OK

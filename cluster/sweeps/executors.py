@@ -1,0 +1,237 @@
+"""Executors: run batches of scenarios serially or on Ray, streaming results back.
+
+Both call :func:`cluster.sweeps.batch.run_batch`, which calls :func:`sim.run.run_scenario`
+for each scenario; the executor only schedules.  On Ray, a batch whose worker process dies
+(killed, out of memory, node lost) is run again up to ``max_retries`` times; after that its
+scenarios become failed rows naming the lost worker.  :func:`make_executor` builds either
+from the options every command shares.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from cluster.sweeps.batch import BatchResult, Runner, lost_batch, run_batch
+from cluster.sweeps.ray_internals import dead_workers, lost_worker_error, reload_ray_auth
+from sim.run import run_scenario
+from sim.scenario import LoadedScenario
+from topology.plumbing import ConfigError
+
+__all__ = ["DEFAULT_MAX_RETRIES", "EXECUTORS", "RayExecutor", "SerialExecutor", "make_executor"]
+
+DEFAULT_MAX_RETRIES = 3
+EXECUTORS = ("ray", "serial")
+"""Executor names, as ``--executor`` takes them; the first is the default."""
+
+# The variables RayExecutor may set; it puts them back as they were when it shuts down.
+_RAY_ENV = ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "RAY_AUTH_TOKEN", "RAY_AUTH_MODE")
+
+
+def _ray_cpus(default: int) -> int:
+    import ray
+
+    return int(ray.cluster_resources().get("CPU", default))  # type: ignore[no-untyped-call]
+
+
+class SerialExecutor:
+    """Runs batches one after another in this process (for debugging and small sweeps)."""
+
+    name = "serial"
+
+    def __init__(self, runner: Runner = run_scenario) -> None:
+        self.runner = runner
+        self.num_cpus = 1
+
+    def __enter__(self) -> SerialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, batches: Sequence[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
+        """Yield the result of each batch as it completes."""
+        for i, batch in enumerate(batches):
+            yield run_batch(i, batch, self.runner)
+
+
+class RayExecutor:
+    """Runs batches as Ray tasks, embedded on this machine or on a cluster.
+
+    Parameters
+    ----------
+    address : str, optional
+        A Ray cluster to join (``--address``, else ``RAY_ADDRESS``).  Without one, a
+        private single-machine Ray is started: listeners bound to 127.0.0.1, token
+        authentication on with a fresh token held in the environment only, so no
+        ``~/.ray/auth_token`` is written.
+    num_cpus : int, optional
+        CPUs of the embedded Ray (default: all); ignored when joining a cluster.
+    runner : callable
+        The scenario runner (``sim.run.run_scenario``; tests substitute it).
+    max_retries : int
+        Times a batch is run again when its worker process dies (Ray's ``max_retries``).
+        A scenario that raises is not retried: it is a failed row at once.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None,
+                 runner: Runner = run_scenario, max_retries: int = DEFAULT_MAX_RETRIES) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.requested_cpus = num_cpus
+        self.runner = runner
+        self.max_retries = max_retries
+        self.num_cpus = num_cpus or os.cpu_count() or 1
+        self._started = False
+        self._saved_env: dict[str, str | None] = {}
+
+    def __enter__(self) -> RayExecutor:
+        self._saved_env = {name: os.environ.get(name) for name in _RAY_ENV}
+        try:
+            return self._start()
+        except BaseException:
+            self._restore_env()
+            raise
+
+    def _start(self) -> RayExecutor:
+        # The environment must be set before `import ray`: Ray reads its auth settings
+        # at import time.  Every listener on 127.0.0.1 (see ../shared/RAY.md).
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        before = (os.environ.get("RAY_AUTH_TOKEN"), os.environ.get("RAY_AUTH_MODE"))
+        if not self.address:
+            # An embedded Ray writes ~/.ray/auth_token (mode 0644) unless it is handed a token.
+            if not os.environ.get("RAY_AUTH_TOKEN") and not os.environ.get("RAY_AUTH_TOKEN_PATH"):
+                os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
+        import ray  # deferred: ~1 s to import
+
+        if before != (os.environ.get("RAY_AUTH_TOKEN"), os.environ.get("RAY_AUTH_MODE")):
+            reload_ray_auth()
+
+        if ray.is_initialized():
+            self.num_cpus = _ray_cpus(self.num_cpus)
+            return self
+        if self.address:
+            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+        else:
+            ray.init(address="local", num_cpus=self.requested_cpus, include_dashboard=False,
+                     logging_level=logging.WARNING, log_to_driver=False)
+        self._started = True
+        self.num_cpus = _ray_cpus(self.num_cpus)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._started:
+                import ray
+
+                ray.shutdown()
+                self._started = False
+        finally:
+            self._restore_env()
+
+    def _restore_env(self) -> None:
+        """Put the variables :meth:`__enter__` set back as they were (the token is a secret of this Ray)."""
+        auth = ("RAY_AUTH_TOKEN", "RAY_AUTH_MODE")
+        changed = any(os.environ.get(name) != self._saved_env.get(name) for name in auth)
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+        if changed:
+            reload_ray_auth()  # a Ray started later in this process must not see the old token
+
+    def map(self, batches: Sequence[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
+        """Submit every batch as a task; yield results in completion order (``ray.wait``).
+
+        A batch whose worker died more than ``max_retries`` times yields
+        :func:`lost_batch` (failed rows) instead of ending the sweep.
+        """
+        import ray
+        from ray.exceptions import RayError, RayTaskError
+
+        # retry_exceptions=False: only system failures (a dead worker) are retried; run_batch
+        # already turns a scenario's own exception into a failed row.
+        task: Any = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(run_batch)
+        runner_ref = ray.put(self.runner)
+        before, named = set(dead_workers()), set[str]()  # workers lost before this sweep are not its
+        submitted = {task.remote(i, list(batch), runner_ref): i for i, batch in enumerate(batches)}
+        pending = list(submitted)
+        try:
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1)
+                for ref in ready:
+                    try:
+                        yield ray.get(ref)
+                    except RayTaskError:
+                        raise  # run_batch itself failed (say, a result that cannot be pickled): a bug
+                    except RayError as exc:
+                        index = submitted[ref]
+                        yield lost_batch(index, batches[index], lost_worker_error(exc, before, named))
+        finally:
+            # Ending early (Ctrl-C, an error): a Ray this executor started is about to be shut
+            # down, which stops every task, so nothing is cancelled — force-cancelling while
+            # replies are in flight tripped a Ray CHECK ("Tried to complete task that was not
+            # pending") and exit status 1 instead of 130.  A Ray that outlives this sweep
+            # (a cluster, or one started by the caller) gets a polite cancel of what is left.
+            if not (self._started and not self.address):
+                for ref in pending:
+                    ray.cancel(ref)
+
+
+def make_executor(
+    name: str,
+    *,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    runner: Runner = run_scenario,
+) -> SerialExecutor | RayExecutor:
+    """The executor every command builds from its options (``--executor``, ``--address``, ...).
+
+    Nothing starts here: an embedded Ray comes up when the executor is entered (``with``).
+
+    Parameters
+    ----------
+    name : {"ray", "serial"}
+        Which executor (:data:`EXECUTORS`).
+    address : str, optional
+        Ray only: a cluster to join (default ``$RAY_ADDRESS``, else a private embedded Ray).
+    num_cpus : int, optional
+        Ray only: CPUs of the embedded Ray (default: all); at least 1.
+    max_retries : int
+        Ray only: times a batch is rerun when its worker process dies; at least 0.
+    runner : callable
+        The scenario runner (tests substitute it).
+
+    Returns
+    -------
+    SerialExecutor or RayExecutor
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``name`` or an option out of range, naming the command-line flag.
+
+    Examples
+    --------
+    >>> make_executor("serial").name
+    'serial'
+    """
+    if name not in EXECUTORS:
+        raise ConfigError(f"--executor: unknown executor {name!r} (choose {' or '.join(EXECUTORS)})")
+    if num_cpus is not None and num_cpus < 1:
+        raise ConfigError(f"--num-cpus: must be >= 1, got {num_cpus}")
+    if max_retries < 0:
+        raise ConfigError(f"--max-retries: must be >= 0, got {max_retries}")
+    if name == "serial":
+        return SerialExecutor(runner)
+    return RayExecutor(address, num_cpus, runner=runner, max_retries=max_retries)

@@ -1,0 +1,334 @@
+"""Sweep specs: a base scenario and axes over its keys, expanded into scenarios.
+
+A sweep spec is TOML::
+
+    base = "../east_west_nearest.toml"   # relative to the spec; or an inline [base] table
+    replications = 2                     # optional: overrides the base's
+    seed = 7                             # sweep seed: every scenario's seed derives from it
+
+    [[axis]]
+    key = "policy"
+    grid = ["nearest", "least_loaded"]
+
+    [[axis]]
+    key = "sites.cl_zhongwei.gpus"
+    method = "latin_hypercube"           # or "random", "sobol"
+    low = 256
+    high = 4096
+    samples = 8
+
+``method = "saltelli"`` draws SALib's Saltelli design for Sobol' indices instead:
+``samples`` is the number N of base points (a power of two) and the sweep has
+``N * (D + 2)`` points over the D saltelli axes, ``N * (2 D + 2)`` with
+``second_order = true``.  The design's row order, which the analysis needs, is
+recorded as :attr:`SweepSpec.design` (``design`` in the manifest).
+
+Grid axes combine as a cartesian product.  Sampled axes are sampled jointly (one
+design of ``samples`` points over all of them, so they must agree on ``samples``)
+and the design is crossed with the grid.  Integer keys are rounded: ``integer = true``,
+or an integer value of the key in the base, or integer ``low`` and ``high``.
+
+Each scenario is validated like ``cpnsim run --set`` and gets a seed derived from the
+sweep seed and its content without the seed, so scenario ids do not depend on the
+order of the axes or the position of the scenario in the sweep.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cluster.sweeps.sampling import SAMPLING_METHODS, Range, saltelli_points, sample_points
+from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict, set_key
+from topology.plumbing import ConfigError, located, nearest, read_toml
+
+__all__ = ["METHODS", "Axis", "SweepSpec", "derive_seed", "load_sweep"]
+
+SALTELLI = "saltelli"
+METHODS = ("grid", *SAMPLING_METHODS, SALTELLI)
+_TOP_KEYS = ("base", "replications", "seed", "axis", "name", "description")
+_AXIS_KEYS = ("key", "grid", "method", "low", "high", "samples", "integer", "second_order")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of a sweep.
+
+    Attributes
+    ----------
+    key : str
+        Dotted scenario key path, as ``--set`` takes it (``sites.cl_zhongwei.gpus``).
+    method : str
+        ``"grid"`` or a sampling method (``random``, ``latin_hypercube``, ``sobol``).
+    values : tuple
+        The grid values (grid axes only).
+    low, high : float
+        Range of a sampled axis.
+    samples : int
+        Number of points of a sampled axis.
+    integer : bool
+        Round sampled values to integers.
+    second_order : bool
+        ``saltelli`` axes only: draw the design for second-order indices too.
+    """
+
+    key: str
+    method: str
+    values: tuple[Any, ...] = ()
+    low: float = 0.0
+    high: float = 0.0
+    samples: int = 0
+    integer: bool = False
+    second_order: bool = False
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A parsed sweep spec together with its expanded, validated scenarios.
+
+    Attributes
+    ----------
+    source : str
+        The spec file.
+    seed : int
+        Sweep seed.
+    raw : dict
+        The spec as read (with ``base`` resolved to a table), recorded in the manifest.
+    axes : tuple of Axis
+        The axes, in spec order.
+    scenarios : tuple of LoadedScenario
+        Every distinct scenario, in expansion order.
+    base : LoadedScenario
+        The base scenario (``replications`` of the spec applied), with its network.
+    design : dict, optional
+        Saltelli sweeps only: ``method``, ``keys``, ``bounds``, ``integer``, ``samples`` (N),
+        ``second_order`` and ``groups``, one per point of the grid axes, each with ``grid``
+        (key -> value) and ``rows`` (the scenario id of every design row, in SALib's order;
+        a scenario repeats where integer rounding makes two rows equal).
+    """
+
+    source: str
+    seed: int
+    raw: dict[str, Any]
+    axes: tuple[Axis, ...]
+    scenarios: tuple[LoadedScenario, ...]
+    base: LoadedScenario
+    design: dict[str, Any] | None = None
+
+    @property
+    def ids(self) -> list[str]:
+        """The scenario ids, in order."""
+        return [s.scenario_id for s in self.scenarios]
+
+
+def derive_seed(sweep_seed: int, loaded: LoadedScenario) -> int:
+    """A scenario seed from the sweep seed and the scenario's content without its seed.
+
+    Independent of the scenario's position in the sweep, so ids are stable when axes
+    are reordered or values added.  The result is in [0, 2**60).
+    """
+    text = f"{sweep_seed}:{loaded.digest(exclude=frozenset({'seed'}))}"
+    return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
+
+
+def _set(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    set_key(out, key, value)
+    return out
+
+
+def _get(data: Any, key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _resolve(data: dict[str, Any], source: str, base_dir: Path | None) -> LoadedScenario:
+    scenario = scenario_from_dict(data, source)
+    return LoadedScenario(scenario, resolve_network(scenario, source, base_dir), source)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _parse_axis(
+    i: int, raw: Any, src: str, base: dict[str, Any], loaded_base: LoadedScenario, base_dir: Path | None
+) -> Axis:
+    where = f"axis[{i}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(located(src, where, "expected a table ([[axis]])"))
+    for k in raw:
+        if k not in _AXIS_KEYS:
+            hint = nearest(k, _AXIS_KEYS)
+            tail = f" (did you mean '{hint}'?)" if hint else f"; valid keys: {', '.join(_AXIS_KEYS)}"
+            raise ConfigError(located(src, f"{where}.{k}", f"unknown key{tail}"))
+    key = raw.get("key")
+    if not isinstance(key, str) or not key or any(not p for p in key.split(".")):
+        raise ConfigError(located(src, f"{where}.key", f"expected a dotted key path like 'horizon_h', got {key!r}"))
+    if key in ("seed", "network"):
+        raise ConfigError(located(src, f"{where}.key", f"{key!r} cannot be swept (seeds derive from the sweep seed)"))
+    method = raw.get("method", "grid" if "grid" in raw else None)
+    if method not in METHODS:
+        hint = nearest(str(method), METHODS)
+        tail = f"did you mean '{hint}'?" if hint else f"choose one of {', '.join(METHODS)}"
+        raise ConfigError(located(src, f"{where}.method", f"unknown method {method!r} ({tail})"))
+    if method == "grid":
+        grid = raw.get("grid")
+        if not isinstance(grid, list) or not grid:
+            raise ConfigError(located(src, f"{where}.grid", f"expected a non-empty list of values, got {grid!r}"))
+        if len({json.dumps(v, sort_keys=True) for v in grid}) != len(grid):
+            raise ConfigError(located(src, f"{where}.grid", f"duplicate values in {grid!r}"))
+        axis = Axis(key, "grid", values=tuple(grid))
+        probe = grid[0]
+    else:
+        for name in ("low", "high"):
+            if not _is_number(raw.get(name)):
+                raise ConfigError(located(src, f"{where}.{name}", f"expected a number, got {raw.get(name)!r}"))
+        low, high = raw["low"], raw["high"]
+        if not low < high:
+            raise ConfigError(located(src, f"{where}.low", f"must be < high (={high}), got {low}"))
+        samples = raw.get("samples")
+        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+            raise ConfigError(located(src, f"{where}.samples", f"expected an integer >= 1, got {samples!r}"))
+        second_order = raw.get("second_order", False)
+        if method == SALTELLI:
+            if samples < 2 or samples & (samples - 1):  # the Sobol' sequence's balance needs N = 2**m
+                raise ConfigError(located(src, f"{where}.samples", f"saltelli needs a power of two >= 2 base "
+                                          f"samples (Sobol' sequence), got {samples}"))
+            if not isinstance(second_order, bool):
+                raise ConfigError(located(src, f"{where}.second_order", f"expected true or false, "
+                                          f"got {second_order!r}"))
+        elif "second_order" in raw:
+            raise ConfigError(located(src, f"{where}.second_order", f"only for method = 'saltelli', not {method!r}"))
+        integer = raw.get("integer")
+        if integer is None:
+            current = _get(base, key)
+            if current is None and key.startswith("sites.") and len(key.split(".")) == 3:
+                _, site_id, attr = key.split(".")
+                site = next((s for s in loaded_base.network.sites if s.id == site_id), None)
+                current = getattr(site, attr, None) if site is not None else None
+            integer = _is_int(current) if current is not None else (_is_int(low) and _is_int(high))
+        if not isinstance(integer, bool):
+            raise ConfigError(located(src, f"{where}.integer", f"expected true or false, got {integer!r}"))
+        axis = Axis(key, method, low=float(low), high=float(high), samples=samples, integer=integer,
+                    second_order=second_order)
+        probe = round(low) if integer else low
+    _resolve(_set(base, key, probe), f"{src}: {where}.key", base_dir)  # does the key path exist?
+    return axis
+
+
+def _design(axes: list[Axis], seed: int, src: str, index: dict[str, int]) -> list[list[Any]]:
+    """The joint design of the sampled axes (one empty point when there are none)."""
+    if not axes:
+        return [[]]
+    n = axes[0].samples
+    for a in axes[1:]:
+        if a.samples != n:
+            raise ConfigError(located(src, f"axis[{index[a.key]}].samples", f"sampled axes are sampled jointly and "
+                                      f"must agree on samples: {a.samples} != {n} (axis[{index[axes[0].key]}])"))
+    methods = {a.method for a in axes}
+    if len(methods) > 1:
+        raise ConfigError(located(src, f"axis[{index[axes[1].key]}].method",
+                                  f"sampled axes are sampled jointly and must share one method, got {sorted(methods)}"))
+    ranges = [Range(a.low, a.high, a.integer) for a in axes]
+    method = methods.pop()
+    if method == SALTELLI:
+        orders = {a.second_order for a in axes}
+        if len(orders) > 1:
+            first = next(a for a in axes if a.second_order != axes[0].second_order)
+            raise ConfigError(located(src, f"axis[{index[first.key]}].second_order", "saltelli axes are sampled "
+                                      "jointly and must agree on second_order"))
+        return [list(row) for row in saltelli_points(n, ranges, seed, orders.pop())]
+    return [list(row) for row in sample_points(method, n, ranges, seed)]
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read a sweep spec and expand it into validated scenarios.
+
+    Parameters
+    ----------
+    path : str or Path
+        The spec TOML file.
+
+    Raises
+    ------
+    ConfigError, TopologyError
+        One line naming the spec file and key (``axis[2].low``); nothing is run.
+    """
+    p = Path(path)
+    src = str(p)
+    raw = read_toml(p, ConfigError)
+    for k in raw:
+        if k not in _TOP_KEYS:
+            hint = nearest(k, _TOP_KEYS)
+            raise ConfigError(located(src, k, "unknown key" + (f" (did you mean '{hint}'?)" if hint else "")))
+    base_raw = raw.get("base")
+    if isinstance(base_raw, str):
+        base_path = (p.parent / base_raw) if not Path(base_raw).is_absolute() else Path(base_raw)
+        base, base_src, base_dir = read_toml(base_path, ConfigError), str(base_path), base_path.parent
+    elif isinstance(base_raw, dict):
+        base, base_src, base_dir = copy.deepcopy(base_raw), f"{src}: base", p.parent
+    elif base_raw is None:
+        base, base_src, base_dir = default_scenario_data(), f"{src}: base (built-in default)", None
+    else:
+        raise ConfigError(located(src, "base", f"expected a scenario file name or a table, got {base_raw!r}"))
+    seed = raw.get("seed", 0)
+    if not _is_int(seed) or seed < 0:
+        raise ConfigError(located(src, "seed", f"expected an integer >= 0, got {seed!r}"))
+    if "replications" in raw:
+        reps = raw["replications"]
+        if not _is_int(reps) or reps < 1:
+            raise ConfigError(located(src, "replications", f"expected an integer >= 1, got {reps!r}"))
+        base = _set(base, "replications", reps)
+    loaded_base = _resolve(base, base_src, base_dir)
+    axes_raw = raw.get("axis", [])
+    if not isinstance(axes_raw, list):
+        raise ConfigError(located(src, "axis", "expected [[axis]] tables"))
+    axes: list[Axis] = []
+    index: dict[str, int] = {}
+    for i, a in enumerate(axes_raw):
+        axis = _parse_axis(i, a, src, base, loaded_base, base_dir)
+        if axis.key in index:
+            first = index[axis.key]
+            raise ConfigError(located(src, f"axis[{i}].key", f"{axis.key!r} is already swept by axis[{first}]"))
+        index[axis.key] = i
+        axes.append(axis)
+    grid_axes = [a for a in axes if a.method == "grid"]
+    sampled = [a for a in axes if a.method != "grid"]
+    design = _design(sampled, seed, src, index)
+    scenarios: dict[str, LoadedScenario] = {}
+    groups: list[dict[str, Any]] = []
+    for grid_point in itertools.product(*(a.values for a in grid_axes)):
+        rows: list[str] = []
+        groups.append({"grid": {a.key: v for a, v in zip(grid_axes, grid_point, strict=True)}, "rows": rows})
+        for sample_point in design:
+            data = base
+            settings = list(zip(grid_axes, grid_point, strict=True)) + list(zip(sampled, sample_point, strict=True))
+            for a, value in settings:
+                data = _set(data, a.key, value)
+            where = f"{src}: " + ", ".join(f"axis[{index[a.key]}]={v!r}" for a, v in settings) if settings else src
+            loaded = _resolve(data, where, base_dir)
+            scenario = loaded.scenario.model_copy(update={"seed": derive_seed(seed, loaded)})
+            loaded = LoadedScenario(scenario, loaded.network, src)
+            scenarios.setdefault(loaded.scenario_id, loaded)  # integer rounding can repeat a point
+            rows.append(loaded.scenario_id)
+    record = {k: v for k, v in raw.items() if k != "base"}
+    record["base"] = base
+    saltelli = None
+    if sampled and sampled[0].method == SALTELLI:
+        saltelli = {"method": SALTELLI, "keys": [a.key for a in sampled], "bounds": [[a.low, a.high] for a in sampled],
+                    "integer": [a.integer for a in sampled], "samples": sampled[0].samples,
+                    "second_order": sampled[0].second_order, "groups": groups}
+    return SweepSpec(src, seed, record, tuple(axes), tuple(scenarios.values()), loaded_base, saltelli)

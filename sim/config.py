@@ -1,0 +1,180 @@
+"""The scenario's configuration: every model of a scenario file, validated and frozen.
+
+A scenario on disk is TOML (``examples/*.toml``); :mod:`sim.scenario` reads it, applies
+overrides and resolves the network; this module only says what a valid scenario is:
+:class:`Scenario` and its parts (:class:`EngineOptions`, :class:`SiteOverride`, and the
+``[failures]`` table :class:`Failures`, :class:`FailureSpec`, :class:`SiteFailures`).
+Times are in hours.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.placement import POLICIES
+from topology.plumbing import StrictModel, nearest
+from workloads.adoption import AdoptionConfig
+from workloads.job_class import JobClass
+
+__all__ = ["EngineOptions", "FailureSpec", "Failures", "Scenario", "SiteFailures", "SiteOverride"]
+
+
+class FailureSpec(StrictModel):
+    """Failure figures of one site.
+
+    Attributes
+    ----------
+    outage_mtbf_h : float, optional
+        Mean time between outages: mean up time, h; ``None`` (default) or ``inf``: no outages.
+    outage_mttr_h : float
+        Mean time to repair: mean length of an outage, h.
+    outage_dist : {"exponential", "weibull"}
+        Distribution of up and down times (each with its own mean).
+    weibull_shape : float
+        Shape k of the Weibull distribution (k < 1: early failures, k = 1: exponential).
+    gpu_failures_per_gpu_h : float
+        Failures per busy GPU-hour, each interrupting the job on that GPU.
+    max_restarts : int, optional
+        A job interrupted more than this many times fails; ``None``: always restarts.
+    """
+
+    outage_mtbf_h: float | None = Field(default=None, gt=0)
+    outage_mttr_h: float = Field(default=4.0, gt=0)
+    outage_dist: Literal["exponential", "weibull"] = "exponential"
+    weibull_shape: float = Field(default=1.0, gt=0)
+    gpu_failures_per_gpu_h: float = Field(default=0.0, ge=0)
+    max_restarts: int | None = Field(default=None, ge=0)
+
+    @property
+    def active(self) -> bool:
+        """Whether any failure happens at all."""
+        return self.has_outages or self.gpu_failures_per_gpu_h > 0
+
+    @property
+    def has_outages(self) -> bool:
+        """Whether the site has outages (a finite ``outage_mtbf_h``)."""
+        return self.outage_mtbf_h is not None and math.isfinite(self.outage_mtbf_h)
+
+
+class SiteFailures(StrictModel):
+    """Changes to the failure figures of one site (``[failures.sites.<site id>]``); unset keys inherit.
+
+    ``outage_mtbf_h = inf`` switches outages off at the site.
+    """
+
+    outage_mtbf_h: float | None = Field(default=None, gt=0)
+    outage_mttr_h: float | None = Field(default=None, gt=0)
+    outage_dist: Literal["exponential", "weibull"] | None = None
+    weibull_shape: float | None = Field(default=None, gt=0)
+    gpu_failures_per_gpu_h: float | None = Field(default=None, ge=0)
+    max_restarts: int | None = Field(default=None, ge=0)
+
+
+class Failures(FailureSpec):
+    """The ``[failures]`` table: figures for every site, and per-site changes under ``sites``."""
+
+    sites: dict[str, SiteFailures] = Field(default_factory=dict)
+
+    def for_site(self, site_id: str) -> FailureSpec:
+        """The figures of ``site_id``: the table's, with that site's changes applied."""
+        base = self.model_dump(exclude={"sites"})
+        change = self.sites.get(site_id)
+        if change is not None:
+            base.update(change.model_dump(exclude_none=True))
+        return FailureSpec(**base)
+
+
+class EngineOptions(StrictModel):
+    """Engine settings that trade memory for speed; results do not depend on them
+    beyond the random draws they order.
+
+    Attributes
+    ----------
+    arrival_step_h : float
+        Arrivals are drawn in one vectorised batch per step of this many hours.
+    """
+
+    arrival_step_h: float = Field(default=24.0, gt=0)
+
+
+class SiteOverride(StrictModel):
+    """Changes to one site of the network, keyed by site id under ``[sites.<id>]``."""
+
+    gpus: int | None = Field(default=None, gt=0)
+    sku_speed: float | None = Field(default=None, gt=0)
+    pue: float | None = Field(default=None, ge=1.0)
+    price_cny_per_kwh: float | None = Field(default=None, ge=0)
+    carbon_kg_per_kwh: float | None = Field(default=None, ge=0)
+    renewable_frac: float | None = Field(default=None, ge=0, le=1)
+    scheduler: Literal["fifo", "easy"] | None = None  # not a site figure: read by sim.site_pools.build_pools
+
+
+class Scenario(StrictModel):
+    """One simulation: a network, its workload, a placement policy and the clock.
+
+    Attributes
+    ----------
+    network : str
+        A built-in network name (``topology.builtin_names()``) or a path to a network
+        TOML file, relative to the scenario file.
+    policy : str
+        Placement policy name (see ``sim.placement.POLICIES``).
+    horizon_h : float
+        Simulated time in hours.
+    warmup_h : float
+        Leading hours left out of the whole-run statistics in ``runs``.
+    metric_interval_h : float
+        Length of one row of the ``sites`` table, in hours.
+    seed : int
+        Root of every random stream.
+    start_year : int, optional
+        Calendar year whose 1 January is t = 0; lets ``cpnsim search capacity --by YEAR``
+        turn a year into a horizon.  ``None``: the scenario has no calendar.
+    replications : int
+        Independent replications (each with its own streams).
+    scheduler : {"fifo", "easy"}
+        Site queue discipline: strict FIFO by priority, or with EASY backfill;
+        ``[sites.<id>] scheduler`` overrides it per site.
+    failures : Failures
+        Site outages and GPU failures (``[failures]``; none by default).
+    jobs_sample : float
+        Share of jobs written to the ``jobs`` table, sampled by job id; 0 (default): no table.
+    adoption : AdoptionConfig, optional
+        The DANT-KIF adoption model (``[adoption]``, ``workloads.adoption``); ``None``: off.
+    """
+
+    name: str = "scenario"
+    description: str = ""
+    network: str = "default"
+    policy: str = "least_loaded"
+    horizon_h: float = Field(default=720.0, gt=0)
+    warmup_h: float = Field(default=0.0, ge=0)
+    metric_interval_h: float = Field(default=24.0, gt=0)
+    seed: int = Field(default=1, ge=0)
+    start_year: int | None = Field(default=None, ge=1900, le=3000)
+    replications: int = Field(default=1, ge=1)
+    engine: EngineOptions = EngineOptions()
+    scheduler: Literal["fifo", "easy"] = "fifo"
+    failures: Failures = Failures()
+    jobs_sample: float = Field(default=0.0, ge=0, le=1)
+    adoption: AdoptionConfig | None = None
+    sites: dict[str, SiteOverride] = Field(default_factory=dict)
+    workload: dict[str, JobClass] = Field(min_length=1)
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy(cls, value: str) -> str:
+        if value not in POLICIES:
+            hint = nearest(value, POLICIES)
+            tail = f"did you mean '{hint}'?" if hint else f"choose one of {', '.join(sorted(POLICIES))}"
+            raise ValueError(f"unknown policy {value!r} ({tail})")
+        return value
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Self:
+        if self.warmup_h >= self.horizon_h:
+            raise ValueError(f"warmup_h (={self.warmup_h}) must be < horizon_h (={self.horizon_h})")
+        return self

@@ -1,0 +1,127 @@
+"""``cpnsim sweep`` in subprocesses: option checks (one line, exit status 2, nothing written), no
+progress bar off a terminal, and Ctrl-C (SIGINT) stopping cleanly so that ``--resume`` completes
+the sweep to the tables of a clean run, on the serial and the Ray executor."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from cluster.sweeps import load_sweep, run_sweep
+from cluster.sweeps.executors import SerialExecutor
+from cluster.sweeps.manifest import read_manifest
+from cluster.sweeps.store import read_table
+
+KEYS = {"runs": ["scenario_id", "replication"], "sites": ["scenario_id", "replication", "site_id", "t_end_h"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-retries", "-1"], "cpnsim: error: --max-retries: must be >= 0, got -1\n"),
+        (["--batch-size", "0"], "cpnsim: error: --batch-size: must be >= 1, got 0\n"),
+        (["--num-cpus", "0"], "cpnsim: error: --num-cpus: must be >= 1, got 0\n"),
+        (["--resume", "--overwrite"], "cpnsim: error: --resume and --overwrite: choose one\n"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(run_cli, tmp_path, args, message):
+    spec = Path(__file__).resolve().parents[3] / "examples" / "sweeps" / "small-grid.toml"
+    result = run_cli("sweep", str(spec), "--out", str(tmp_path / "out"), *args)
+    assert result.returncode == 2 and result.stderr == message
+    assert not (tmp_path / "out").exists()
+
+
+def test_help_lists_max_retries(run_cli):
+    result = run_cli("sweep", "--help")
+    assert result.returncode == 0 and "--max-retries N" in result.stdout and "never retried" in result.stdout
+
+
+def test_the_cli_draws_no_bar_off_a_terminal(run_cli, tmp_path):
+    spec = tmp_path / "spec.toml"
+    base = Path(__file__).resolve().parents[3] / "examples" / "east_west_nearest.toml"
+    spec.write_text(f'base = "{base}"\nreplications = 1\n[[axis]]\nkey = "horizon_h"\ngrid = [12.0]\n'
+                    '[[axis]]\nkey = "policy"\ngrid = ["nearest", "least_loaded"]\n')
+    result = run_cli("sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial")
+    assert result.returncode == 0, result.stderr
+    assert "━" not in result.stderr and "\r" not in result.stderr and "\x1b" not in result.stderr
+    assert "2 scenario(s) ran, 0 failed" in result.stderr
+    quiet = run_cli("sweep", str(spec), "--out", str(tmp_path / "q"), "--executor", "serial", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == f"wrote {tmp_path / 'q'}\n"
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory, eight_scenario_spec) -> tuple[Path, Path]:
+    """The spec file and a clean, uninterrupted run of it."""
+    root = tmp_path_factory.mktemp("interrupt")
+    spec = root / "spec.toml"
+    spec.write_text(eight_scenario_spec("interrupt", 11), encoding="utf-8")
+    run_sweep(load_sweep(spec), root / "clean", SerialExecutor())
+    return spec, root / "clean"
+
+
+def _done(out: Path) -> list[str]:
+    try:
+        return list(json.loads((out / "manifest.json").read_text()).get("done", []))
+    except (OSError, ValueError):
+        return []
+
+
+def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
+    table = table.sort_by([(k, "ascending") for k in keys])
+    return table.select(sorted(table.column_names))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["serial", "ray"])
+def test_sigint_stops_cleanly_and_resume_equals_a_clean_run(clean, tmp_path, executor):
+    spec, reference = clean
+    out = tmp_path / "out"
+    extra = ["--num-cpus", "2"] if executor == "ray" else []
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "cluster", "sweep", str(spec), "--out", str(out), "--executor", executor,
+         "--batch-size", "1", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and driver.poll() is None and len(_done(out)) < 2:
+        time.sleep(0.05)
+    assert driver.poll() is None, "the sweep ended before it could be interrupted: " + driver.stderr.read()
+    driver.send_signal(signal.SIGINT)
+    _, stderr = driver.communicate(timeout=120)
+    assert driver.returncode == 130, stderr
+
+    # One line says what is kept and how to go on.
+    last = stderr.strip().splitlines()[-1]
+    match = re.fullmatch(r"cpnsim: interrupted: (\d) of 8 scenario\(s\) done \(0 failed this run\), kept in (.+); "
+                         r"resume with: (cpnsim sweep .+ --resume.*)", last)
+    assert match, stderr
+    assert "Traceback" not in stderr
+    # The manifest lists exactly the parts on disk, and they hold exactly the scenarios it says are done.
+    manifest = read_manifest(out)
+    done = manifest.done or ()
+    assert int(match.group(1)) == len(done) and 2 <= len(done) < 8 and manifest.complete is False
+    for name, entry in manifest.tables.items():
+        assert sorted(p.name for p in (out / name).iterdir()) == sorted(entry.parts), name
+    runs = read_table(out, "runs")
+    assert sorted(runs.column("scenario_id").to_pylist()) == sorted(done)
+
+    # The printed command resumes it (cpnsim = python -m cluster here).
+    words = shlex.split(match.group(3))
+    assert words[:2] == ["cpnsim", "sweep"] and ("--executor" in words) == (executor == "serial")
+    resumed = subprocess.run([sys.executable, "-m", "cluster", *words[1:], *extra], capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming: {len(done)} scenario(s) already done" in resumed.stderr
+    manifest = read_manifest(out)
+    assert manifest.complete is True and sorted(manifest.done or ()) == sorted(read_manifest(reference).done or ())
+    for name, keys in KEYS.items():
+        assert _sorted(read_table(out, name), keys).equals(_sorted(read_table(reference, name), keys)), name

@@ -1,0 +1,49 @@
+"""The sweep progress bar shows done / failed / running and an ETA, and nothing when disabled."""
+
+import io
+import re
+
+from rich.console import Console
+
+from cluster.sweeps.batch import BatchResult
+from cluster.sweeps.progress import SweepProgress
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _text(progress: SweepProgress) -> str:
+    console = Console(file=io.StringIO(), width=160, record=True, force_terminal=True)
+    console.print(progress.renderable())
+    return console.export_text()
+
+
+def test_bar_counts_done_failed_running_and_estimates_the_time_left():
+    clock = _Clock()
+    progress = SweepProgress(Console(file=io.StringIO(), force_terminal=True), get_time=clock)
+    progress.on_start(10, 0, 4)
+    clock.now = 10.0
+    progress.on_batch(BatchResult(0, {}, done=["a", "b"], failed=["c"]))
+    clock.now = 20.0
+    progress.on_batch(BatchResult(1, {}, done=["d", "e"]))
+    assert (progress.done, progress.failed, progress.running) == (4, 1, 4)
+    text = _text(progress)
+    assert re.search(r"done +5/10 failed 1 running 4", text), text
+    # rich's speed: 2 scenarios between the samples at 10 s and 20 s = 0.2 /s; 5 left -> 25 s.
+    assert "ETA 0:00:25" in text and "0:00:20" in text  # elapsed 20 s
+    clock.now = 30.0
+    progress.on_batch(BatchResult(2, {}, done=["f", "g", "h", "i", "j"]))
+    assert progress.running == 0 and re.search(r"done +10/10 failed 1 running 0", _text(progress))
+
+
+def test_disabled_progress_draws_nothing():
+    sink = io.StringIO()
+    with SweepProgress(Console(file=sink, force_terminal=True), enabled=False) as progress:
+        progress.on_start(3, 0, 2)
+        progress.on_batch(BatchResult(0, {}, done=["a"]))
+    assert sink.getvalue() == ""

@@ -1,0 +1,60 @@
+"""The optional jobs table: off by default, deterministic sample by job id, schema and units."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sim.job_log import sampled
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+from sim.tables import schema_for
+
+SHORT = ["horizon_h=72", "metric_interval_h=24"]
+
+
+def test_off_by_default():
+    result = run_scenario(load_scenario(None, SHORT))
+    assert result.table("jobs") is None and "jobs" not in result.tables()
+
+
+def test_full_table_schema_units_and_identity_of_rows():
+    result = run_scenario(load_scenario(None, [*SHORT, "jobs_sample=1", "replications=2"]))
+    jobs = result.table("jobs")
+    assert jobs.schema.equals(schema_for("jobs"), check_metadata=True)
+    assert jobs.schema.field("lost_gpu_h").metadata[b"unit"] == b"GPU-h"
+    assert "jobs" in result.tables()
+    runs = result.runs.to_pylist()
+    for rep in (0, 1):
+        rows = jobs.filter(jobs.column("replication").to_numpy() == rep)
+        assert rows.num_rows == runs[rep]["jobs_arrived"] - runs[rep]["jobs_rejected"]
+    table = jobs.to_pandas()
+    assert set(table["class"]) == {"training", "finetune", "batch", "inference"}
+    assert set(table["site_id"]) <= {"cl_zhangjiakou", "cl_wuhu", "cl_shaoguan", "cl_zhongwei", "cl_guian"}
+    done = table[table.status == "done"]
+    assert (done.finish_h >= done.start_h).all() and (done.wait_h >= 0).all()
+
+
+def test_sample_is_the_same_jobs_whatever_else_changes():
+    full = run_scenario(load_scenario(None, [*SHORT, "jobs_sample=1"])).table("jobs").to_pandas()
+    part = run_scenario(load_scenario(None, [*SHORT, "jobs_sample=0.1"])).table("jobs").to_pandas()
+    # The sample is a hash of the job id: exactly the ids that pass, with identical rows.
+    expected = sorted(j for j in full.job_id if sampled(int(j), 0.1))
+    assert sorted(part.job_id) == expected
+    same = full.set_index("job_id").loc[part.job_id].drop(columns="scenario_id")
+    pd.testing.assert_frame_equal(part.set_index("job_id").drop(columns="scenario_id"), same)
+    assert len(part) / len(full) == pytest.approx(0.1, abs=0.02)
+
+
+def test_sampled_hash_is_stable():
+    # Pinned values: a change to the hash would change every sampled dataset.
+    assert [j for j in range(100) if sampled(j, 0.1)] == [10, 18, 21, 41, 48, 68, 82, 83]
+    assert sum(sampled(j, 0.5) for j in range(100_000)) == pytest.approx(50_000, abs=600)
+    assert sampled(0, 1.0) and not sampled(0, 0.0)
+
+
+def test_jobs_sample_out_of_range_is_a_config_error():
+    from topology.plumbing import ConfigError
+
+    with pytest.raises(ConfigError, match="jobs_sample"):
+        load_scenario(None, ["jobs_sample=1.5"])

@@ -1,0 +1,282 @@
+"""The ``[adoption]`` table of a scenario: the DANT-KIF factors, capacity coupling and demand growth.
+
+Every factor is a dimensionless multiplier whose neutral value is 1; the supply side
+belongs to an industry, the demand side to a region (and optionally a segment, region ×
+industry).  Time in the model is in years; :data:`HOURS_PER_YEAR` converts the
+simulator's hours.  The equations that use these values are in
+:mod:`workloads.adoption.resonance`, :mod:`workloads.adoption.bass` and
+:mod:`workloads.adoption.coupling`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Self
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from topology.plumbing import StrictModel
+
+__all__ = [
+    "DEFAULT_UNIT_COST_DECLINE_PER_YR",
+    "DEMAND_FACTORS",
+    "HOURS_PER_YEAR",
+    "SUPPLY_FACTORS",
+    "AdoptionConfig",
+    "CapacityCoupling",
+    "DemandFactors",
+    "DemandGrowth",
+    "IndustryConfig",
+    "SegmentConfig",
+    "SupplyFactors",
+]
+
+HOURS_PER_YEAR = 8766.0
+"""Hours in a Julian year (365.25 days): converts simulated hours to the model's years."""
+
+TOKEN_PRICE_FROM_USD_PER_MTOK = 60.0
+TOKEN_PRICE_TO_USD_PER_MTOK = 1.0
+TOKEN_PRICE_SPAN_YR = 4.4
+DEFAULT_UNIT_COST_DECLINE_PER_YR = (
+    math.log(TOKEN_PRICE_FROM_USD_PER_MTOK / TOKEN_PRICE_TO_USD_PER_MTOK) / TOKEN_PRICE_SPAN_YR
+)
+"""Continuous rate (1/yr) at which the cost of a unit of AI work falls: ln(60 / 1) / 4.4 ≈ 0.93.
+
+Seed 003_f99a4242a8dfaa66.txt: "the model cost has dropped from an average of $60 per
+million [tokens] at the beginning of 2022 to less than $1" (article dated 2026-05-25,
+so about 4.4 years); "less than $1" makes this a lower bound on the rate of decline.
+"""
+
+
+SUPPLY_FACTORS = ("comparative_advantage", "complexity", "compatibility", "observability")
+"""Supply-side factor names (per industry), as in shared/data ``adoption_model_factors``."""
+DEMAND_FACTORS = ("anticipated_benefits", "expected_costs", "social_impact", "facilitating_conditions")
+"""Demand-side factor names (per region × industry)."""
+
+
+class SupplyFactors(StrictModel):
+    """Supply-side factors of one industry (after Rogers' diffusion of innovations).
+
+    All are dimensionless multipliers, neutral at 1 and > 0.
+
+    Attributes
+    ----------
+    comparative_advantage : float
+        How far AI surpasses the alternatives it replaces in the industry.
+    complexity : float
+        Difficulty of learning and adopting AI; enters **inversely** (2 halves the rates).
+    compatibility : float
+        How well AI fits the industry's existing systems, environments and experience.
+    observability : float
+        How visible AI's effects are to would-be adopters.
+    """
+
+    comparative_advantage: float = Field(default=1.0, gt=0)
+    complexity: float = Field(default=1.0, gt=0)
+    compatibility: float = Field(default=1.0, gt=0)
+    observability: float = Field(default=1.0, gt=0)
+
+
+class DemandFactors(StrictModel):
+    """Demand-side factors of a region or a segment (after UTAUT, Venkatesh and Davis).
+
+    All are dimensionless multipliers, neutral at 1 and > 0.  The exogenous values set
+    here are multiplied by the capacity factors the simulation computes each step.
+
+    Attributes
+    ----------
+    anticipated_benefits : float
+        Gains enterprises expect from AI.
+    expected_costs : float
+        Cost of adoption, learning and risk; enters **inversely**.
+    social_impact : float
+        Influence of other organisations and people on the decision to adopt.
+    facilitating_conditions : float
+        Support available for adopting: funding, talent, infrastructure.
+    """
+
+    anticipated_benefits: float = Field(default=1.0, gt=0)
+    expected_costs: float = Field(default=1.0, gt=0)
+    social_impact: float = Field(default=1.0, gt=0)
+    facilitating_conditions: float = Field(default=1.0, gt=0)
+
+
+class IndustryConfig(SupplyFactors):
+    """One industry: its supply-side factors, its share of enterprises and the work adopters ask for.
+
+    Attributes
+    ----------
+    enterprise_share_frac : float
+        Share of a region's enterprises in this industry (>= 0); segment counts are
+        ``enterprises_per_weight × region demand_weight × enterprise_share_frac``.
+    jobs_per_adopter_per_h : dict of str to float
+        Simulated jobs of each workload class one adopting enterprise submits per hour at
+        the start of the run (before the cost decline of :class:`DemandGrowth`).
+        Classes not named get no adoption-driven arrivals from this industry.
+    """
+
+    enterprise_share_frac: float = Field(default=1.0, ge=0)
+    jobs_per_adopter_per_h: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _non_negative_rates(self) -> Self:
+        for name, rate in self.jobs_per_adopter_per_h.items():
+            if not (rate >= 0 and math.isfinite(rate)):
+                raise ValueError(f"jobs_per_adopter_per_h.{name}: must be a finite rate >= 0, got {rate}")
+        return self
+
+
+class SegmentConfig(DemandFactors):
+    """Overrides for one segment (``[[adoption.segment]]``): region × industry.
+
+    The demand factors here multiply the region's (``[adoption.regions.<id>]``).
+
+    Attributes
+    ----------
+    region : str
+        Demand region id of the network.
+    industry : str
+        Industry name (a key of ``[adoption.industries]``).
+    enterprises : float, optional
+        Enterprise count of the segment; replaces the count derived from the region's
+        demand weight.
+    initial_frac : float, optional
+        Adopted fraction at t = 0; replaces ``adoption.initial_frac``.
+    ceiling_frac : float, optional
+        Market potential of the segment (share of its enterprises that will ever adopt,
+        in (0, 1]); replaces ``adoption.ceiling_frac``.
+    """
+
+    region: str = Field(min_length=1)
+    industry: str = Field(min_length=1)
+    enterprises: float | None = Field(default=None, ge=0)
+    initial_frac: float | None = Field(default=None, ge=0, le=1)
+    ceiling_frac: float | None = Field(default=None, gt=0, le=1)
+
+
+class CapacityCoupling(StrictModel):
+    """How the service a segment met changes its demand-side factors.
+
+    With perfect service (no wait, everything served within its latency budget) both
+    factors are exactly 1, whatever these parameters are.
+
+    Attributes
+    ----------
+    enabled : bool
+        ``false`` keeps R at its exogenous value (the simulation still reports service).
+    wait_scale_h : float
+        Mean wait (h) at which the wait part of expected costs doubles:
+        ``expected_costs ×= 1 + wait / wait_scale_h``.
+    reference_price_cny_per_gpu_h : float, optional
+        Price per GPU-hour at which the price part of expected costs is 1; ``None``
+        (default) leaves price out, since sites' electricity prices are exogenous.
+    price_elasticity : float
+        ``expected_costs ×= (price / reference_price) ** price_elasticity`` (>= 0).
+    served_elasticity : float
+        ``facilitating_conditions ×= served_share ** served_elasticity`` (>= 0), the
+        served share being the GPU-hours started within the latency budget over the
+        GPU-hours asked for.
+    """
+
+    enabled: bool = True
+    wait_scale_h: float = Field(default=24.0, gt=0)
+    reference_price_cny_per_gpu_h: float | None = Field(default=None, gt=0)
+    price_elasticity: float = Field(default=1.0, ge=0)
+    served_elasticity: float = Field(default=1.0, ge=0)
+
+
+class DemandGrowth(StrictModel):
+    """Growth of the work one adopter asks for as the cost of AI work falls.
+
+    ``jobs per adopter(t) = jobs_per_adopter_per_h × exp(cost_elasticity × unit_cost_decline_per_yr × t)``,
+    t in years since the start of the run.
+
+    Attributes
+    ----------
+    unit_cost_decline_per_yr : float
+        Continuous rate (1/yr) at which the cost per unit of AI work falls; default
+        ln(60/1)/4.4 ≈ 0.93 from the token price falling from $60 to under $1 per
+        million tokens between early 2022 and mid-2026 (seed 003_f99a4242a8dfaa66.txt).
+    cost_elasticity : float
+        Elasticity of work per adopter to its unit cost (>= 0); 0 keeps work per adopter
+        constant.  Default 0.3 is an estimate (not published).
+    """
+
+    unit_cost_decline_per_yr: float = Field(default=DEFAULT_UNIT_COST_DECLINE_PER_YR, ge=0)
+    cost_elasticity: float = Field(default=0.3, ge=0)
+
+    def multiplier(self, t_yr: float | np.ndarray) -> float | np.ndarray:
+        """Work per adopter at ``t_yr`` years relative to t = 0 (1 at t = 0)."""
+        return np.exp(self.cost_elasticity * self.unit_cost_decline_per_yr * np.asarray(t_yr))
+
+
+class AdoptionConfig(StrictModel):
+    """The ``[adoption]`` table of a scenario.
+
+    Attributes
+    ----------
+    step_h : float
+        Hours between adoption steps (default a month, 8766 / 12 = 730.5 h).
+    p0_per_yr : float
+        Innovation coefficient before resonance, per year.  Default 0.03 and ``q0_per_yr``
+        0.38 are the mean coefficients of Sultan, Farley and Lehmann's (1990)
+        meta-analysis of Bass fits (public knowledge); ``cpnsim calibrate`` replaces them.
+    q0_per_yr : float
+        Imitation coefficient before resonance, per year.
+    resonance_elasticity : float
+        Exponent of S·D in R (>= 0); 0 switches resonance off, 1 is the plain product.
+    initial_frac : float
+        Adopted fraction of every segment at t = 0 unless a segment overrides it.
+    ceiling_frac : float
+        Market potential m in (0, 1]: the share of a segment's enterprises that will ever
+        adopt (F tends to m, not 1); 1 (default) is the model without a ceiling.  A
+        segment can override it.  Must be >= the initial fraction of every segment.
+    enterprises_per_weight : float
+        Enterprises per unit of a region's ``demand_weight`` (for the built-in networks the
+        weight is the population in millions).
+    industries : dict of str to IndustryConfig
+        The industries; every demand region with ``demand_weight > 0`` gets one segment
+        per industry.
+    regions : dict of str to DemandFactors
+        Demand-side factors per region id (default neutral).
+    segment : list of SegmentConfig
+        Per-segment overrides.
+    coupling : CapacityCoupling
+        How service feeds back into the demand side.
+    growth : DemandGrowth
+        How work per adopter grows as the cost of AI work falls.
+    """
+
+    step_h: float = Field(default=HOURS_PER_YEAR / 12, gt=0)
+    p0_per_yr: float = Field(default=0.03, ge=0)
+    q0_per_yr: float = Field(default=0.38, ge=0)
+    resonance_elasticity: float = Field(default=1.0, ge=0)
+    initial_frac: float = Field(default=0.0, ge=0, le=1)
+    ceiling_frac: float = Field(default=1.0, gt=0, le=1)
+    enterprises_per_weight: float = Field(default=1000.0, ge=0)
+    industries: dict[str, IndustryConfig] = Field(min_length=1)
+    regions: dict[str, DemandFactors] = Field(default_factory=dict)
+    segment: list[SegmentConfig] = Field(default_factory=list)
+    coupling: CapacityCoupling = CapacityCoupling()
+    growth: DemandGrowth = DemandGrowth()
+
+    @model_validator(mode="after")
+    def _segments_name_industries(self) -> Self:
+        seen: set[tuple[str, str]] = set()
+        for k, seg in enumerate(self.segment):
+            if seg.industry not in self.industries:
+                raise ValueError(f"segment[{k}].industry: unknown industry {seg.industry!r}")
+            key = (seg.region, seg.industry)
+            if key in seen:
+                raise ValueError(f"segment[{k}]: region {seg.region!r} × industry {seg.industry!r} given twice")
+            seen.add(key)
+        # F starts at or below its ceiling: above it the Bass flow would make F fall.
+        if self.initial_frac > self.ceiling_frac:
+            raise ValueError(f"initial_frac: {self.initial_frac} is above ceiling_frac {self.ceiling_frac}")
+        for k, seg in enumerate(self.segment):
+            f0 = self.initial_frac if seg.initial_frac is None else seg.initial_frac
+            m = self.ceiling_frac if seg.ceiling_frac is None else seg.ceiling_frac
+            if f0 > m:
+                raise ValueError(f"segment[{k}].initial_frac: {f0} is above the segment's ceiling_frac {m}")
+        return self
