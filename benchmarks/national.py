@@ -10,8 +10,10 @@ Three cases, each one replication of a whole year in this process, fastest of
 * **national + adoption** -- ``examples/adoption.toml`` (the national network with the
   adoption model driving arrivals), cut to one year.
 
-The target (issue 9) is at least 100,000 simulated jobs per second per core for the
-national scenario.  ``--profile`` adds a cProfile run of the first case and prints the
+The targets: at least 100,000 simulated jobs per second per core for the national
+scenario (issue 9), and at least 0.25 of the lean M/M/10 of ``benchmarks/mmc.py``
+(customers per CPU second, measured in the same process as the case ``mmc_lean``;
+issue 20).  ``--profile`` adds a cProfile run of the first case and prints the
 share of time per module (cProfile inflates per-call costs, so read the shares, not the
 seconds).  Figures are merged into ``benchmarks/results.json`` under ``"national"``.
 """
@@ -27,6 +29,7 @@ from typing import Any
 
 from bench_common import RESULTS, Timing, machine, merge_results, time_replication
 
+from sim.queueing import mmc_scenario
 from sim.run import run_replication
 from sim.scenario import LoadedScenario, load_scenario
 
@@ -34,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NATIONAL = ROOT / "examples" / "national.toml"
 ADOPTION = ROOT / "examples" / "adoption.toml"
 TARGET_JOBS_PER_S = 100_000
+TARGET_MMC_RATIO = 0.25  # issue 20: national jobs per CPU-s >= 0.25 x lean M/M/c customers per CPU-s
+MMC_CUSTOMERS = 200_000  # the lean M/M/10 of benchmarks/mmc.py, rho = 0.9, run in this process
 
 
 def without_transfers(loaded: LoadedScenario) -> LoadedScenario:
@@ -74,7 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.horizon_h <= 720.0:  # the national file's warm-up (720 h) must end before the horizon
         horizon.append("warmup_h=0")
     national = load_scenario(NATIONAL, horizon)
-    cases: dict[str, LoadedScenario] = {"national": national, "national_no_transfers": without_transfers(national)}
+    # The yardstick, measured here so that the ratio compares code, not machines: the lean M/M/10
+    # of benchmarks/mmc.py (one site, FIFO, no jobs table), 200,000 customers.
+    mmc_h = MMC_CUSTOMERS / 9.0
+    cases: dict[str, LoadedScenario] = {
+        "mmc_lean": mmc_scenario(10, 0.9, horizon_h=mmc_h, warmup_h=0.05 * mmc_h, seed=20261123),
+        "national": national, "national_no_transfers": without_transfers(national),
+    }
     if not args.no_adoption:
         cases["national_adoption"] = load_scenario(ADOPTION, horizon)
     print(f"one replication, horizon {args.horizon_h:,.0f} h, fastest of {args.repeats} (CPU seconds)")
@@ -87,13 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     rate = timings["national"].jobs_per_cpu_s
     met = rate >= TARGET_JOBS_PER_S
     transfer_cost = 1 - timings["national_no_transfers"].cpu_s / timings["national"].cpu_s
+    ratio = rate / timings["mmc_lean"].jobs_per_cpu_s
+    ratio_met = ratio >= TARGET_MMC_RATIO
     print(f"\nnational: {rate:,.0f} jobs/s per core, target >= {TARGET_JOBS_PER_S:,}: {'met' if met else 'NOT met'}")
     print(f"WAN transfers take {100 * transfer_cost:.0f} % of the national run's CPU time")
+    print(f"national jobs/s over lean M/M/c customers/s: {ratio:.3f}, target >= {TARGET_MMC_RATIO}: "
+          f"{'met' if ratio_met else 'NOT met'}")
     figures: dict[str, Any] = {
         "machine": machine(), "horizon_h": args.horizon_h, "repeats": args.repeats,
         "cases": {name: {"scenario": cases[name].source, **t.as_dict()} for name, t in timings.items()},
         "transfer_share_of_cpu": round(transfer_cost, 3),
         "target_jobs_per_cpu_s": TARGET_JOBS_PER_S, "target_met": met,
+        "national_over_mmc_lean": round(ratio, 4), "target_national_over_mmc_lean": TARGET_MMC_RATIO,
+        "target_national_over_mmc_lean_met": ratio_met,
         "definition": "jobs (events) / CPU seconds of run_replication (model build + simulation + rows), one "
                       "process; fastest of repeats",
     }

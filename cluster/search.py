@@ -31,6 +31,7 @@ from topology.plumbing import ConfigError, nearest
 from workloads.adoption import HOURS_PER_YEAR
 
 __all__ = [
+    "DEFAULT_MIN_REPLICATIONS",
     "TARGET_ALIASES",
     "Point",
     "SearchResult",
@@ -43,6 +44,8 @@ __all__ = [
     "replication_ci",
 ]
 
+DEFAULT_MIN_REPLICATIONS = 5
+"""Replications per point unless ``replications`` is set explicitly (a scenario with more keeps its own)."""
 TARGET_ALIASES = {"adoption": "adoption_frac_end"}
 """Short names ``--target`` accepts for ``runs`` columns."""
 WEST = "west_gpus"
@@ -230,6 +233,50 @@ class Point:
     values: tuple[float, ...]
     reached: bool
     scenario_id: str = ""
+
+    def overlaps(self, other: Point) -> bool:
+        """Whether the confidence intervals of this point and ``other`` overlap (the two cannot be told apart).
+
+        True also when either interval is unknown (one replication).
+
+        Examples
+        --------
+        >>> a, b = Point(0, 0, 0.50, 0.01, (), False), Point(1, 9, 0.515, 0.01, (), True)
+        >>> a.overlaps(b), a.overlaps(Point(1, 9, 0.53, 0.01, (), True))
+        (True, False)
+        """
+        if math.isnan(self.ci_half) or math.isnan(other.ci_half):
+            return True
+        return abs(self.mean - other.mean) <= self.ci_half + other.ci_half
+
+    def difference(self, base: Point, confidence: float = 0.95) -> tuple[float, float]:
+        """Mean and interval half-width of ``self − base``, paired replication by replication.
+
+        Every point runs the same seeds (common random numbers), so replication *r* of two
+        points shares its random streams and the paired difference is far less noisy than
+        either mean.  NaN half-width with fewer than two pairs or unequal replications.
+
+        Examples
+        --------
+        >>> a, b = Point(0, 0, 0.5, 0.1, (0.4, 0.5, 0.6), False), Point(1, 9, 0.51, 0.1, (0.41, 0.51, 0.61), True)
+        >>> mean, half = b.difference(a)
+        >>> round(mean, 6), round(half, 6)
+        (0.01, 0.0)
+        """
+        if len(self.values) != len(base.values) or len(self.values) < 2:
+            return self.mean - base.mean, math.nan
+        return replication_ci([x - y for x, y in zip(self.values, base.values, strict=True)], confidence)
+
+    def indistinct_from(self, base: Point, confidence: float = 0.95) -> bool:
+        """Whether this point cannot be told apart from ``base``: the paired difference's interval holds 0.
+
+        Without a paired interval (one replication, unequal replications), whether the two
+        points' own intervals :meth:`overlap <overlaps>` (true when either is unknown).
+        """
+        mean, half = self.difference(base, confidence)
+        if math.isnan(half):
+            return self.overlaps(base)
+        return abs(mean) <= half
 
     def straddles(self, target: Target) -> bool:
         """Whether the target lies inside this point's confidence interval."""

@@ -17,7 +17,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from cluster.search import Point, SearchResult, Target, Vary, k_section, parse_vary, replication_ci
+from cluster.search import (
+    DEFAULT_MIN_REPLICATIONS,
+    Point,
+    SearchResult,
+    Target,
+    Vary,
+    k_section,
+    parse_vary,
+    replication_ci,
+)
 from cluster.sensitivity import numeric_columns
 from cluster.sweeps.batch import concat_tables
 from cluster.sweeps.run import Executor
@@ -82,6 +91,7 @@ def capacity_search(
     per_round: int | None = None,
     confidence: float = 0.95,
     on_round: Callable[[list[Point]], None] | None = None,
+    min_replications: int = DEFAULT_MIN_REPLICATIONS,
 ) -> CapacitySearch:
     """Find the least GPUs added at the varied sites for which ``target`` is reached.
 
@@ -107,13 +117,20 @@ def capacity_search(
         Confidence level of the replication intervals.
     on_round : callable, optional
         Called with each round's points.
+    min_replications : int
+        Replications per point when ``overrides`` does not set ``replications`` and the
+        scenario has fewer.  Every point runs the same seeds (common random numbers).
 
     Raises
     ------
     ConfigError
         Bad scenario, overrides, ``--vary`` or target column; a scenario that fails.
     """
+    explicit = any(o.split("=", 1)[0].strip() == "replications" for o in overrides)
     base = load_scenario(scenario, list(overrides))
+    if not explicit and base.scenario.replications < min_replications:
+        overrides = [*overrides, f"replications={min_replications}"]
+        base = load_scenario(scenario, list(overrides))
     vary = parse_vary(vary_text, base.network)
     max_added = max_added if max_added is not None else 4 * vary.base_total
     tolerance = tolerance if tolerance is not None else max(1, max_added // 100)

@@ -12,16 +12,23 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from sim.calibration_distance import DistanceRow
     from sim.validation import Check
 
-__all__ = ["print_calibration_distance", "print_checks", "print_run_summary"]
+__all__ = ["JOB_OUTCOMES", "print_calibration", "print_checks", "print_run_summary"]
+
+JOB_OUTCOMES = (
+    "jobs_done", "jobs_unmet", "jobs_failed", "jobs_rejected", "jobs_running_end", "jobs_queued_end",
+    "jobs_in_transfer_end",
+)
+"""Where every arrived job is at the horizon: ``jobs_arrived`` is their sum in each replication."""
 
 _RUN_METRICS = (
-    "jobs_arrived", "jobs_done", "jobs_rejected", "jobs_unmet", "jobs_failed", "jobs_queued_end", "utilisation",
-    "wait_mean_h", "wait_p95_h",
+    "jobs_arrived", *JOB_OUTCOMES, "utilisation", "wait_mean_h", "wait_p95_h",
     "queue_len_mean", "gpu_h_busy", "energy_mwh", "cost_cny", "co2_t", "events",
 )
+
+_PERCENT = frozenset({"utilisation"})
+"""Fractions shown as percent, as the HTML report shows them."""
 
 
 def _fmt(value: object, digits: int = 3) -> str:
@@ -47,15 +54,19 @@ def print_run_summary(console: Console, runs: pa.Table, sites: pa.Table) -> None
     for name in _RUN_METRICS:
         values = [v for v in runs.column(name).to_pylist() if v is not None]
         unit = runs.schema.field(name).metadata.get(b"unit", b"").decode()
+        if name in _PERCENT:
+            values, unit = [100 * v for v in values], "%"
+        label = f"  {name}" if name in JOB_OUTCOMES else name
         mean = values[0] if len(values) == 1 else (sum(values) / len(values) if values else None)
         cells = [_fmt(mean)] + ([_fmt(min(values)), _fmt(max(values))] if reps > 1 and values else [])
         if reps > 1 and not values:
             cells += ["-", "-"]
-        table.add_row(name, unit, *cells)
+        table.add_row(label, unit, *cells)
     console.print(table)
+    console.print(_balance_line(runs), highlight=False, soft_wrap=True)
 
     per_site = Table(title="sites (mean over intervals and replications)", title_justify="left")
-    for label in ("site", "GPUs", "util", "queue", "wait h", "p95 wait h", "started", "MWh"):
+    for label in ("site", "GPUs", "util %", "queue", "wait h", "p95 wait h", "started", "MWh"):
         per_site.add_column(label, justify="left" if label == "site" else "right")
     reps = max(1, runs.num_rows)
     grouped = sites.group_by("site_id", use_threads=False).aggregate([
@@ -65,11 +76,22 @@ def print_run_summary(console: Console, runs: pa.Table, sites: pa.Table) -> None
     order = pc.sort_indices(grouped, sort_keys=[("site_id", "ascending")])
     for row in grouped.take(order).to_pylist():
         per_site.add_row(
-            row["site_id"], _fmt(row["gpus_total_max"]), _fmt(row["utilisation_mean"]),
+            row["site_id"], _fmt(row["gpus_total_max"]), _fmt(100 * row["utilisation_mean"], 1),
             _fmt(row["queue_len_mean_mean"]), _fmt(row["wait_mean_h_mean"]), _fmt(row["wait_p95_h_mean"]),
             _fmt(row["jobs_started_sum"] // reps), _fmt(row["energy_mwh_sum"] / reps, 1),
         )
     console.print(per_site)
+
+
+def _balance_line(runs: pa.Table) -> str:
+    """The job balance of the first replication, as a sum the reader can check by eye."""
+    row = runs.slice(0, 1).to_pylist()[0]
+    parts = " + ".join(f"{row[name]:,} {name.removeprefix('jobs_').replace('_end', '').replace('_', ' ')}"
+                       for name in JOB_OUTCOMES)
+    total = sum(row[name] for name in JOB_OUTCOMES)
+    verdict = "" if total == row["jobs_arrived"] else f" (off by {row['jobs_arrived'] - total:+,})"
+    which = " (replication 0)" if runs.num_rows > 1 else ""
+    return f"jobs{which}: {row['jobs_arrived']:,} arrived = {parts}{verdict}"
 
 
 def print_checks(console: Console, checks: Sequence[Check]) -> None:
@@ -86,21 +108,36 @@ def print_checks(console: Console, checks: Sequence[Check]) -> None:
     console.print(f"{len(checks) - failed} passed, {failed} failed")
 
 
-def print_calibration_distance(console: Console, rows: Sequence[DistanceRow]) -> None:
-    """Print the model's totals beside the published national figures (computed, not judged)."""
-    table = Table(title="distance from published figures (model vs reference; not a pass/fail check)",
+def print_calibration(console: Console, calibration: pa.Table) -> None:
+    """Print the ``calibration`` table: each published figure beside the model, over the replications.
+
+    One row per figure: the model's mean over replications (with its range when they
+    differ), the published value, the band and in how many replications the model lies
+    inside it; then the note of every figure the model misses or cannot reproduce.
+    """
+    figures: dict[str, list[dict[str, object]]] = {}
+    for row in calibration.to_pylist():
+        figures.setdefault(str(row["figure"]), []).append(row)
+    table = Table(title="calibration: model vs published figures (sources in the dataset's calibration table)",
                   title_justify="left")
-    for label in ("figure", "unit", "model", "reference", "as of", "distance"):
-        table.add_column(label, justify="left" if label in ("figure", "unit", "as of") else "right")
-    for row in rows:
-        f = row.figure
-        if math.isnan(row.distance):
-            distance = "-"
-        elif f.compare == "ratio":
-            distance = f"{row.distance:+.1%}"
+    for label in ("figure", "unit", "model", "published", "band", "within"):
+        table.add_column(label, justify="left" if label in ("figure", "unit", "within") else "right")
+    missed: list[tuple[str, str]] = []
+    for rows in figures.values():
+        first = rows[0]
+        models = [float(str(r["model"])) for r in rows if r["model"] is not None]
+        if models:
+            spread = f" ({_fmt(min(models))}–{_fmt(max(models))})" if max(models) > min(models) else ""
+            model = _fmt(sum(models) / len(models)) + spread
         else:
-            distance = f"{row.distance:+.3f}"
-        table.add_row(f.label, f.unit, _fmt(row.model), _fmt(f.value), f.as_of, distance)
+            model = "-"
+        inside = sum(r["within"] is True for r in rows)
+        judged = sum(r["within"] is not None for r in rows)
+        within = "-" if not judged else ("yes" if inside == judged else "no" if not inside else f"{inside}/{judged}")
+        table.add_row(str(first["label"]), str(first["unit"]), model, _fmt(first["published"]),
+                      f"{_fmt(first['low'])}–{_fmt(first['high'])}", within)
+        if within != "yes":
+            missed.append((str(first["label"]), str(first["note"])))
     console.print(table)
-    console.print("distance: model/reference - 1 for totals, model - reference for PUE and utilisation; "
-                  "sources in sim/data/reference_figures.toml", style="dim", highlight=False)
+    for label, note in missed:
+        console.print(f"{label}: {note}", style="dim", highlight=False)

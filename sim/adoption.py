@@ -150,7 +150,7 @@ class AdoptionDriver:
     def _begin(self, ec: np.ndarray | None, fc: np.ndarray | None) -> None:
         """Start step ``self.k`` at ``self.t_start``: fix p_eff, q_eff and the arrival rates over it."""
         dt = self.step_end(self.k) - self.t_start
-        self.current = advance(self.frac, self.segments, self.config, dt, ec, fc)
+        self.current = advance(self.frac, self.segments, self.config, dt, ec, fc, self.t_start)
         self.rates = class_rates_by_region(self.frac, self.segments, self.config, self.t_start, self.n_regions)
 
     def process(self, engine: Engine, pools: Sequence[Pool]) -> Generator[Event, Any, None]:

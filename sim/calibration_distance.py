@@ -1,125 +1,213 @@
-"""How far a run's totals are from the published national figures it was built from.
+"""The ``calibration`` table: a run's totals beside the published figures its network was built from.
 
 The built-in national-scale networks (``edwc``, ``national``) are assembled from sourced
-figures; the simulated utilisation, PUE and energy are outcomes.  This module sets the
-model beside the published figures in ``sim/data/reference_figures.toml`` — installed AI
-compute, mean PUE, utilisation targets, data-centre electricity — as a small table.  It
-is a distance, computed and shown, never a pass/fail check: the reference figures mix
-years, scopes (all data centres vs AI pools) and targets vs observations, and the table
-says which is which.
+figures; the simulated utilisation, PUE and energy are outcomes.  Every replication of a
+run on such a network writes one row per figure of ``sim/data/reference_figures.toml``:
+the model's value, the published value, the band the model should fall in (``low`` to
+``high``, itself sourced), whether it does (``within``) and a ``note`` saying why they may
+differ or why the figure cannot be reproduced.  The figures mix years, scopes (all data
+centres vs AI pools) and targets vs measurements; each row says which.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
-import pyarrow as pa
-import pyarrow.compute as pc
+import networkx as nx
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
-from topology.model import Network
+from sim.placement.west import is_western
+from sim.tables import append_row, empty_columns
+from topology.graph import to_graph
+from topology.model import Network, Site, SiteKind, Zone
+from topology.plumbing import ConfigError, StrictModel, describe_validation_error, located
 
-__all__ = ["DistanceRow", "ReferenceFigure", "calibration_distance", "reference_figures"]
+__all__ = ["CalibrationProducer", "Measure", "ReferenceFigure", "ReferenceSet", "calibration_columns",
+           "calibration_producer", "parse_reference_figures", "reference_figures"]
 
 HOURS_PER_YEAR = 8760.0
+REFERENCE_FILE = "sim/data/reference_figures.toml"
+
+Measure = Literal["ai_eflops", "pue", "utilisation", "energy_twh_per_year", "hub_latency_mean_ms",
+                  "hub_latency_max_ms", "none"]
+"""What the model computes for a figure (``none``: the figure cannot be reproduced; ``note`` says why)."""
 
 
-@dataclass(frozen=True)
-class ReferenceFigure:
-    """One published figure (see ``sim/data/reference_figures.toml``)."""
-
-    key: str
-    label: str
-    value: float
-    unit: str
-    as_of: str
-    compare: Literal["ratio", "difference"]
-    source: str
-
-
-@dataclass(frozen=True)
-class DistanceRow:
-    """The model's value of one figure beside the published one.
+class ReferenceFigure(StrictModel):
+    """One published figure, its band and what the model computes for it.
 
     Attributes
     ----------
-    distance : float
-        ``model / reference - 1`` for ``compare = "ratio"``, ``model - reference`` for
-        ``"difference"`` (in the figure's unit).
+    value, low, high : float
+        The published value and the band the model should fall in, in ``unit``.
+    sites, kind, zone :
+        Which sites the measure covers (all given filters must hold; none: every site).
+        ``zone = "west"`` means :func:`sim.placement.west.is_western`.
     """
 
-    figure: ReferenceFigure
-    model: float
-    distance: float
+    key: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    measure: Measure
+    value: float
+    low: float
+    high: float
+    unit: str = Field(min_length=1)
+    as_of: str = Field(min_length=1)
+    shared_data_id: str = ""
+    source: str = Field(min_length=1)
+    band_source: str = Field(min_length=1)
+    note: str = ""
+    sites: tuple[str, ...] = ()
+    kind: SiteKind | None = None
+    zone: Zone | None = None
+
+    @field_validator("high")
+    @classmethod
+    def _band(cls, high: float, info: ValidationInfo) -> float:
+        low = info.data.get("low")
+        if low is not None and low > high:
+            raise ValueError(f"must be >= low (= {low:g}), got {high:g}")
+        return high
+
+    def covers(self, site: Site) -> bool:
+        """Whether ``site`` is among the sites this figure's measure covers."""
+        if self.sites and site.id not in self.sites:
+            return False
+        if self.kind is not None and site.kind != self.kind:
+            return False
+        if self.zone == "west":
+            return is_western(site)
+        return self.zone is None or site.zone == self.zone
 
 
-def reference_figures() -> tuple[float, tuple[ReferenceFigure, ...]]:
-    """The reference GPU's dense FP16 TFLOPS and the published figures, in file order."""
+class ReferenceSet(StrictModel):
+    """The reference file: the networks it applies to and their published figures."""
+
+    networks: tuple[str, ...]
+    reference_gpu_tflops_fp16: float = Field(gt=0)
+    reference_gpu_source: str = Field(min_length=1)
+    hub_nodes: tuple[str, ...] = ()
+    figure: tuple[ReferenceFigure, ...] = Field(min_length=1)
+
+
+def parse_reference_figures(text: str, source: str = REFERENCE_FILE) -> ReferenceSet:
+    """Parse a reference-figure file; bad content raises a one-line :class:`ConfigError` naming ``source``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(located(source, "", f"not valid TOML: {exc}")) from None
+    try:
+        return ReferenceSet.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, source, ReferenceSet, data)) from None
+
+
+@functools.cache
+def reference_figures() -> ReferenceSet:
+    """The published figures of ``sim/data/reference_figures.toml`` (parsed once per process)."""
     text = resources.files("sim.data").joinpath("reference_figures.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
-    figures = tuple(
-        ReferenceFigure(f["key"], f["label"], float(f["value"]), f["unit"], f["as_of"], f["compare"], f["source"])
-        for f in data["figure"]
-    )
-    return float(data["reference_gpu_tflops_fp16"]), figures
+    return parse_reference_figures(text)
 
 
-def _model_values(network: Network, sites: pa.Table, reference_tflops: float) -> dict[str, float]:
-    """The model's value of every reference figure, from the network and the ``sites`` table."""
-    gpus = {s.id: s.gpus for s in network.sites}
+def _hub_latencies_ms(network: Network, hub_nodes: Sequence[str]) -> list[float]:
+    """One-way shortest-path latency (ms) between every pair of ``hub_nodes`` present in ``network``."""
+    graph = to_graph(network)
+    nodes = [n for n in hub_nodes if n in graph]
+    out = []
+    for a, b in itertools.combinations(nodes, 2):
+        try:
+            out.append(float(nx.shortest_path_length(graph, a, b, weight="latency_ms")))
+        except nx.NetworkXNoPath:
+            out.append(math.inf)
+    return out
+
+
+def _measure(f: ReferenceFigure, network: Network, sites: Mapping[str, Sequence[Any]], refs: ReferenceSet,
+             hub_ms: list[float]) -> float:
+    """The model's value of figure ``f`` (NaN where the network has nothing to compare)."""
+    if f.measure == "none":
+        return math.nan
+    if f.measure in ("hub_latency_mean_ms", "hub_latency_max_ms"):
+        if not hub_ms:
+            return math.nan
+        return sum(hub_ms) / len(hub_ms) if f.measure == "hub_latency_mean_ms" else max(hub_ms)
+    covered = {s.id for s in network.sites if f.covers(s)}
+    if not covered:
+        return math.nan
+    if f.measure == "ai_eflops":
+        reference_gpus = sum(s.gpus * s.sku_speed for s in network.sites if s.id in covered)
+        return reference_gpus * refs.reference_gpu_tflops_fp16 / 1e6  # TFLOPS -> EFLOPS
     pue = {s.id: s.pue for s in network.sites}
-    west = {s.id for s in network.sites if s.region == "west"}
-    eflops = sum(s.gpus * s.sku_speed for s in network.sites) * reference_tflops / 1e6
-    energy = pc.sum(sites.column("energy_mwh")).as_py() or 0.0
-    site_ids = sites.column("site_id").to_pylist()
-    energies = sites.column("energy_mwh").to_pylist()
-    # Facility energy / IT energy, weighted by each site's IT energy: the PUE the fleet ran at.
-    it_energy = sum(e / pue[s] for s, e in zip(site_ids, energies, strict=True))
-    busy = sites.column("gpu_h_busy").to_pylist()
-    hours = pc.subtract(sites.column("t_end_h"), sites.column("t_start_h")).to_pylist()
-    avail = [gpus[s] * h for s, h in zip(site_ids, hours, strict=True)]
-
-    def utilisation(keep: set[str] | None) -> float:
-        num = sum(b for s, b in zip(site_ids, busy, strict=True) if keep is None or s in keep)
-        den = sum(a for s, a in zip(site_ids, avail, strict=True) if keep is None or s in keep)
-        return num / den if den else float("nan")
-
-    # Energy per year of simulated time, averaged over replications (rows repeat per replication).
-    replications = len(set(sites.column("replication").to_pylist())) or 1
-    sim_hours = sum(avail) / sum(gpus.values()) / replications if gpus else 0.0
-    return {
-        "installed_ai_eflops": eflops,
-        "mean_pue": energy / it_energy if it_energy else float("nan"),
-        "hub_pue": energy / it_energy if it_energy else float("nan"),
-        "utilisation": utilisation(None),
-        "west_utilisation": utilisation(west) if west else float("nan"),
-        "energy_twh_per_year": energy / replications / 1e6 * HOURS_PER_YEAR / sim_hours if sim_hours else float("nan"),
-    }
+    rows = [i for i, s in enumerate(sites["site_id"]) if s in covered]
+    energy = sum(sites["energy_mwh"][i] for i in rows)
+    if f.measure == "pue":
+        # Facility energy / IT energy: the PUE the covered sites ran at, weighted by their IT energy.
+        it_energy = sum(sites["energy_mwh"][i] / pue[sites["site_id"][i]] for i in rows)
+        return energy / it_energy if it_energy else math.nan
+    hours = [sites["t_end_h"][i] - sites["t_start_h"][i] for i in rows]
+    if f.measure == "utilisation":
+        avail = sum(sites["gpus_total"][i] * h for i, h in zip(rows, hours, strict=True))
+        return sum(sites["gpu_h_busy"][i] for i in rows) / avail if avail else math.nan
+    # energy_twh_per_year: the covered sites' energy over the simulated span, scaled to a year.
+    span_h = max(sites["t_end_h"]) - min(sites["t_start_h"]) if sites["t_end_h"] else 0.0
+    return energy / 1e6 * HOURS_PER_YEAR / span_h if span_h else math.nan
 
 
-def calibration_distance(network: Network, sites: pa.Table) -> tuple[DistanceRow, ...]:
-    """Set the model beside the published national figures.
+def calibration_columns(network: Network, sites: Mapping[str, Sequence[Any]],
+                        refs: ReferenceSet | None = None) -> dict[str, list[Any]]:
+    """The value columns of the ``calibration`` table for one replication.
 
     Parameters
     ----------
     network : Network
-        The simulated network (capacity, PUE, which sites are ``region = "west"``).
-    sites : pyarrow.Table
-        The run's ``sites`` table (all replications): energy in MWh, busy GPU-hours.
+        The simulated network (capacity, PUE, zones, links).
+    sites : mapping of str to sequence
+        The replication's ``sites`` columns: ``site_id``, ``t_start_h`` and ``t_end_h`` (h),
+        ``gpus_total``, ``gpu_h_busy`` (GPU-h) and ``energy_mwh`` (MWh, facility energy).
+    refs : ReferenceSet, optional
+        The published figures; :func:`reference_figures` when omitted.
 
     Returns
     -------
-    tuple of DistanceRow
-        One row per reference figure; ``model`` is NaN where the network has nothing
-        to compare (e.g. no western sites).
+    dict of str to list
+        One row per figure: ``model`` is NaN (null) and ``within`` null where the model
+        cannot compute the figure; the ``note`` says why.
     """
-    reference_tflops, figures = reference_figures()
-    values = _model_values(network, sites, reference_tflops)
-    rows = []
-    for f in figures:
-        model = values[f.key]
-        distance = model / f.value - 1.0 if f.compare == "ratio" else model - f.value
-        rows.append(DistanceRow(f, model, distance))
-    return tuple(rows)
+    refs = refs or reference_figures()
+    hub_ms = _hub_latencies_ms(network, refs.hub_nodes)
+    columns = empty_columns("calibration")
+    for f in refs.figure:
+        model = _measure(f, network, sites, refs, hub_ms)
+        append_row(columns, {
+            "figure": f.key, "label": f.label, "unit": f.unit, "model": model, "published": f.value,
+            "low": f.low, "high": f.high, "within": None if math.isnan(model) else bool(f.low <= model <= f.high),
+            "as_of": f.as_of, "note": f.note, "source": f.source, "band_source": f.band_source,
+        })
+    return columns
+
+
+@dataclass
+class CalibrationProducer:
+    """The ``calibration`` table of one finished replication (:meth:`sim.model.Model.producers`)."""
+
+    network: Network
+    sites: Mapping[str, Sequence[Any]]
+    columns: dict[str, list[Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.columns = calibration_columns(self.network, self.sites)
+
+
+def calibration_producer(network: Network, sites: Mapping[str, Sequence[Any]]) -> CalibrationProducer | None:
+    """The calibration producer of a replication on ``network``, or ``None`` if no published figures name it.
+
+    Call it when the replication has finished: it reads the ``sites`` columns as they are.
+    """
+    return CalibrationProducer(network, sites) if network.name in reference_figures().networks else None

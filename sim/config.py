@@ -15,11 +15,34 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from sim.placement import POLICIES
+from topology.limits import (
+    MAX_CARBON_KG_PER_KWH,
+    MAX_COUNT,
+    MAX_HORIZON_H,
+    MAX_PRICE_CNY_PER_KWH,
+    MAX_PUE,
+    MAX_SITE_GPUS,
+    MAX_SKU_SPEED,
+    MIN_STEP_H,
+)
 from topology.plumbing import StrictModel, nearest
 from workloads.adoption import AdoptionConfig
 from workloads.job_class import JobClass
 
 __all__ = ["EngineOptions", "FailureSpec", "Failures", "Scenario", "SiteFailures", "SiteOverride"]
+
+# Bounds beyond which a value cannot run or turns outputs into inf (docs/model.md, "Bounds").
+MAX_SEED = 2**63 - 1
+"""Seeds are written to int64 columns."""
+MAX_REPLICATIONS = 10_000
+MAX_GPU_FAILURES_PER_GPU_H = 1.0
+"""One failure per busy GPU-hour: a failure rate far above any published (Meta's Llama 3
+run saw about 419 interruptions in 54 days on 16,384 GPUs, ~2e-5 per GPU-h)."""
+MIN_WEIBULL_SHAPE, MAX_WEIBULL_SHAPE = 0.1, 20.0
+"""Fitted failure data give k ~0.5-1.5; Gamma(1 + 1/k) overflows near k = 0.006, k = 20 is nearly periodic."""
+DEFAULT_MAX_EVENTS = 500_000_000
+"""Default ``engine.max_events``: 15 min to 2 h of simulation (2-12 µs per estimated event measured)."""
+
 
 
 class FailureSpec(StrictModel):
@@ -42,11 +65,11 @@ class FailureSpec(StrictModel):
     """
 
     outage_mtbf_h: float | None = Field(default=None, gt=0)
-    outage_mttr_h: float = Field(default=4.0, gt=0)
+    outage_mttr_h: float = Field(default=4.0, gt=0, le=MAX_HORIZON_H)
     outage_dist: Literal["exponential", "weibull"] = "exponential"
-    weibull_shape: float = Field(default=1.0, gt=0)
-    gpu_failures_per_gpu_h: float = Field(default=0.0, ge=0)
-    max_restarts: int | None = Field(default=None, ge=0)
+    weibull_shape: float = Field(default=1.0, ge=MIN_WEIBULL_SHAPE, le=MAX_WEIBULL_SHAPE)
+    gpu_failures_per_gpu_h: float = Field(default=0.0, ge=0, le=MAX_GPU_FAILURES_PER_GPU_H)
+    max_restarts: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
     @property
     def active(self) -> bool:
@@ -66,11 +89,11 @@ class SiteFailures(StrictModel):
     """
 
     outage_mtbf_h: float | None = Field(default=None, gt=0)
-    outage_mttr_h: float | None = Field(default=None, gt=0)
+    outage_mttr_h: float | None = Field(default=None, gt=0, le=MAX_HORIZON_H)
     outage_dist: Literal["exponential", "weibull"] | None = None
-    weibull_shape: float | None = Field(default=None, gt=0)
-    gpu_failures_per_gpu_h: float | None = Field(default=None, ge=0)
-    max_restarts: int | None = Field(default=None, ge=0)
+    weibull_shape: float | None = Field(default=None, ge=MIN_WEIBULL_SHAPE, le=MAX_WEIBULL_SHAPE)
+    gpu_failures_per_gpu_h: float | None = Field(default=None, ge=0, le=MAX_GPU_FAILURES_PER_GPU_H)
+    max_restarts: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
 class Failures(FailureSpec):
@@ -95,19 +118,27 @@ class EngineOptions(StrictModel):
     ----------
     arrival_step_h : float
         Arrivals are drawn in one vectorised batch per step of this many hours.
+    max_events : int
+        Refuse, before running, a scenario expected to simulate more logical events than
+        this over all its replications (see ``sim.size``); raise it to run one anyway.
+    max_memory_gb : float, optional
+        Refuse a scenario whose estimated peak memory (GB, 10^9 bytes) is above this;
+        ``None`` (default): half the physical memory of the machine.
     """
 
-    arrival_step_h: float = Field(default=24.0, gt=0)
+    arrival_step_h: float = Field(default=24.0, ge=MIN_STEP_H, le=MAX_HORIZON_H)
+    max_events: int = Field(default=DEFAULT_MAX_EVENTS, gt=0, le=MAX_COUNT)
+    max_memory_gb: float | None = Field(default=None, gt=0, le=1e9)
 
 
 class SiteOverride(StrictModel):
     """Changes to one site of the network, keyed by site id under ``[sites.<id>]``."""
 
-    gpus: int | None = Field(default=None, gt=0)
-    sku_speed: float | None = Field(default=None, gt=0)
-    pue: float | None = Field(default=None, ge=1.0)
-    price_cny_per_kwh: float | None = Field(default=None, ge=0)
-    carbon_kg_per_kwh: float | None = Field(default=None, ge=0)
+    gpus: int | None = Field(default=None, gt=0, le=MAX_SITE_GPUS)
+    sku_speed: float | None = Field(default=None, gt=0, le=MAX_SKU_SPEED)
+    pue: float | None = Field(default=None, ge=1.0, le=MAX_PUE)
+    price_cny_per_kwh: float | None = Field(default=None, ge=0, le=MAX_PRICE_CNY_PER_KWH)
+    carbon_kg_per_kwh: float | None = Field(default=None, ge=0, le=MAX_CARBON_KG_PER_KWH)
     renewable_frac: float | None = Field(default=None, ge=0, le=1)
     scheduler: Literal["fifo", "easy"] | None = None  # not a site figure: read by sim.site_pools.build_pools
 
@@ -150,12 +181,12 @@ class Scenario(StrictModel):
     description: str = ""
     network: str = "default"
     policy: str = "least_loaded"
-    horizon_h: float = Field(default=720.0, gt=0)
+    horizon_h: float = Field(default=720.0, gt=0, le=MAX_HORIZON_H)
     warmup_h: float = Field(default=0.0, ge=0)
-    metric_interval_h: float = Field(default=24.0, gt=0)
-    seed: int = Field(default=1, ge=0)
+    metric_interval_h: float = Field(default=24.0, ge=MIN_STEP_H, le=MAX_HORIZON_H)
+    seed: int = Field(default=1, ge=0, le=MAX_SEED)
     start_year: int | None = Field(default=None, ge=1900, le=3000)
-    replications: int = Field(default=1, ge=1)
+    replications: int = Field(default=1, ge=1, le=MAX_REPLICATIONS)
     engine: EngineOptions = EngineOptions()
     scheduler: Literal["fifo", "easy"] = "fifo"
     failures: Failures = Failures()
@@ -176,5 +207,5 @@ class Scenario(StrictModel):
     @model_validator(mode="after")
     def _warmup_inside(self) -> Self:
         if self.warmup_h >= self.horizon_h:
-            raise ValueError(f"warmup_h (={self.warmup_h}) must be < horizon_h (={self.horizon_h})")
+            raise ValueError(f"warmup_h: must be < horizon_h (={self.horizon_h:g} h), got {self.warmup_h:g}")
         return self

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter, sub
+from typing import Any, NamedTuple
 
 from sim.pool import Pool
-from sim.tables import append_row, empty_columns
+from sim.tables import empty_columns
 from sim.task import Task
 
-__all__ = ["JobLog", "sampled"]
+__all__ = ["FIFO_FIELDS", "FifoColumns", "JobLog", "sampled"]
+
+FIFO_FIELDS = ("job_id", "gpus", "arrival_h", "cls", "origin", "work_gpu_h", "site", "start_h", "finish_h")
+"""The column lists of finished FIFO jobs, in :attr:`FifoColumns.lists` order (indices for class, origin, site)."""
+
+
+class FifoColumns(NamedTuple):
+    """What a :class:`~sim.site.LoggedGpuPool` records finished jobs into (see :meth:`JobLog.fifo_columns`)."""
+
+    lists: tuple[list[Any], ...]
+    keep_all: bool
+    fraction: float
+
 
 _MASK64 = (1 << 64) - 1
 
@@ -35,6 +49,16 @@ def sampled(job_id: int, fraction: float) -> bool:
 class JobLog:
     """Rows of the optional ``jobs`` table: one per sampled job, written when it ends or at the horizon.
 
+    Rows are kept compact and turned into columns only when :attr:`columns` is read
+    (``benchmarks/mmc.py``, contestant "cpnsim, every job recorded": one tuple or a few
+    list appends per job instead of a dict and thirteen list appends):
+
+    * a job ending at a :class:`~sim.scheduling.SchedPool` is kept as one tuple of
+      its row's values (class, origin and site as indices) and ``position``;
+    * a job finishing at a :class:`~sim.site.LoggedGpuPool` is appended to the
+      column lists of :data:`FIFO_FIELDS`; ``position`` above is their length when
+      the task row came, so the table keeps the order in which the jobs ended.
+
     Parameters
     ----------
     fraction : float
@@ -48,20 +72,95 @@ class JobLog:
         self.class_names = class_names
         self.region_ids = region_ids
         self.site_ids = site_ids
-        self.columns = empty_columns("jobs")
+        self._rows: list[tuple[Any, ...]] = []  # see _TASK_FIELDS
+        self._fifo: tuple[list[Any], ...] = tuple([] for _ in FIFO_FIELDS)
+        self._keep_all = fraction >= 1.0
 
     def record(self, task: Task, site: int, status: str, now: float) -> None:
         """Add ``task``'s row if it is sampled; ``status`` is done, failed, unmet, running or queued."""
-        if self.fraction < 1.0 and not sampled(task.id, self.fraction):
-            return
-        start = task.first_start_h
-        append_row(self.columns, {
-            "job_id": task.id, "class": self.class_names[task.cls], "origin": self.region_ids[task.origin],
-            "site_id": self.site_ids[site], "arrival_h": task.arrival_h, "start_h": start,
-            "finish_h": now if status == "done" else None,
-            "wait_h": None if start is None else start - task.arrival_h, "gpus": task.gpus, "work_gpu_h": task.work,
-            "status": status, "restarts": task.restarts, "lost_gpu_h": task.lost_gpu_h,
-        })
+        if self._keep_all or sampled(task.id, self.fraction):
+            self._rows.append((
+                task.id, task.cls, task.origin, site, task.arrival_h, task.first_start_h,
+                now if status == "done" else None, task.gpus, task.work, status, task.restarts, task.lost_gpu_h,
+                len(self._fifo[0]),
+            ))
+
+    def fifo_columns(self) -> FifoColumns:
+        """The column lists a :class:`~sim.site.LoggedGpuPool` appends a finished job to, and the sampling.
+
+        The pool appends to the lists itself (no call, no row object per job: floats
+        and small ints only, which the cyclic garbage collector never visits); it keeps
+        a job when ``keep_all`` or :func:`sampled` says so.
+        """
+        return FifoColumns(self._fifo, self._keep_all, self.fraction)
+
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        """The rows recorded so far as the ``jobs`` table's value columns (built on each read)."""
+        fifo, rows = self._fifo_columns(), self._task_columns()
+        for built in (fifo, rows):
+            if list(built) != list(empty_columns("jobs")):
+                raise KeyError(f"job log columns {list(built)} are not the jobs table's {list(empty_columns('jobs'))}")
+        if not rows["job_id"]:
+            return fifo
+        if not fifo["job_id"]:
+            return rows
+        # Interleave: task row k goes after the first positions[k] FIFO rows.
+        positions = [r[-1] for r in self._rows]
+        out: dict[str, list[Any]] = {}
+        for name, f_values in fifo.items():
+            t_values, merged, done = rows[name], [], 0
+            for k, at in enumerate(positions):
+                merged += f_values[done:at]
+                merged.append(t_values[k])
+                done = at
+            merged += f_values[done:]
+            out[name] = merged
+        return out
+
+    def _task_columns(self) -> dict[str, list[Any]]:
+        rows = self._rows
+
+        def column(k: int) -> list[Any]:
+            return list(map(itemgetter(k), rows))
+
+        starts, arrivals = column(5), column(4)
+        return {
+            "job_id": column(0),
+            "class": list(map(self.class_names.__getitem__, map(itemgetter(1), rows))),
+            "origin": list(map(self.region_ids.__getitem__, map(itemgetter(2), rows))),
+            "site_id": list(map(self.site_ids.__getitem__, map(itemgetter(3), rows))),
+            "arrival_h": arrivals,
+            "start_h": starts,
+            "finish_h": column(6),
+            "wait_h": [None if s is None else s - a for s, a in zip(starts, arrivals, strict=True)],
+            "gpus": column(7),
+            "work_gpu_h": column(8),
+            "status": column(9),
+            "restarts": column(10),
+            "lost_gpu_h": column(11),
+        }
+
+    def _fifo_columns(self) -> dict[str, list[Any]]:
+        # Names by index with map (a C loop, no Python frame per row; benchmarks/mmc.py,
+        # "cpnsim, every job recorded").  The rows are finished jobs: all "done".
+        ids, gpus, arrivals, cls, origins, work, site_of, starts, finishes = self._fifo
+        n = len(ids)
+        return {
+            "job_id": list(ids),
+            "class": list(map(self.class_names.__getitem__, cls)),
+            "origin": list(map(self.region_ids.__getitem__, origins)),
+            "site_id": list(map(self.site_ids.__getitem__, site_of)),
+            "arrival_h": list(arrivals),
+            "start_h": list(starts),
+            "finish_h": list(finishes),
+            "wait_h": list(map(sub, starts, arrivals)),
+            "gpus": list(gpus),
+            "work_gpu_h": list(work),
+            "status": ["done"] * n,
+            "restarts": [0] * n,
+            "lost_gpu_h": [0.0] * n,
+        }
 
     def close(self, pools: Sequence[Pool], now: float) -> None:
         """At the horizon: add the jobs still running or queued, by job id.
@@ -79,3 +178,4 @@ class JobLog:
             rest += [(t.id, pool.index, t, "queued") for t in queued]
         for _, site, task, status in sorted(rest, key=lambda r: r[0]):
             self.record(task, site, status, now)
+

@@ -15,6 +15,7 @@ import numpy as np
 from simpy.events import Event
 
 from sim.adoption import AdoptionDriver, AdoptionLog
+from sim.calibration_distance import calibration_producer
 from sim.engine import Engine
 from sim.failures import start_failures
 from sim.job_log import JobLog
@@ -139,6 +140,7 @@ class Model:
             "links": self.transfers,
             "jobs": self.job_log,
             "adoption": self.adoption,
+            "calibration": calibration_producer(self.network, self.metrics.columns),  # reads the finished run
         }
         return {name: producer for name, producer in producers.items() if producer is not None}
 

@@ -9,10 +9,14 @@ columns are concatenated and typed by the table's schema (:mod:`sim.tables`).
 
 from __future__ import annotations
 
+import gc
 import math
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -20,6 +24,9 @@ from sim.model import Model
 from sim.scenario import LoadedScenario
 from sim.tables import build_table, concat_columns, flatten_params, param_unit, with_key
 from workloads.arrivals import ArrivalBatch
+
+if TYPE_CHECKING:
+    from sim.engine import Engine
 
 __all__ = ["ReplicationResult", "ScenarioResult", "run_replication", "run_scenario"]
 
@@ -150,8 +157,30 @@ def _outcomes(model: Model) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the simulation runs.
+
+    A run allocates a task, a heap entry and a log row per job and keeps many of them
+    (queues, the jobs table), so the collector's passes traverse a growing heap over
+    and over: with every job recorded that was about 40 % of the run
+    (``benchmarks/mmc.py``, contestant "cpnsim, every job recorded").  The simulation
+    creates no reference cycles (``tests/sim/test_run.py`` checks that a collection
+    right after a run finds nothing), so reference counting frees everything as before
+    and memory is unchanged.  The collector's previous state is restored on exit.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_replication(
-    loaded: LoadedScenario, replication: int = 0, arrivals: ArrivalBatch | None = None
+    loaded: LoadedScenario, replication: int = 0, arrivals: ArrivalBatch | None = None, *,
+    watch: Callable[[int, Engine], None] | None = None,
 ) -> ReplicationResult:
     """Simulate one replication of ``loaded``.
 
@@ -163,11 +192,18 @@ def run_replication(
         Index selecting the replication's independent random streams.
     arrivals : ArrivalBatch, optional
         A replayed trace (``workloads.traces``) instead of the scenario's Poisson arrivals.
+    watch : callable, optional
+        Called as ``watch(replication, engine)`` before the simulation starts, so that a
+        progress display (another thread) can read ``engine.now_h``; it must not schedule
+        anything (``cluster.cli.progress``).
     """
     scenario = loaded.scenario
     t0 = time.perf_counter()
     model = Model(loaded, replication, arrivals)
-    model.run()
+    if watch is not None:
+        watch(replication, model.engine)
+    with _no_cyclic_gc():
+        model.run()
     wall = time.perf_counter() - t0
     summary = _summary(model)
     row: dict[str, Any] = {  # the key columns come from with_key, as for every table
@@ -192,13 +228,18 @@ def run_replication(
         **{name: producer.columns for name, producer in model.producers().items()},
         "timings": {name: [value] for name, value in timings.items()},
     }
-    keyed = {name: with_key(cols, loaded.scenario_id, replication) for name, cols in columns.items()}
+    scenario_id = loaded.scenario_id  # a digest of the whole config: computed once, not per table
+    keyed = {name: with_key(cols, scenario_id, replication) for name, cols in columns.items()}
     return ReplicationResult(keyed, wall, model)
 
 
-def run_scenario(loaded: LoadedScenario, arrivals: ArrivalBatch | None = None) -> ScenarioResult:
-    """Run every replication of ``loaded`` (each replaying ``arrivals`` if given) and assemble the output tables."""
-    results = tuple(run_replication(loaded, r, arrivals) for r in range(loaded.scenario.replications))
+def run_scenario(loaded: LoadedScenario, arrivals: ArrivalBatch | None = None, *,
+                 watch: Callable[[int, Engine], None] | None = None) -> ScenarioResult:
+    """Run every replication of ``loaded`` (each replaying ``arrivals`` if given) and assemble the output tables.
+
+    ``watch`` is passed to :func:`run_replication`.
+    """
+    results = tuple(run_replication(loaded, r, arrivals, watch=watch) for r in range(loaded.scenario.replications))
     tables: dict[str, pa.Table] = {}
     for name in results[0].columns:
         columns = concat_columns([r.columns[name] for r in results])
@@ -210,6 +251,28 @@ def run_scenario(loaded: LoadedScenario, arrivals: ArrivalBatch | None = None) -
 def _param_fields(runs: dict[str, list[Any]]) -> list[pa.Field]:
     """The ``param.*`` fields of the ``runs`` table, with units from the key names."""
     return [
-        pa.field(k, pa.array(values).type, metadata={"unit": param_unit(k), "description": "Scenario parameter"})
+        pa.field(k, _scalar_type(values), metadata={"unit": _param_unit(k), "description": "Scenario parameter"})
         for k, values in runs.items() if k.startswith("param.")
     ]
+
+
+_param_unit = lru_cache(maxsize=8192)(param_unit)  # the same few hundred names in every scenario of a sweep
+_SCALAR_TYPES = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _scalar_type(values: list[Any]) -> pa.DataType:
+    """The Arrow type ``pa.array(values)`` would infer, for columns of one Python scalar type (or int and float).
+
+    Inferring it by building an array took most of the table time of a tiny scenario
+    (hundreds of ``param.*`` columns; ``benchmarks/sweep.py``, "overhead"); anything
+    else (mixed types, ints beyond int64) is still left to ``pa.array``.
+    """
+    kinds = {v.__class__ for v in values if v is not None}
+    if not kinds:
+        return pa.null()
+    if kinds == {int, float} or (kinds == {int} and _INT64[0] <= min(values) and max(values) <= _INT64[1]):
+        return pa.float64() if float in kinds else pa.int64()
+    if len(kinds) == 1 and (kind := next(iter(kinds))) in _SCALAR_TYPES and kind is not int:
+        return _SCALAR_TYPES[kind]
+    return pa.array(values).type

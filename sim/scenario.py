@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import tomllib
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,12 +23,14 @@ from typing import Any
 import pydantic
 
 from sim.config import Scenario
+from sim.size import check_size
 from topology.load import load_network
 from topology.model import Network
 from topology.plumbing import (
     ConfigError,
     CpnsimError,
     describe_validation_error,
+    format_loc,
     located,
     nearest,
     read_toml,
@@ -35,16 +39,21 @@ from workloads.adoption import SegmentReferenceError, build_segments
 
 __all__ = [
     "DEFAULT_SCENARIO",
+    "OVERRIDE_SOURCE",
     "LoadedScenario",
     "apply_overrides",
     "default_scenario_data",
     "load_scenario",
+    "override_keys",
     "resolve_network",
     "scenario_from_dict",
     "set_key",
 ]
 
 DEFAULT_SCENARIO = "<built-in default scenario>"
+OVERRIDE_SOURCE = "--set"
+"""The source named in errors about a key set (or changed) by an override."""
+_SIZE_LIMITS = ("max_events", "max_memory_gb")
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,10 @@ class LoadedScenario:
 
     def digest(self, exclude: frozenset[str] = frozenset()) -> str:
         """SHA-256 (hex) of the resolved config, less the keys in ``exclude``, and the network content."""
+        # The engine's size limits guard the run and change no result: not part of the id.
         config = self.scenario.model_dump(mode="json", exclude={"network", *exclude})
+        for limit in _SIZE_LIMITS:
+            config.get("engine", {}).pop(limit, None)
         payload = {"scenario": config, "network": self.network.model_dump(mode="json")}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
@@ -147,56 +159,115 @@ def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
         raise ConfigError(describe_validation_error(err, source, Scenario, data)) from None
 
 
-def resolve_network(scenario: Scenario, source: str, base_dir: Path | None) -> Network:
-    """Load ``scenario.network``, check the scenario's references into it, apply ``[sites.<id>]``.
+def _blame(source: str, overridden: Collection[str]) -> Callable[[str], str]:
+    """``key -> source``: :data:`OVERRIDE_SOURCE` for a key an override set, changed or lies under."""
+
+    def source_of(key: str) -> str:
+        key = key.replace("[", ".[")  # a list under an overridden key: adoption.segment[0] is under adoption.segment
+        for item in overridden:
+            if key == item or key.startswith(item + ".") or item.startswith(key + "."):
+                return OVERRIDE_SOURCE
+        return source
+
+    return source_of
+
+
+def _key_parts(key: str) -> tuple[int | str, ...]:
+    """``a.b[0].c`` as ``("a", "b", 0, "c")``, for :func:`format_loc` (which quotes odd names).
+
+    Examples
+    --------
+    >>> _key_parts("adoption.segment[0].region")
+    ('adoption', 'segment', 0, 'region')
+    """
+    parts: list[int | str] = []
+    for name in key.split("."):
+        match = re.fullmatch(r"(.*?)((?:\[\d+\])*)", name)
+        assert match is not None  # the pattern matches any string
+        parts.append(match[1])
+        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", match[2]))
+    return tuple(parts)
+
+
+def _hint(name: str, choices: list[str]) -> str:
+    hint = nearest(name, choices)
+    return f" (did you mean '{hint}'?)" if hint else ""
+
+
+def override_keys(overrides: Sequence[str]) -> list[str]:
+    """The key paths that ``key.path=value`` overrides set.
+
+    Examples
+    --------
+    >>> override_keys(["horizon_h=10", " workload.batch.scale = 2"])
+    ['horizon_h', 'workload.batch.scale']
+    """
+    return [item.partition("=")[0].strip() for item in overrides]
+
+
+def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
+                    overridden: Collection[str] = ()) -> Network:
+    """Load ``scenario.network``, check the scenario's references into it, apply ``[sites.<id>]``,
+    and check the size of the run (:func:`sim.size.check_size`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated configuration.
+    source : str
+        The scenario file (or other source) named in errors.
+    base_dir : Path, optional
+        Folder that a relative ``network`` path is resolved against.
+    overridden : collection of str
+        Key paths set by overrides: an error about one of them (or a key under it) names
+        :data:`OVERRIDE_SOURCE` instead of ``source``.
 
     Raises
     ------
     ConfigError, TopologyError
-        One line naming ``source`` and the key path.
+        One line naming the source of the key and the key path.
     """
+    blame = _blame(source, overridden)
+
+    def refused(parts: tuple[str, ...], message: str) -> ConfigError:
+        return ConfigError(located(blame(".".join(parts)), format_loc(parts), message))
+
     try:
         network = load_network(scenario.network, base_dir)
     except CpnsimError as err:
-        raise type(err)(located(source, "network", str(err))) from None
+        raise type(err)(located(blame("network"), "network", str(err))) from None
     site_ids = [s.id for s in network.sites]
     region_ids = [r.id for r in network.regions]
     for site_id in scenario.sites:
         if site_id not in site_ids:
-            hint = nearest(site_id, site_ids)
-            tail = f" (did you mean '{hint}'?)" if hint else ""
-            raise ConfigError(located(source, f"sites.{site_id}", f"no site {site_id!r} in network{tail}"))
+            raise refused(("sites", site_id), f"no site {site_id!r} in network{_hint(site_id, site_ids)}")
     for name, job_class in scenario.workload.items():
-        for region_id, weight in (job_class.origins or {}).items():
-            key = f"workload.{name}.origins.{region_id}"
+        for region_id in job_class.origins or {}:
             if region_id not in region_ids:
-                hint = nearest(region_id, region_ids)
-                tail = f" (did you mean '{hint}'?)" if hint else ""
-                raise ConfigError(located(source, key, f"no region {region_id!r} in network{tail}"))
-            if weight < 0:
-                raise ConfigError(located(source, key, f"weight must be >= 0, got {weight}"))
+                raise refused(("workload", name, "origins", region_id),
+                              f"no region {region_id!r} in network{_hint(region_id, region_ids)}")
         weights = job_class.origins or {r.id: r.demand_weight for r in network.regions}
         if sum(weights.values()) <= 0 and job_class.arrival_rate_per_h > 0:
-            raise ConfigError(located(source, f"workload.{name}.origins", "origin weights sum to zero"))
+            raise refused(("workload", name, "origins"), "origin weights sum to zero")
     for site_id in scenario.failures.sites:
         if site_id not in site_ids:
-            hint = nearest(site_id, site_ids)
-            tail = f" (did you mean '{hint}'?)" if hint else ""
-            raise ConfigError(located(source, f"failures.sites.{site_id}", f"no site {site_id!r} in network{tail}"))
+            raise refused(("failures", "sites", site_id), f"no site {site_id!r} in network{_hint(site_id, site_ids)}")
     if scenario.adoption is not None:
         try:
             build_segments(scenario.adoption, region_ids, [r.demand_weight for r in network.regions],
                            list(scenario.workload))
         except SegmentReferenceError as exc:
-            raise ConfigError(located(source, f"adoption.{exc.key}", exc.message)) from None
-    if not scenario.sites:
-        return network
-    sites = []
-    for site in network.sites:
-        override = scenario.sites.get(site.id)
-        changes = override.model_dump(exclude_none=True, exclude={"scheduler"}) if override else {}
-        sites.append(site.model_copy(update=changes) if changes else site)
-    return network.model_copy(update={"site": tuple(sites)})
+            key = f"adoption.{exc.key}"
+            raise ConfigError(located(blame(key), format_loc(_key_parts(key)), exc.message)) from None
+    if scenario.sites:
+        sites = []
+        for site in network.sites:
+            override = scenario.sites.get(site.id)
+            changes = override.model_dump(exclude_none=True, exclude={"scheduler"}) if override else {}
+            sites.append(site.model_copy(update=changes) if changes else site)
+        network = network.model_copy(update={"site": tuple(sites)})
+    check_size(scenario, network, OVERRIDE_SOURCE if overridden else source)
+    return network
 
 
 def load_scenario(
@@ -226,15 +297,14 @@ def load_scenario(
         p = Path(path)
         data, source, base_dir = read_toml(p, ConfigError), str(p), p.parent
     scenario_from_dict(data, source)  # Report errors in the file against the file.
+    keys = override_keys(overrides or [])
     if overrides:
         data = apply_overrides(data, overrides)
-        overridden = scenario_from_dict(data, "--set")
-        source_for_refs = "--set"
+        overridden = scenario_from_dict(data, OVERRIDE_SOURCE)
     else:
         overridden = scenario_from_dict(data, source)
-        source_for_refs = source
     if seed is not None:
         overridden = overridden.model_copy(update={"seed": seed})
         scenario_from_dict(overridden.model_dump(by_alias=True), "--seed")
-    network = resolve_network(overridden, source_for_refs, base_dir)
+    network = resolve_network(overridden, source, base_dir, keys)
     return LoadedScenario(overridden, network, source)

@@ -18,11 +18,12 @@ from collections import deque
 from collections.abc import Collection
 
 from sim.engine import Engine
+from sim.job_log import FifoColumns, sampled
 from sim.pool import Outcome
 from sim.task import Task
 from topology.model import Site
 
-__all__ = ["GpuPool", "Job"]
+__all__ = ["GpuPool", "Job", "LoggedGpuPool"]
 
 _NO_FAILURES = "site {site!r}: a FIFO GpuPool has no failures (build_pools gives sites with failures a SchedPool)"
 
@@ -205,3 +206,112 @@ class GpuPool:
             Always: :func:`sim.site_pools.build_pools` gives sites with failures a ``SchedPool``.
         """
         raise TypeError(_NO_FAILURES.format(site=self.site.id))
+
+
+class LoggedGpuPool(GpuPool):
+    """A FIFO :class:`GpuPool` that also records every finished job for the ``jobs`` table.
+
+    The same schedule as :class:`GpuPool`, which it copies with two additions per
+    job: its start time is kept while it runs, and its row is appended to the job
+    log's column lists (:meth:`sim.job_log.JobLog.fifo_columns`) when it finishes.
+    It replaces a :class:`~sim.scheduling.SchedPool` (a task object per job) where the
+    jobs table is the only feature a FIFO site needs (``benchmarks/mmc.py``,
+    contestant "cpnsim, every job recorded").
+
+    Parameters
+    ----------
+    index, site, engine
+        As for :class:`GpuPool`.
+    columns : FifoColumns
+        Where finished jobs go, and which are kept.
+    """
+
+    __slots__ = ("columns", "live")
+
+    def __init__(self, index: int, site: Site, engine: Engine, columns: FifoColumns) -> None:
+        super().__init__(index, site, engine)
+        self.columns = columns
+        self.live: dict[int, tuple[Job, float]] = {}  # running jobs by id: (job, start h), in start order
+
+    def submit(self, job_id: int, gpus: int, work_gpu_h: float, now: float, cls: int, origin: int) -> None:
+        """A job arrives at time ``now`` (h): start it if it is first in line and fits, else queue it."""
+        self.arrived += 1
+        job: Job = (job_id, gpus, work_gpu_h / (gpus * self.speed), now, cls, origin, work_gpu_h)
+        queue = self.queue
+        free = self.free
+        dt = now - self.t_last
+        if dt:
+            self.busy_area += (self.total - free) * dt
+            if queue:
+                self.queue_area += len(queue) * dt
+            self.t_last = now
+        if gpus <= free and not queue:
+            self.free = free - gpus
+            self.started += 1
+            self.waits.append(0.0)
+            self.running[job_id] = gpus * now
+            self.live[job_id] = (job, now)
+            self._call_at(now + job[2], self._on_finish, job)
+        else:
+            queue.append(job)
+            self.queued_gpus += gpus
+
+    def _finish(self, job: Job) -> None:
+        now = self.engine.now_h
+        queue = self.queue
+        dt = now - self.t_last
+        if dt:
+            self.busy_area += (self.total - self.free) * dt
+            if queue:
+                self.queue_area += len(queue) * dt
+            self.t_last = now
+        gpus = job[1]
+        job_id = job[0]
+        self.free += gpus
+        del self.running[job_id]
+        start_h = self.live.pop(job_id)[1]
+        columns = self.columns
+        if columns.keep_all or sampled(job_id, columns.fraction):
+            ids, gpus_of, arrivals, cls, origins, work, sites, starts, finishes = columns.lists
+            ids.append(job_id)
+            gpus_of.append(gpus)
+            arrivals.append(job[3])
+            cls.append(job[4])
+            origins.append(job[5])
+            work.append(job[6])
+            sites.append(self.index)
+            starts.append(start_h)
+            finishes.append(now)
+        self.finished += 1
+        self.done_gpu_h += gpus * job[2]
+        self.done_work_gpu_h += job[6]
+        if queue and queue[0][1] <= self.free:
+            free, started, waits, running, live = self.free, self.started, self.waits, self.running, self.live
+            call_at, on_finish = self._call_at, self._on_finish
+            while queue and queue[0][1] <= free:
+                head = queue.popleft()
+                head_gpus = head[1]
+                self.queued_gpus -= head_gpus
+                free -= head_gpus
+                started += 1
+                waits.append(now - head[3])
+                running[head[0]] = head_gpus * now
+                live[head[0]] = (head, now)
+                call_at(now + head[2], on_finish, head)
+            self.free, self.started = free, started
+
+    def unfinished_tasks(self) -> tuple[Collection[Task], list[Task]]:
+        """(running, queued) jobs now as tasks: running in start order, queued in queue order."""
+        running = []
+        for job, start_h in self.live.values():
+            task = _task(job)
+            task.first_start_h = task.start_h = start_h
+            task.end_h = start_h + task.run_h
+            running.append(task)
+        return running, [_task(job) for job in self.queue]
+
+
+def _task(job: Job) -> Task:
+    """The :class:`Task` of a FIFO job (one priority level: level 0)."""
+    job_id, gpus, run_h, arrival_h, cls, origin, work = job
+    return Task(job_id, gpus, run_h, arrival_h, cls, origin, work, 0)

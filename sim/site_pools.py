@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sim.config import Scenario
 from sim.engine import Engine
+from sim.job_log import JobLog
 from sim.pool import JobRecorder
 from sim.scheduling import SchedPool
-from sim.site import GpuPool
+from sim.site import GpuPool, LoggedGpuPool
 from sim.task import ClassRules
 from topology.model import Network
 
@@ -30,8 +31,9 @@ def build_pools(scenario: Scenario, network: Network, engine: Engine, log: JobRe
 
     A site gets a ``SchedPool`` when it backfills (``scheduler = "easy"``), has
     failures, or the workload has more than one priority, a maximum wait or a scale
-    other than 1, or a job recorder (the ``jobs`` table, adoption) is given; otherwise
-    the FIFO pool, whose schedule is the same.
+    other than 1, or a job recorder other than the jobs table (adoption) is given;
+    otherwise the FIFO pool, whose schedule is the same: a :class:`LoggedGpuPool` when
+    ``log`` is the :class:`~sim.job_log.JobLog`, else a :class:`GpuPool`.
 
     Parameters
     ----------
@@ -47,16 +49,19 @@ def build_pools(scenario: Scenario, network: Network, engine: Engine, log: JobRe
     rules = class_rules(scenario)
     workload_needs = (
         rules.levels > 1 or any(w is not None for w in rules.max_wait_h) or any(x != 1.0 for x in rules.scale)
-        or log is not None
     )
+    # The jobs table alone does not need task records: a FIFO site logs through the lean pool.
+    fifo_log = isinstance(log, JobLog)
     pools: list[GpuPool] = []
     for i, site in enumerate(network.sites):
         override = scenario.sites.get(site.id)
         scheduler = (override.scheduler if override is not None else None) or scenario.scheduler
         failures = scenario.failures.for_site(site.id)
-        if workload_needs or scheduler == "easy" or failures.active:
+        if workload_needs or scheduler == "easy" or failures.active or (log is not None and not fifo_log):
             pools.append(SchedPool(i, site, engine, rules, easy=scheduler == "easy",
                                    max_restarts=failures.max_restarts, log=log))
+        elif isinstance(log, JobLog):
+            pools.append(LoggedGpuPool(i, site, engine, log.fifo_columns()))
         else:
             pools.append(GpuPool(i, site, engine))
     return pools

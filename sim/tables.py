@@ -25,9 +25,11 @@ import pyarrow as pa
 
 __all__ = [
     "ADOPTION_COLUMNS",
+    "CALIBRATION_COLUMNS",
     "JOBS_COLUMNS",
     "KEY_COLUMNS",
     "LINKS_COLUMNS",
+    "OPTIONAL_COLUMNS",
     "RUNS_COLUMNS",
     "SCHEMA_VERSION",
     "SITES_COLUMNS",
@@ -138,7 +140,14 @@ TIMINGS_COLUMNS: list[Column] = [
     ("events", pa.int64(), "1", "Simulation events scheduled"),
     ("events_per_s", pa.float64(), "1/s", "events / wall_time_s"),
     ("jobs_per_s", pa.float64(), "jobs/s", "jobs_arrived / wall_time_s"),
+    ("node_id", pa.string(), "", "Ray node that ran the scenario (null outside Ray; filled by sweeps)"),
+    ("worker_pid", pa.int64(), "", "Process id of the worker that ran the scenario (filled by sweeps)"),
+    ("ray_job_id", pa.string(), "", "Ray job id of the sweep (null outside Ray; filled by sweeps)"),
 ]
+
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"timings": frozenset({"node_id", "worker_pid", "ray_job_id"})}
+"""Columns :func:`build_table` fills with nulls when not given: where a scenario ran is known
+to the executor (``cluster.sweeps.batch``), not to the simulation."""
 
 LINKS_COLUMNS: list[Column] = [
     *_KEY,
@@ -203,9 +212,25 @@ ADOPTION_COLUMNS: list[Column] = [
     ("price_cny_per_gpu_h", pa.float64(), "CNY/GPU-h", "Mean electricity price per GPU-hour at the sites that ran it"),
 ]
 
+CALIBRATION_COLUMNS: list[Column] = [
+    *_KEY,
+    ("figure", pa.string(), "", "Key of the published figure (sim/data/reference_figures.toml)"),
+    ("label", pa.string(), "", "What the figure is, with its scope"),
+    ("unit", pa.string(), "", "Unit of model, published, low and high (e.g. EFLOPS, TWh/a, ms, 1)"),
+    ("model", pa.float64(), "", "The model's value, in the row's unit; null where it cannot be reproduced (see note)"),
+    ("published", pa.float64(), "", "The published value, in the row's unit"),
+    ("low", pa.float64(), "", "Lower end of the band the model should fall in, in the row's unit"),
+    ("high", pa.float64(), "", "Upper end of the band, in the row's unit (inf: no upper bound)"),
+    ("within", pa.bool_(), "", "low <= model <= high; null when model is null"),
+    ("as_of", pa.string(), "", "Date or period of the published figure"),
+    ("note", pa.string(), "", "Why model and published may differ, or why the figure cannot be reproduced"),
+    ("source", pa.string(), "", "Source of the published figure (url: / seed / derived: ...)"),
+    ("band_source", pa.string(), "", "Where the band comes from (a published bound, or an estimate: tolerance)"),
+]
+
 TABLES: dict[str, list[Column]] = {
     "runs": RUNS_COLUMNS, "sites": SITES_COLUMNS, "links": LINKS_COLUMNS, "timings": TIMINGS_COLUMNS,
-    "jobs": JOBS_COLUMNS, "adoption": ADOPTION_COLUMNS,
+    "jobs": JOBS_COLUMNS, "adoption": ADOPTION_COLUMNS, "calibration": CALIBRATION_COLUMNS,
 }
 """Every table cpnsim writes, by name. ``runs`` also has ``param.*`` columns."""
 
@@ -216,8 +241,9 @@ KEY_COLUMNS = tuple(name for name, *_ in _KEY)
 class TableProducer(Protocol):
     """Something that fills one table's value columns during a replication (see :func:`empty_columns`)."""
 
-    columns: dict[str, list[Any]]
-    """Column lists by name: every column of the table but :data:`KEY_COLUMNS`."""
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        """Column lists by name: every column of the table but :data:`KEY_COLUMNS` (an attribute or a property)."""
 
 
 def value_columns(table: str) -> tuple[str, ...]:
@@ -296,12 +322,18 @@ def _clean(value: Any) -> Any:
 
 
 def build_table(table: str, columns: Mapping[str, Sequence[Any]], extra: Sequence[pa.Field] = ()) -> pa.Table:
-    """Build ``table`` from column lists, checking every declared column is present."""
+    """Build ``table`` from column lists, checking every declared column is present.
+
+    Only :data:`OPTIONAL_COLUMNS` may be absent; they are then null.
+    """
     schema = schema_for(table, extra)
-    missing = [f.name for f in schema if f.name not in columns]
+    optional = OPTIONAL_COLUMNS.get(table, frozenset())
+    missing = [f.name for f in schema if f.name not in columns and f.name not in optional]
     if missing:
         raise KeyError(f"table {table!r} is missing columns {missing}")
-    arrays = [pa.array([_clean(v) for v in columns[f.name]], type=f.type) for f in schema]
+    rows = len(next(iter(columns.values()), ()))
+    arrays = [pa.array([_clean(v) for v in columns[f.name]], type=f.type) if f.name in columns
+              else pa.nulls(rows, f.type) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

@@ -32,6 +32,7 @@ The rules:
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from dataclasses import dataclass
@@ -114,9 +115,7 @@ def load_network(spec: str, base_dir: Path | None = None) -> Network:
     """
     names = builtin_names()
     if spec in names:
-        loaded = _load_builtin(spec, ())
-        _check_reachable(loaded, f"<built-in network {spec!r}>")
-        return loaded.network
+        return _builtin_network(spec)
     path = Path(spec)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
@@ -126,6 +125,17 @@ def load_network(spec: str, base_dir: Path | None = None) -> Network:
             raise TopologyError(_not_a_network(spec, names, hint))
         raise TopologyError(located(str(path), "", "networks are read from .toml, .json or .graphml files"))
     return load_network_file(path)
+
+
+@functools.cache
+def _builtin_network(name: str) -> Network:
+    """A built-in network, parsed once per process: a sweep names it for every point.
+
+    The :class:`Network` is frozen, so every caller may share the one instance.
+    """
+    loaded = _load_builtin(name, ())
+    _check_reachable(loaded, f"<built-in network {name!r}>")
+    return loaded.network
 
 
 def load_network_file(path: Path) -> Network:

@@ -10,11 +10,37 @@ from typing import Literal
 
 from pydantic import Field
 
+from topology.limits import (
+    MAX_BANDWIDTH_GBPS,
+    MAX_CARBON_KG_PER_KWH,
+    MAX_DEMAND_WEIGHT,
+    MAX_DISTANCE_KM,
+    MAX_FIBRE_US_PER_KM,
+    MAX_GPU_W,
+    MAX_HOP_MS,
+    MAX_PRICE_CNY_PER_KWH,
+    MAX_PUE,
+    MAX_ROUTE_FACTOR,
+    MAX_SITE_GPUS,
+    MAX_SKU_SPEED,
+)
 from topology.plumbing import StrictModel
 
-__all__ = ["Link", "Network", "Region", "Site", "SiteKind"]
+__all__ = ["ZONES", "Link", "Network", "Region", "Site", "SiteKind", "Zone"]
 
 SiteKind = Literal["hub", "cluster", "gpu_pool", "regional_pool"]
+
+Zone = Literal["east", "west", "other", "abroad"]
+"""Where a node lies in the "East Data, West Computing" (EDWC) plan.
+
+``east``: a province of the four eastern (demand-side) hubs (Beijing, Tianjin, Hebei;
+Shanghai, Jiangsu, Zhejiang, Anhui; Guangdong; Sichuan, Chongqing).  ``west``: a province
+of the four western hubs (Inner Mongolia, Guizhou, Gansu, Ningxia), the "compute in the
+west".  ``other``: elsewhere in China (e.g. Heilongjiang, Hubei, Xinjiang, or a demand
+region that spans zones).  ``abroad``: outside China."""
+
+ZONES: tuple[Zone, ...] = ("east", "west", "other", "abroad")
+"""Every :data:`Zone`, in that order."""
 
 
 class Site(StrictModel):
@@ -32,22 +58,26 @@ class Site(StrictModel):
         Board power of one GPU when busy / idle, in watts.
     pue : float
         Power usage effectiveness (facility power / IT power), >= 1.
+    zone : Zone or None
+        EDWC zone (:data:`Zone`); ``None`` when the network does not say (then
+        :func:`sim.placement.west.is_western` falls back to the ``region`` label).
     """
 
     id: str = Field(min_length=1)
     name: str = ""
     kind: SiteKind = "cluster"
     region: str | None = None
+    zone: Zone | None = None
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    gpus: int = Field(gt=0)
+    gpus: int = Field(gt=0, le=MAX_SITE_GPUS)
     sku: str = "reference"
-    sku_speed: float = Field(default=1.0, gt=0)
-    gpu_busy_w: float = Field(default=400.0, ge=0)
-    gpu_idle_w: float = Field(default=80.0, ge=0)
-    pue: float = Field(default=1.3, ge=1.0)
-    price_cny_per_kwh: float = Field(default=0.5, ge=0)
-    carbon_kg_per_kwh: float = Field(default=0.55, ge=0)
+    sku_speed: float = Field(default=1.0, gt=0, le=MAX_SKU_SPEED)
+    gpu_busy_w: float = Field(default=400.0, ge=0, le=MAX_GPU_W)
+    gpu_idle_w: float = Field(default=80.0, ge=0, le=MAX_GPU_W)
+    pue: float = Field(default=1.3, ge=1.0, le=MAX_PUE)
+    price_cny_per_kwh: float = Field(default=0.5, ge=0, le=MAX_PRICE_CNY_PER_KWH)
+    carbon_kg_per_kwh: float = Field(default=0.55, ge=0, le=MAX_CARBON_KG_PER_KWH)
     renewable_frac: float = Field(default=0.0, ge=0, le=1)
     residency: str | None = None
     source: str = ""
@@ -61,13 +91,16 @@ class Region(StrictModel):
     demand_weight : float
         Share of every job class's arrivals that originate here, before
         normalisation over all regions (>= 0).
+    zone : Zone or None
+        EDWC zone (:data:`Zone`); ``None`` when the network does not say.
     """
 
     id: str = Field(min_length=1)
     name: str = ""
+    zone: Zone | None = None
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    demand_weight: float = Field(default=1.0, ge=0)
+    demand_weight: float = Field(default=1.0, ge=0, le=MAX_DEMAND_WEIGHT)
     source: str = ""
 
 
@@ -88,10 +121,10 @@ class Link(StrictModel):
     id: str = Field(min_length=1)
     a: str = Field(min_length=1)
     b: str = Field(min_length=1)
-    distance_km: float | None = Field(default=None, ge=0)
-    route_factor: float = Field(default=1.5, ge=1.0)
-    hop_ms: float = Field(default=0.0, ge=0)
-    bandwidth_gbps: float = Field(default=100.0, gt=0)
+    distance_km: float | None = Field(default=None, ge=0, le=MAX_DISTANCE_KM)
+    route_factor: float = Field(default=1.5, ge=1.0, le=MAX_ROUTE_FACTOR)
+    hop_ms: float = Field(default=0.0, ge=0, le=MAX_HOP_MS)
+    bandwidth_gbps: float = Field(default=100.0, gt=0, le=MAX_BANDWIDTH_GBPS)
     source: str = ""
 
 
@@ -103,7 +136,7 @@ class Network(StrictModel):
 
     name: str = "network"
     description: str = ""
-    fibre_us_per_km: float = Field(default=5.0, gt=0)
+    fibre_us_per_km: float = Field(default=5.0, gt=0, le=MAX_FIBRE_US_PER_KM)
     site: tuple[Site, ...] = Field(min_length=1)
     region: tuple[Region, ...] = Field(min_length=1)
     link: tuple[Link, ...] = ()

@@ -21,7 +21,9 @@ It lives in ``topology`` because that package is leftmost in the layering
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
 import tempfile
 import tomllib
 import types
@@ -40,6 +42,7 @@ __all__ = [
     "StrictModel",
     "TopologyError",
     "describe_validation_error",
+    "escape_control",
     "format_loc",
     "located",
     "nearest",
@@ -80,7 +83,10 @@ def nearest(name: str, choices: Iterable[str]) -> str | None:
 
 
 def located(source: str, key: str, message: str) -> str:
-    """Format ``message`` as one line naming where it happened.
+    r"""Format ``message`` as one line naming where it happened.
+
+    Control characters (a newline, a tab, an escape) in any part are written as Python
+    escapes, so input can never break the line or drive the terminal.
 
     Parameters
     ----------
@@ -96,8 +102,26 @@ def located(source: str, key: str, message: str) -> str:
     --------
     >>> located("a.toml", "site[1].gpus", "must be > 0, got -4")
     'a.toml: site[1].gpus: must be > 0, got -4'
+    >>> located("--set", "name", "bad\nline")
+    '--set: name: bad\\nline'
     """
+    source, key, message = escape_control(source), escape_control(key), escape_control(message)
     return f"{source}: {key}: {message}" if key else f"{source}: {message}"
+
+
+def escape_control(text: str) -> str:
+    r"""``text`` with every non-printable character written as its Python escape (``\n``, ``\x1b``).
+
+    Examples
+    --------
+    >>> escape_control("a\tb")
+    'a\\tb'
+    >>> escape_control("广州 ok")
+    '广州 ok'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class StrictModel(BaseModel):
@@ -193,18 +217,28 @@ def write_atomic(path: Path, content: str | bytes | Callable[[IO[bytes]], None])
 def format_loc(loc: tuple[int | str, ...]) -> str:
     """Render a pydantic location as ``table[2].key`` (list indices in brackets).
 
+    A key that is not a bare TOML key (letters, digits, ``_`` and ``-``) is quoted, as
+    TOML would write it, so that the path stays readable whatever the input's keys are.
+
     Examples
     --------
     >>> format_loc(("site", 2, "gpus"))
     'site[2].gpus'
+    >>> format_loc(("workload", "a b", "gpus"))
+    'workload."a b".gpus'
     """
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            shown = text if _BARE_KEY.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+            out += ("." if out else "") + shown
     return out
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _field_names(annotation: Any, value: Any) -> list[str] | None:
@@ -356,10 +390,43 @@ def describe_validation_error(
         valid = f"; valid keys: {', '.join(keys)}" if keys and not hint else ""
         return located(source, format_loc(loc), f"unknown key{suggestion}{valid}")
     message = str(first["msg"])
+    if kind == "value_error":
+        # A model validator's ValueError; "key.path: what" names a key under the model.
+        message = message.removeprefix("Value error, ")
+        head, sep, tail = message.partition(": ")
+        if sep and _KEY_PATH.fullmatch(head):
+            loc, message = (*loc, *_split_key_path(head)), tail
     if kind == "missing":
         others = sum(e["type"] == "missing" for e in errors) - 1
         more = f" (and {others} more)" if others else ""
         return located(source, format_loc(loc), f"required key is missing{more}")
-    if "input" in first and kind not in ("model_type", "dict_type", "model_attributes_type"):
-        message = f"{message}, got {first['input']!r}"
+    bad = first.get("input")
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        # pydantic names the model class ("instance of JobClass"); the user wrote a value, not a class.
+        return located(source, format_loc(loc), f"must be a table, got {_clip(repr(bad))}")
+    # A whole table as the bad value would dump the file into the message: say its kind instead.
+    if "input" in first and kind not in ("model_type", "dict_type", "model_attributes_type", "value_error"):
+        shown = repr(bad)
+        if isinstance(bad, dict) and len(shown) > _MAX_SHOWN:
+            shown = f"a table of {len(bad)} keys"
+        message = f"{message}, got {_clip(shown)}"
     return located(source, format_loc(loc), message)
+
+
+_KEY_PATH = re.compile(r"[A-Za-z_][\w-]*(\[\d+\])*(\.[A-Za-z_][\w-]*(\[\d+\])*)*")
+"""A key path such as ``segment[0].industry`` at the head of a model validator's message."""
+_MAX_SHOWN = 120
+"""Longest bad value shown in a message, characters."""
+
+
+def _split_key_path(path: str) -> tuple[int | str, ...]:
+    parts: list[int | str] = []
+    for name in path.split("."):
+        head, *indices = name.split("[")
+        parts.append(head)
+        parts.extend(int(i.rstrip("]")) for i in indices)
+    return tuple(parts)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."

@@ -14,9 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from topology.plumbing import ConfigError
 from workloads.job_class import JobClass
 
-__all__ = ["ArrivalBatch", "class_arrivals", "merge_batches", "window"]
+__all__ = ["MAX_ARRIVALS_PER_STEP", "ArrivalBatch", "class_arrivals", "merge_batches", "window"]
+
+MAX_ARRIVALS_PER_STEP = 1e9
+"""Most arrivals one class may expect in one step (about 40 GB of arrays): beyond it the draw
+would exhaust memory or overflow numpy's Poisson sampler (lam > ~9e18)."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,18 @@ def class_arrivals(
         The step, in hours.
     rng : numpy.random.Generator
         This class's stream; drawn in a fixed order (count, times, gpus, work, origin).
+
+    Raises
+    ------
+    ConfigError
+        More than :data:`MAX_ARRIVALS_PER_STEP` arrivals expected in the step (a guard for
+        callers that skip the size check of :func:`sim.scenario.load_scenario`).
     """
-    n = int(rng.poisson(rate_per_h * (t1_h - t0_h))) if rate_per_h > 0 else 0
+    mean = rate_per_h * (t1_h - t0_h)
+    if not mean <= MAX_ARRIVALS_PER_STEP:
+        raise ConfigError(f"arrivals: {mean:.3g} expected in one step of {t1_h - t0_h:g} h (rate {rate_per_h:.3g}/h), "
+                          f"more than {MAX_ARRIVALS_PER_STEP:.0e}; lower the rate or shorten engine.arrival_step_h")
+    n = int(rng.poisson(mean)) if rate_per_h > 0 else 0
     t = np.sort(rng.uniform(t0_h, t1_h, n))
     gpus = np.maximum(1, np.ceil(job_class.gpus.sample(rng, n))).astype(np.int64)
     work = job_class.work_gpu_h.sample(rng, n)

@@ -17,6 +17,7 @@ from typing import Annotated, Literal, Self
 import numpy as np
 from pydantic import Field, model_validator
 
+from topology.limits import MAX_SIZE, MAX_WEIGHT
 from topology.plumbing import StrictModel
 
 __all__ = [
@@ -28,6 +29,11 @@ __all__ = [
     "Pareto",
     "Uniform",
 ]
+
+MAX_LOG_SIGMA = 10.0
+"""Largest log-space sigma: exp(sigma * z) overflows float64 near sigma = 90 for the draws numpy makes."""
+MIN_PARETO_ALPHA, MAX_PARETO_ALPHA = 0.1, 1e3
+"""Tail index bounds: below 0.1 draws overflow to inf (U ** (-1 / alpha)); above 1e3 it is a constant."""
 
 
 class _Dist(StrictModel):
@@ -49,7 +55,7 @@ class Constant(_Dist):
     """Always ``value``."""
 
     dist: Literal["constant"]
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, le=MAX_SIZE)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values (all equal; ``rng`` is not advanced)."""
@@ -68,7 +74,7 @@ class Exponential(_Dist):
     """Exponential with the given ``mean``."""
 
     dist: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=MAX_SIZE)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values."""
@@ -86,9 +92,9 @@ class LogNormal(_Dist):
     """
 
     dist: Literal["lognormal"]
-    median: float = Field(gt=0)
-    sigma: float = Field(ge=0)
-    max: float | None = Field(default=None, gt=0)
+    median: float = Field(gt=0, le=MAX_SIZE)
+    sigma: float = Field(ge=0, le=MAX_LOG_SIGMA)
+    max: float | None = Field(default=None, gt=0, le=MAX_SIZE)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values."""
@@ -108,9 +114,9 @@ class Pareto(_Dist):
     """Pareto (type I) with minimum ``min`` and tail index ``alpha``; optional clip at ``max``."""
 
     dist: Literal["pareto"]
-    min: float = Field(gt=0)
-    alpha: float = Field(gt=0)
-    max: float | None = Field(default=None, gt=0)
+    min: float = Field(gt=0, le=MAX_SIZE)
+    alpha: float = Field(ge=MIN_PARETO_ALPHA, le=MAX_PARETO_ALPHA)
+    max: float | None = Field(default=None, gt=0, le=MAX_SIZE)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values."""
@@ -130,13 +136,13 @@ class Uniform(_Dist):
     """Uniform on ``[low, high]``."""
 
     dist: Literal["uniform"]
-    low: float = Field(gt=0)
-    high: float = Field(gt=0)
+    low: float = Field(gt=0, le=MAX_SIZE)
+    high: float = Field(gt=0, le=MAX_SIZE)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.high < self.low:
-            raise ValueError(f"high (={self.high}) must be >= low (={self.low})")
+            raise ValueError(f"high: must be >= low (={self.low:g}), got {self.high:g}")
         return self
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -161,15 +167,14 @@ class Choice(_Dist):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if not all(v > 0 and math.isfinite(v) for v in self.values):
-            raise ValueError(f"values must be finite and > 0, got {list(self.values)}")
+        if not all(0 < v <= MAX_SIZE for v in self.values):
+            raise ValueError(f"values: must be > 0 and <= {MAX_SIZE:g}, got {list(self.values)}")
         if self.weights is not None:
             if len(self.weights) != len(self.values):
-                raise ValueError(
-                    f"weights has {len(self.weights)} entries but values has {len(self.values)}"
-                )
-            if not all(w >= 0 and math.isfinite(w) for w in self.weights) or sum(self.weights) <= 0:
-                raise ValueError(f"weights must be finite, >= 0 and sum to > 0, got {list(self.weights)}")
+                raise ValueError(f"weights: {len(self.weights)} entries but values has {len(self.values)}")
+            if not all(0 <= w <= MAX_WEIGHT for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError(f"weights: must be >= 0 and <= {MAX_WEIGHT:g} and sum to > 0, "
+                                 f"got {list(self.weights)}")
         return self
 
     def _p(self) -> np.ndarray:

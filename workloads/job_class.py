@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from topology.limits import MAX_HORIZON_H, MAX_PRIORITY, MAX_RATE_PER_H, MAX_SCALE, MAX_WEIGHT
 from topology.plumbing import StrictModel
 from workloads.distributions import Constant, Distribution
 
-__all__ = ["JobClass"]
+__all__ = ["MAX_JOB_GPUS", "MAX_LATENCY_BUDGET_MS", "JobClass"]
+
+MAX_JOB_GPUS = 10_000_000
+"""Most GPUs one job may ask for (GPU counts are int64 in the engine)."""
+MAX_LATENCY_BUDGET_MS = 1e6
+"""Longest latency budget, ms (no route on Earth is slower than a few hundred ms)."""
 
 
 class JobClass(StrictModel):
@@ -52,22 +58,24 @@ class JobClass(StrictModel):
     """
 
 
-    arrival_rate_per_h: float = Field(ge=0)
+    arrival_rate_per_h: float = Field(ge=0, le=MAX_RATE_PER_H)
     gpus: Distribution = Constant(dist="constant", value=1)
     work_gpu_h: Distribution
-    origins: dict[str, float] | None = None
-    latency_budget_ms: float | None = Field(default=None, gt=0)
-    max_wait_h: float | None = Field(default=None, ge=0)
-    deadline_h: float | None = Field(default=None, gt=0)
-    priority: int = 0
-    checkpoint_interval_h: float | None = Field(default=None, gt=0)
+    origins: dict[str, Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = None
+    latency_budget_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_BUDGET_MS)
+    max_wait_h: float | None = Field(default=None, ge=0, le=MAX_HORIZON_H)
+    deadline_h: float | None = Field(default=None, gt=0, le=MAX_HORIZON_H)
+    priority: int = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    checkpoint_interval_h: float | None = Field(default=None, gt=0, le=MAX_HORIZON_H)
     input_gb: Distribution | None = None
-    scale: float = Field(default=1.0, gt=0)
+    scale: float = Field(default=1.0, gt=0, le=MAX_SCALE)
 
     @model_validator(mode="after")
     def _bounded_gpus(self) -> Self:
         if not math.isfinite(self.gpus.upper()):
             raise ValueError(f"gpus: a {self.gpus.dist} distribution without 'max' is unbounded; set 'max'")
+        if self.gpus.upper() > MAX_JOB_GPUS:
+            raise ValueError(f"gpus: a job may ask for at most {MAX_JOB_GPUS:,} GPUs, got up to {self.gpus.upper():g}")
         return self
 
     def max_gpus(self) -> int:

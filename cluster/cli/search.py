@@ -25,7 +25,7 @@ from cluster.cli.options import (
     make_executor_from,
 )
 from cluster.cli.registry import EXIT_CHECK_FAILED, EXIT_OK
-from cluster.search import horizon_for_year, parse_target
+from cluster.search import DEFAULT_MIN_REPLICATIONS, horizon_for_year, parse_target
 from cluster.search_run import capacity_search, search_table
 from cluster.sweeps.store import check_writable, slug, write_dataset
 from sim.scenario import load_scenario
@@ -59,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cap.add_argument("--start-year", type=int, metavar="YEAR",
                      help="calendar year whose 1 January is t = 0 (default: the scenario's start_year)")
     cap.add_argument("--policy", help="placement policy (overrides the scenario's)")
-    cap.add_argument("--replications", type=int, help="replications per point (overrides the scenario's)")
+    cap.add_argument("--replications", type=int, help="replications per point (default: the scenario's, at least "
+                     f"{DEFAULT_MIN_REPLICATIONS}); every point runs the same seeds (common random numbers)")
     add_overrides(cap)
     cap.add_argument("--max-added", type=int, metavar="GPUS", help="upper end of the range (default: 4 x the varied "
                      "sites' GPUs)")
@@ -129,7 +130,8 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
     def on_round(points: list[Any]) -> None:
         if not args.quiet:
             if not started:  # after the scenario and --vary are known to be good: errors stay one line
-                err.print(f"searching {args.vary} for {target} with the {args.executor} executor", highlight=False)
+                err.print(f"searching {args.vary} for {target} with the {args.executor} executor, "
+                          f"{len(points[0].values)} replications per point on common random numbers", highlight=False)
                 started.append(True)
             for p in points:
                 err.print(f"  round {p.round}: +{p.added_gpus:,} GPUs: {target.column} = {_fmt(p.mean, p.ci_half)} "
@@ -147,6 +149,9 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
     if not args.quiet:
         _print_points(console, search)
     console.print(_answer(search), highlight=False, soft_wrap=True)
+    noise = _indistinct(search)
+    if noise:
+        console.print(noise, highlight=False, soft_wrap=True)
     for a, b in r.nonmonotone:
         console.print(f"note: non-monotone: reached at +{a:,} GPUs but not at +{b:,}; treated as noise, the bracket "
                       "takes the larger capacity", highlight=False)
@@ -181,6 +186,28 @@ def _answer(search: Any) -> str:
         text += (f"; the target lies inside the {pct} CI at {' and '.join(shaky)}: the bracket is within the "
                  "replication noise (more --replications narrow it)")
     return text
+
+
+def _indistinct(search: Any) -> str:
+    """A note on whether the answer (or, not reached, the largest capacity) can be told apart from the baseline."""
+    r, t = search.result, search.target
+    base = r.point(0)
+    p = r.point(r.hi if r.status == "found" else r.lo) if r.status != "at_zero" else None
+    if base is None or p is None:
+        return ""
+    pct = f"{search.confidence:.0%}"
+    diff, half = p.difference(base, search.confidence)
+    if math.isnan(half) and (math.isnan(p.ci_half) or math.isnan(base.ci_half)):
+        return (f"note: with one replication per point +{p.added_gpus:,} GPUs cannot be told apart from the baseline "
+                "(no interval): use --replications 5 or more")
+    overlap = "overlap" if p.overlaps(base) else "do not overlap"
+    paired = "" if math.isnan(half) else f"; paired on common random numbers the difference is {_fmt(diff, half)}"
+    head = (f"{t.column} = {_fmt(p.mean, p.ci_half)} at +{p.added_gpus:,} GPUs and {_fmt(base.mean, base.ci_half)} "
+            f"with none added (the {pct} intervals {overlap}{paired})")
+    if p.indistinct_from(base, search.confidence):
+        return (f"note: CANNOT BE TOLD APART from the baseline: {head}: the capacity effect is within the replication "
+                "noise (more --replications narrow it)")
+    return f"note: told apart from the baseline: {head}"
 
 
 def _print_points(console: Console, search: Any) -> None:

@@ -2,13 +2,17 @@
 
 Ctrl-C (SIGINT) stops a sweep cleanly: the executor is shut down, every batch written so
 far stays in the dataset, one line says how many scenarios are done and how to resume,
-and the exit status is 130 (128 + SIGINT, as shells report it).
+and the exit status is 130 (128 + SIGINT, as shells report it).  SIGTERM (``kill``,
+``ray job stop``) does the same and exits with 143 (128 + SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import signal
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -16,11 +20,16 @@ from rich.console import Console
 from cluster.cli.options import add_executor_options, add_format, add_out, add_quiet, make_executor_from
 from cluster.cli.registry import EXIT_INTERRUPTED, EXIT_OK
 from cluster.sweeps import SweepInterrupted, load_sweep, run_sweep
+from cluster.sweeps.location import check_out_location
+from cluster.sweeps.plan import plan_sweep
 from cluster.sweeps.progress import SweepProgress
 from cluster.sweeps.store import check_writable
 from topology.plumbing import CpnsimError
 
-__all__ = ["DESCRIPTION", "add_arguments", "resume_command", "run"]
+__all__ = ["DESCRIPTION", "PLAIN_PROGRESS_EVERY_S", "add_arguments", "resume_command", "run"]
+
+PLAIN_PROGRESS_EVERY_S = 5.0
+"""Seconds between plain progress lines when stderr is not a terminal."""
 
 DESCRIPTION = ("Expand a sweep spec (base scenario + axes) and run every scenario, writing one part per finished "
                "batch to runs/, sites/, links/, timings/ and manifest.json. Ctrl-C stops cleanly; --resume "
@@ -35,7 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          "(this process)", batch_size=True, max_retries=True)
     parser.add_argument("--resume", action="store_true",
                         help="continue the dataset at --out, skipping done scenarios")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="with --resume: run the failed scenarios again, replacing their failed rows")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset at --out")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print points, duplicates, scenarios left, batches and a time estimate (one scenario "
+                        "is run here to time it); write nothing")
     add_format(parser)
     add_quiet(parser, "print only the output path (no progress bar)")
 
@@ -61,7 +75,7 @@ def resume_command(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace, console: Console, err: Console) -> int:
-    """Run ``cpnsim sweep``; returns the exit status (0, or 130 after Ctrl-C).
+    """Run ``cpnsim sweep``; returns the exit status (0, or 130 after Ctrl-C, 143 after SIGTERM).
 
     Raises
     ------
@@ -73,22 +87,46 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
         raise CpnsimError(f"--batch-size: must be >= 1, got {args.batch_size}")
     if args.resume and args.overwrite:
         raise CpnsimError("--resume and --overwrite: choose one")
+    if args.retry_failed and not args.resume:
+        raise CpnsimError("--retry-failed: only with --resume (it reruns the failed scenarios of a dataset)")
+    args.out = check_out_location(args.out)  # no URI, no relative path inside a Ray job
     spec = load_sweep(args.spec)
+    if args.dry_run:
+        cpus = 1 if args.executor == "serial" else (args.num_cpus or os.cpu_count() or 1)
+        plan = plan_sweep(spec, args.out, cpus=cpus, resume=args.resume, batch_size=args.batch_size)
+        for line in plan.lines():
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        return EXIT_OK
     check_writable(args.out)
     if not args.quiet:
         err.print(f"sweep [bold]{args.spec}[/bold]: {len(spec.scenarios)} scenarios x "
                   f"{spec.scenarios[0].scenario.replications} replication(s), executor {args.executor}")
-    progress = SweepProgress(err, enabled=not args.quiet and err.is_terminal)
+        if spec.duplicates:
+            err.print(f"{spec.duplicates} of {spec.points} points equal an earlier point (integer rounding) "
+                      "and run once", highlight=False)
+    # Off a terminal (a Ray job's log), a plain line every few seconds instead of the bar.
+    progress = SweepProgress(err, enabled=not args.quiet and err.is_terminal,
+                             plain_every_s=None if args.quiet else PLAIN_PROGRESS_EVERY_S)
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt  # stops the sweep as Ctrl-C does (never mid-write: run_sweep holds it)
 
     def on_start(to_run: int, skipped: int, slots: int) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, on_sigterm)  # again: an embedded Ray installs its own handler
         progress.on_start(to_run, skipped, slots)
         if skipped and not args.quiet:
             err.print(f"resuming: {skipped} scenario(s) already done")
 
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if main else None
     try:
         with progress:
             report = run_sweep(spec, args.out, executor, args.format, resume=args.resume, overwrite=args.overwrite,
-                               batch_size=args.batch_size, on_start=on_start, on_batch=progress.on_batch)
+                               retry_failed=args.retry_failed, batch_size=args.batch_size, on_start=on_start,
+                               on_batch=progress.on_batch)
     except SweepInterrupted as stop:
         r = stop.report
         if r.finished == 0 and not args.out.exists():
@@ -97,9 +135,13 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
             line = (f"cpnsim: interrupted: {r.finished} of {r.total} scenario(s) done ({r.failed} failed this run), "
                     f"kept in {args.out}; resume with: {resume_command(args)}")
         err.print(line, highlight=False, markup=False, soft_wrap=True)
-        return EXIT_INTERRUPTED
+        return 128 + signal.SIGTERM if terminated else EXIT_INTERRUPTED
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     if not args.quiet:
-        err.print(f"{report.done} scenario(s) ran, {report.failed} failed, {report.skipped} skipped as done, "
+        retried = f" ({report.retried} failed before, retried)" if report.retried else ""
+        err.print(f"{report.done} scenario(s) ran{retried}, {report.failed} failed, {report.skipped} skipped as done, "
                   f"in {report.wall_time_s:.1f} s")
     console.print(f"wrote {args.out}", highlight=False)
     return EXIT_OK

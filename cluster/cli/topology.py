@@ -20,7 +20,7 @@ from cluster.cli.registry import EXIT_OK
 from topology.export import FORMATS, ExportFormat, export_network
 from topology.graph import link_latency_ms, link_route_km
 from topology.load import builtin_names, load_network
-from topology.model import Network
+from topology.model import ZONES, Network
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
 
@@ -88,15 +88,20 @@ def _table(title: str, columns: tuple[str, ...], left: tuple[str, ...], wrap: tu
 
 
 def _sites_table(net: Network) -> Table:
-    table = _table(f"sites ({len(net.sites)}): capacity", ("id", "kind", "GPUs", "SKU", "speed", "W busy/idle",
-                                                          "residency"), ("id", "kind", "SKU", "residency"),
-                   wrap=("kind", "SKU", "residency"))
+    table = _table(f"sites ({len(net.sites)}): capacity", ("id", "kind", "zone", "GPUs", "SKU", "speed",
+                                                          "W busy/idle", "residency"),
+                   ("id", "kind", "zone", "SKU", "residency"), wrap=("kind", "SKU", "residency"))
     for s in net.sites:
-        table.add_row(s.id, s.kind, f"{s.gpus:,}", s.sku, f"{s.sku_speed:g}", f"{s.gpu_busy_w:g}/{s.gpu_idle_w:g}",
-                      _clip(s.residency or "-", _RESIDENCY_CHARS))
+        table.add_row(s.id, s.kind, s.zone or "-", f"{s.gpus:,}", s.sku, f"{s.sku_speed:g}",
+                      f"{s.gpu_busy_w:g}/{s.gpu_idle_w:g}", _clip(s.residency or "-", _RESIDENCY_CHARS))
     table.add_section()
-    table.add_row("total", "", f"{sum(s.gpus for s in net.sites):,}", "", "", "", "")
-    table.caption = "speed: throughput of one GPU relative to the reference GPU; W: board power of one GPU"
+    table.add_row("total", "", "", f"{sum(s.gpus for s in net.sites):,}", "", "", "", "")
+    for zone in ZONES:
+        gpus = sum(s.gpus for s in net.sites if s.zone == zone)
+        if gpus:
+            table.add_row(f"zone {zone}", "", zone, f"{gpus:,}", "", "", "", "")
+    table.caption = ("zone: EDWC zone (east / west hub provinces, other Chinese, abroad); speed: throughput of one "
+                     "GPU relative to the reference GPU; W: board power of one GPU")
     return table
 
 
@@ -121,13 +126,13 @@ def _energy_table(net: Network) -> Table:
 
 def _regions_table(net: Network) -> Table:
     total = sum(r.demand_weight for r in net.regions)
-    table = _table(f"regions ({len(net.regions)})", ("id", "name", "lat °", "lon °", "demand weight", "share %"),
-                   ("id", "name"), wrap=("name",))
+    table = _table(f"regions ({len(net.regions)})", ("id", "name", "zone", "lat °", "lon °", "demand weight",
+                                                     "share %"), ("id", "name", "zone"), wrap=("name",))
     for r in net.regions:
         share = 100 * r.demand_weight / total if total > 0 else 100 / len(net.regions)
-        table.add_row(r.id, r.name, _num(r.lat), _num(r.lon), f"{r.demand_weight:g}", _num(share, 1))
+        table.add_row(r.id, r.name, r.zone or "-", _num(r.lat), _num(r.lon), f"{r.demand_weight:g}", _num(share, 1))
     table.add_section()
-    table.add_row("total", "", "", "", f"{total:g}", "100.0")
+    table.add_row("total", "", "", "", "", f"{total:g}", "100.0")
     return table
 
 

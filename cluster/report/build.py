@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cluster.report.adoption import adoption_section
+from cluster.report.calibration import calibration_section
 from cluster.report.data import ReportData, load_report_data
 from cluster.report.energy import energy_section
 from cluster.report.jobs import jobs_section
@@ -28,6 +29,7 @@ SECTIONS: tuple[Callable[[ReportData], Section | Omitted], ...] = (
     network_section,
     links_section,
     jobs_section,
+    calibration_section,
 )
 """Section builders in page order; each returns its section or an :class:`Omitted` note."""
 

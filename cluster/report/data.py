@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 # The tables a report knows how to show; any other table in the dataset is ignored.
-KNOWN_TABLES = ("runs", "sites", "timings", "adoption", "links", "jobs")
+KNOWN_TABLES = ("runs", "sites", "timings", "adoption", "links", "jobs", "calibration")
 
 
 @dataclass(frozen=True)

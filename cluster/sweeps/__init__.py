@@ -8,9 +8,14 @@ One concept per module:
 * :mod:`cluster.sweeps.batch`: a batch of scenarios, the unit of work, and its result;
 * :mod:`cluster.sweeps.executors`: the serial and Ray executors and :func:`~cluster.sweeps.executors.make_executor`;
 * :mod:`cluster.sweeps.ray_internals`: the private Ray APIs the Ray executor leans on;
+* :mod:`cluster.sweeps.plan`: what a sweep would run, for ``--dry-run``;
 * :mod:`cluster.sweeps.store`: the dataset on disk (parts, atomic writes, reading tables);
-* :mod:`cluster.sweeps.manifest`: ``manifest.json`` as a typed model;
-* :mod:`cluster.sweeps.progress`: the progress bar.
+* :mod:`cluster.sweeps.writer`: a sweep's dataset, written batch by batch by its one writer;
+* :mod:`cluster.sweeps.lock`: the writer's exclusive lock on the output directory;
+* :mod:`cluster.sweeps.journal`: ``journal.jsonl``, one committed batch per line;
+* :mod:`cluster.sweeps.location`: which ``--out`` a sweep accepts;
+* :mod:`cluster.sweeps.manifest`: ``manifest.json`` as a typed model (journal folded in);
+* :mod:`cluster.sweeps.progress`: the progress bar, or plain lines off a terminal.
 
 This module gathers the names a user of sweeps needs::
 

@@ -4,11 +4,15 @@
 concatenates their tables.  A scenario that raises becomes a ``runs`` row with
 ``status = "failed"`` and its error (:func:`failed_runs`), so one bad scenario does not
 stop a sweep; a batch whose worker was lost for good becomes such rows for all its
-scenarios (:func:`lost_batch`).
+scenarios (:func:`lost_batch`).  The ``timings`` rows record where the batch ran
+(:func:`provenance`: Ray node id, worker pid, Ray job id); ``runs`` does not, so that it
+stays identical on every executor.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +24,7 @@ from sim.run import ScenarioResult, run_scenario
 from sim.scenario import LoadedScenario
 from sim.tables import RUNS_COLUMNS, build_table, flatten_params, param_unit
 
-__all__ = ["BatchResult", "Runner", "concat_tables", "failed_runs", "lost_batch", "run_batch"]
+__all__ = ["BatchResult", "Runner", "concat_tables", "failed_runs", "lost_batch", "provenance", "run_batch"]
 
 Runner = Callable[[LoadedScenario], ScenarioResult]
 """Runs one scenario (:func:`sim.run.run_scenario`; tests substitute it)."""
@@ -78,6 +82,29 @@ def failed_runs(loaded: LoadedScenario, error: str) -> pa.Table:
     return build_table("runs", cols, extra)
 
 
+def provenance() -> tuple[str | None, int, str | None]:
+    """Where this process runs: (Ray node id, pid, Ray job id); the Ray ids are None outside Ray.
+
+    Ray is asked only if this process already imported and initialised it (a Ray worker,
+    or a driver running the serial executor beside Ray); nothing is imported here.
+    """
+    ray: Any = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        context = ray.get_runtime_context()
+        return context.get_node_id(), os.getpid(), context.get_job_id()
+    return None, os.getpid(), None
+
+
+def _with_provenance(timings: pa.Table) -> pa.Table:
+    node, pid, job = provenance()
+    for name, value in (("node_id", node), ("worker_pid", pid), ("ray_job_id", job)):
+        i = timings.schema.get_field_index(name)
+        if i >= 0:
+            field = timings.schema.field(i)
+            timings = timings.set_column(i, field, pa.array([value] * timings.num_rows, type=field.type))
+    return timings
+
+
 def run_batch(index: int, batch: Sequence[LoadedScenario], runner: Runner = run_scenario) -> BatchResult:
     """Run every scenario of ``batch`` and concatenate their tables (the unit of work of every executor)."""
     parts: dict[str, list[pa.Table]] = {"runs": [], "sites": [], "timings": []}
@@ -94,6 +121,8 @@ def run_batch(index: int, batch: Sequence[LoadedScenario], runner: Runner = run_
             parts.setdefault(name, []).append(table)
         result.done.append(loaded.scenario_id)
     result.tables = {name: concat_tables(ts) for name, ts in parts.items() if ts}
+    if "timings" in result.tables:
+        result.tables["timings"] = _with_provenance(result.tables["timings"])
     return result
 
 

@@ -169,13 +169,19 @@ class RayExecutor:
             while pending:
                 ready, pending = ray.wait(pending, num_returns=1)
                 for ref in ready:
+                    # Dropped from every container before the result goes out: once the caller
+                    # has written it, nothing pins the object in the object store.
+                    index = submitted.pop(ref)
                     try:
-                        yield ray.get(ref)
+                        result = ray.get(ref)
                     except RayTaskError:
                         raise  # run_batch itself failed (say, a result that cannot be pickled): a bug
                     except RayError as exc:
-                        index = submitted[ref]
-                        yield lost_batch(index, batches[index], lost_worker_error(exc, before, named))
+                        result = lost_batch(index, batches[index], lost_worker_error(exc, before, named))
+                    del ref
+                    yield result
+                    del result
+                del ready
         finally:
             # Ending early (Ctrl-C, an error): a Ray this executor started is about to be shut
             # down, which stops every task, so nothing is cancelled — force-cancelling while

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
+from cluster.sweeps.journal import Commit, read_journal
 from topology.model import Network
 from topology.plumbing import SchemaError, StrictModel, describe_validation_error, write_atomic
 
@@ -28,6 +30,7 @@ __all__ = [
     "Manifest",
     "NetworkRecord",
     "TableParts",
+    "fold_commits",
     "is_dataset",
     "network_record",
     "read_manifest",
@@ -50,7 +53,10 @@ class CpnsimStamp(StrictModel):
     schema_version : str
         Version of the output tables' schemas (``sim.tables.SCHEMA_VERSION``).
     git_revision : str or None
-        The source tree's commit (``+dirty`` if modified), when run from a checkout.
+        The source tree's commit (``+dirty`` if modified): from git in a checkout, else
+        from ``CPNSIM_REVISION`` or a ``REVISION`` file (:func:`cluster.sweeps.store.code_revision`).
+    revision_source : str or None
+        Where ``git_revision`` came from, or why it is None (absent before it was recorded).
     manifest_version : int
         :data:`MANIFEST_VERSION` of the writer (1 when absent: written before it existed).
     """
@@ -58,6 +64,7 @@ class CpnsimStamp(StrictModel):
     version: str
     schema_version: str
     git_revision: str | None = None
+    revision_source: str | None = None
     manifest_version: int = 1
 
 
@@ -112,6 +119,9 @@ class Manifest(BaseModel):
         The tables and the parts that belong to them (a part not listed is not data).
     done, failed : tuple of str, optional
         Sweeps: scenario ids run ok / failed.
+    journal_commits : int, optional
+        Sweeps: commits of ``journal.jsonl`` already folded into ``tables``, ``done`` and
+        ``failed`` (:func:`read_manifest` folds in the rest).
     source : str, optional
         The scenario or sweep spec file.
     scenario_id : str, optional
@@ -150,6 +160,7 @@ class Manifest(BaseModel):
     tables: dict[str, TableParts] = pydantic.Field(default_factory=dict)
     done: tuple[str, ...] | None = None
     failed: tuple[str, ...] | None = None
+    journal_commits: int | None = None
     kind: str = "run"
     source: str | None = None
     scenario_id: str | None = None
@@ -193,8 +204,38 @@ def is_dataset(out: Path) -> bool:
         return False
 
 
+def fold_commits(manifest: Manifest, commits: Sequence[Commit]) -> Manifest:
+    """``manifest`` with the journal ``commits`` beyond ``journal_commits`` folded in."""
+    new = commits[manifest.journal_commits or 0 :]
+    if not new:
+        return manifest
+    rows = {name: entry.rows for name, entry in manifest.tables.items()}
+    parts = {name: list(entry.parts) for name, entry in manifest.tables.items()}
+    done, failed = list(manifest.done or ()), list(manifest.failed or ())
+    for commit in new:
+        for name, dropped in commit.drops.items():
+            for part, n in dropped:
+                rows[name] -= n
+                parts[name].remove(part)
+        if commit.retried:
+            retried = set(commit.retried)
+            failed = [i for i in failed if i not in retried]
+        for name, (part, n) in commit.parts.items():
+            rows[name] = rows.get(name, 0) + n
+            parts.setdefault(name, []).append(part)
+        done += commit.done
+        failed += commit.failed
+    return manifest.model_copy(update={
+        "tables": {name: TableParts(rows=rows[name], parts=tuple(parts[name])) for name in rows},
+        "done": tuple(done), "failed": tuple(failed), "journal_commits": len(commits)})
+
+
 def read_manifest(out: Path) -> Manifest:
-    """The manifest of the dataset at ``out``.
+    """The manifest of the dataset at ``out``, with a sweep's journal folded in.
+
+    A sweep writes its manifest when it starts and when it ends; between the two, the
+    batches it has committed are lines of ``journal.jsonl`` (:mod:`cluster.sweeps.journal`),
+    which this reader adds to ``tables``, ``done`` and ``failed``.
 
     Raises
     ------
@@ -209,9 +250,12 @@ def read_manifest(out: Path) -> Manifest:
     if not isinstance(data, dict) or "cpnsim" not in data:
         raise SchemaError(f"{path}: not a cpnsim manifest (no 'cpnsim' key)")
     try:
-        return Manifest.model_validate(data)
+        manifest = Manifest.model_validate(data)
     except pydantic.ValidationError as err:
         raise SchemaError(describe_validation_error(err, str(path), Manifest, data)) from None
+    if manifest.kind != "sweep":
+        return manifest
+    return fold_commits(manifest, read_journal(out).commits)
 
 
 def write_manifest(out: Path, manifest: Manifest) -> Path:

@@ -1,11 +1,14 @@
 """The sweep progress display: scenarios done / failed / running, elapsed time and an ETA.
 
-A rich progress bar on stderr when it is a terminal; nothing at all off a terminal or
-with ``--quiet`` (logs and CI stay clean).
+A rich progress bar on stderr when it is a terminal.  Off a terminal (a Ray job's log,
+CI, a file) a plain line instead, at most every ``plain_every_s`` seconds as batches
+arrive (``progress: 12/100 done, 1 failed, elapsed 0:00:31, ETA 0:03:47``); nothing with
+``--quiet``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -26,6 +29,18 @@ if TYPE_CHECKING:
 __all__ = ["SweepProgress"]
 
 
+def _clock_text(seconds: float) -> str:
+    """``H:MM:SS``.
+
+    Examples
+    --------
+    >>> _clock_text(3725.4)
+    '1:02:05'
+    """
+    s = round(max(seconds, 0.0))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
 class SweepProgress:
     """Callbacks for :func:`cluster.sweeps.run.run_sweep` that drive a progress bar.
 
@@ -37,6 +52,9 @@ class SweepProgress:
         Draw at all (the CLI passes ``not --quiet and console.is_terminal``).
     get_time : callable, optional
         Clock in seconds (tests pass a fake one to get a stable ETA).
+    plain_every_s : float, optional
+        With the bar disabled, print a plain progress line to ``console`` when a batch
+        arrives and this many seconds have passed since the last one (None: never).
 
     Attributes
     ----------
@@ -44,7 +62,8 @@ class SweepProgress:
         Scenarios finished ok, failed, and now running (at most the executor's slots).
     """
 
-    def __init__(self, console: Console, *, enabled: bool = True, get_time: Callable[[], float] | None = None) -> None:
+    def __init__(self, console: Console, *, enabled: bool = True, get_time: Callable[[], float] | None = None,
+                 plain_every_s: float | None = None) -> None:
         self.progress = Progress(
             TextColumn("scenarios"), BarColumn(), TextColumn("done"), MofNCompleteColumn(),
             TextColumn("[red]failed {task.fields[failed]}[/]"), TextColumn("running {task.fields[running]}"),
@@ -53,7 +72,10 @@ class SweepProgress:
         )
         self._task = self.progress.add_task("sweep", total=None, failed=0, running=0)
         self.done = self.failed = self.running = 0
-        self._left = self._slots = 0
+        self._left = self._slots = self._total = 0
+        self._console, self._clock = console, get_time or time.monotonic
+        self._plain_every_s = None if enabled else plain_every_s
+        self._t0 = self._last_line = self._clock()
 
     def __enter__(self) -> SweepProgress:
         self.progress.start()
@@ -64,7 +86,8 @@ class SweepProgress:
 
     def on_start(self, to_run: int, skipped: int, slots: int) -> None:
         """The executor is up: ``to_run`` scenarios, ``slots`` of them at a time."""
-        self._left, self._slots = to_run, max(slots, 1)
+        self._left, self._slots, self._total = to_run, max(slots, 1), to_run
+        self._t0 = self._last_line = self._clock()
         self.running = min(to_run, self._slots)
         self.progress.update(self._task, total=to_run, running=self.running)
 
@@ -76,6 +99,18 @@ class SweepProgress:
         self._left -= n
         self.running = min(self._left, self._slots)
         self.progress.update(self._task, advance=n, failed=self.failed, running=self.running)
+        now = self._clock()
+        if self._plain_every_s is not None and (now - self._last_line >= self._plain_every_s or self._left <= 0):
+            self._last_line = now
+            self._console.print(self.plain_line(now), highlight=False, markup=False, soft_wrap=True)
+
+    def plain_line(self, now: float) -> str:
+        """``progress: 12/100 done, 1 failed, elapsed 0:00:31, ETA 0:03:47`` (ok and failed count as done)."""
+        finished = self.done + self.failed
+        elapsed = now - self._t0
+        eta = _clock_text(elapsed / finished * self._left) if finished else "unknown"
+        return (f"progress: {finished}/{self._total} done, {self.failed} failed, elapsed {_clock_text(elapsed)}, "
+                f"ETA {eta}")
 
     def renderable(self) -> RenderableType:
         """The bar as it would be drawn now (for tests)."""

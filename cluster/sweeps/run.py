@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cluster.sweeps.location import check_out_location
 from cluster.sweeps.manifest import Format, network_record
+from cluster.sweeps.schema import sweep_schema
 from cluster.sweeps.spec import SweepSpec
-from cluster.sweeps.store import SweepWriter, package_version
+from cluster.sweeps.store import package_version
+from cluster.sweeps.writer import SweepWriter
+from topology.plumbing import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Executor", "SweepInterrupted", "SweepReport", "default_batch_size", "run_sweep"]
 
 MAX_BATCH = 64
+_DEFERRED = (signal.SIGINT, signal.SIGTERM)
 
 
 class Executor(Protocol):
@@ -60,6 +65,8 @@ class SweepReport:
         Scenarios run (ok or failed) by this call.
     wall_time_s : float
         Wall-clock time of the call (seconds).
+    retried : int
+        Failed scenarios taken out of a resumed dataset to run again (``retry_failed``).
     """
 
     total: int
@@ -67,6 +74,7 @@ class SweepReport:
     done: int
     failed: int
     wall_time_s: float
+    retried: int = 0
 
     @property
     def finished(self) -> int:
@@ -100,23 +108,29 @@ def default_batch_size(n_scenarios: int, num_cpus: int) -> int:
 
 
 @contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold SIGINT while a batch is written, then act on it: parts and manifest stay in step.
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while a batch is written, then act on them: parts and journal stay in step.
 
-    (A resumed sweep would also delete parts the manifest does not list; holding the
-    signal simply keeps an interrupted dataset tidy.)
+    (A resumed sweep would also delete parts no journal line lists; holding the signals
+    simply keeps an interrupted dataset tidy.)
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are only delivered to the main thread
         return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    caught: list[signal.Signals] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signal.Signals(signum)))
+                for sig in _DEFERRED}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in caught[:1]:
+            handler = previous[sig]
+            if callable(handler):
+                handler(sig, None)  # the default SIGINT handler raises KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(sig)
 
 
 def run_sweep(
@@ -127,6 +141,7 @@ def run_sweep(
     *,
     resume: bool = False,
     overwrite: bool = False,
+    retry_failed: bool = False,
     batch_size: int | None = None,
     on_start: Callable[[int, int, int], None] | None = None,
     on_batch: Callable[[BatchResult], None] | None = None,
@@ -138,13 +153,16 @@ def run_sweep(
     spec : SweepSpec
         From :func:`cluster.sweeps.spec.load_sweep`.
     out : Path
-        The dataset directory (see :class:`cluster.sweeps.store.SweepWriter`).
+        The dataset directory (see :class:`cluster.sweeps.writer.SweepWriter`).
     executor : SerialExecutor or RayExecutor
         Entered (``with``) by this function.
     fmt : {"arrow", "parquet"}
         Table file format.
     resume, overwrite : bool
         Continue an existing dataset of the same spec / replace an existing dataset.
+    retry_failed : bool
+        With ``resume``: run the failed scenarios again, their failed rows replaced
+        (:meth:`cluster.sweeps.writer.SweepWriter.retry_failed`).
     batch_size : int, optional
         Scenarios per task (default: :func:`default_batch_size`).
     on_start : callable, optional
@@ -159,23 +177,41 @@ def run_sweep(
         On Ctrl-C (SIGINT), after the executor is shut down; the dataset holds every
         batch written so far and ``resume=True`` continues it.
     ConfigError
-        ``out`` cannot be written, or ``resume`` finds a dataset of another spec.
+        ``out`` cannot be written, is a URI or, inside a Ray job, a relative path
+        (:func:`cluster.sweeps.location.check_out_location`); another writer holds its lock
+        (:mod:`cluster.sweeps.lock`); or ``resume`` finds a dataset of another spec.
     """
     t0 = time.perf_counter()
+    out = check_out_location(out)
     manifest = {"kind": "sweep", "source": spec.source, "seed": spec.seed, "spec": spec.raw,
                 "scenarios": len(spec.scenarios), "cpnsim_version": package_version(),
                 "resolved_network": network_record(spec.base.network, spec.base.scenario.network)}
     if spec.design is not None:  # a Saltelli design's row order, for cpnsim analyze sensitivity
         manifest["design"] = spec.design
-    writer = SweepWriter(out, manifest, fmt, resume=resume, overwrite=overwrite)
-    done_before = writer.done_ids
-    todo = [s for s in spec.scenarios if s.scenario_id not in done_before]
-    skipped = len(spec.scenarios) - len(todo)
-    counts = {"done": 0, "failed": 0}
+    if retry_failed and not resume:
+        raise ConfigError("--retry-failed: only with --resume (it reruns the failed scenarios of a dataset)")
+    counts = {"done": 0, "failed": 0, "skipped": 0, "retried": 0}
 
     def report() -> SweepReport:
-        return SweepReport(len(spec.scenarios), skipped, counts["done"], counts["failed"], time.perf_counter() - t0)
+        return SweepReport(len(spec.scenarios), counts["skipped"], counts["done"], counts["failed"],
+                           time.perf_counter() - t0, counts["retried"])
 
+    schemas = {"runs": sweep_schema(spec.scenarios)}  # one schema per sweep: every param.* column in every part
+    with SweepWriter(out, manifest, fmt, resume=resume, overwrite=overwrite, schemas=schemas) as writer:
+        if retry_failed:
+            with _signals_deferred():
+                counts["retried"] = len(writer.retry_failed())
+        _run_batches(spec, writer, executor, batch_size, counts, on_start, on_batch, report)
+        writer.finish()
+    return report()
+
+
+def _run_batches(spec: SweepSpec, writer: SweepWriter, executor: Executor, batch_size: int | None,
+                 counts: dict[str, int], on_start: Callable[[int, int, int], None] | None,
+                 on_batch: Callable[[BatchResult], None] | None, report: Callable[[], SweepReport]) -> None:
+    done_before = writer.done_ids
+    todo = [s for s in spec.scenarios if s.scenario_id not in done_before]
+    skipped = counts["skipped"] = len(spec.scenarios) - len(todo)
     try:
         if todo:  # nothing left: do not start Ray just to stop it
             with executor:
@@ -184,15 +220,14 @@ def run_sweep(
                 if on_start is not None:  # a batch runs its scenarios one by one: one at a time per CPU
                     on_start(len(todo), skipped, min(len(todo), executor.num_cpus))
                 for result in executor.map(batches):
-                    with _sigint_deferred():
+                    with _signals_deferred():
                         writer.add(result.tables, result.done, result.failed)
                         counts["done"] += len(result.done)
                         counts["failed"] += len(result.failed)
                     if on_batch is not None:
                         on_batch(result)
+                    del result  # released as soon as it is written (a Ray result pins its object)
         elif on_start is not None:
             on_start(0, skipped, 0)
     except KeyboardInterrupt:
         raise SweepInterrupted(report()) from None
-    writer.finish()
-    return report()

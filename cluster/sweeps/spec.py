@@ -47,7 +47,7 @@ from cluster.sweeps.sampling import SAMPLING_METHODS, Range, saltelli_points, sa
 from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict, set_key
 from topology.plumbing import ConfigError, located, nearest, read_toml
 
-__all__ = ["METHODS", "Axis", "SweepSpec", "derive_seed", "load_sweep"]
+__all__ = ["METHODS", "Axis", "SweepSpec", "derive_seed", "load_sweep", "spec_from_dict"]
 
 SALTELLI = "saltelli"
 METHODS = ("grid", *SAMPLING_METHODS, SALTELLI)
@@ -110,6 +110,10 @@ class SweepSpec:
         ``second_order`` and ``groups``, one per point of the grid axes, each with ``grid``
         (key -> value) and ``rows`` (the scenario id of every design row, in SALib's order;
         a scenario repeats where integer rounding makes two rows equal).
+    duplicates : int
+        Points of the design that resolved to a scenario already in it (integer rounding
+        of a sampled axis makes two points equal): run once, counted here so that the
+        CLI reports them.  ``len(scenarios) + duplicates`` is the number of points.
     """
 
     source: str
@@ -119,6 +123,12 @@ class SweepSpec:
     scenarios: tuple[LoadedScenario, ...]
     base: LoadedScenario
     design: dict[str, Any] | None = None
+    duplicates: int = 0
+
+    @property
+    def points(self) -> int:
+        """Points of the design, duplicates included."""
+        return len(self.scenarios) + self.duplicates
 
     @property
     def ids(self) -> list[str]:
@@ -268,18 +278,39 @@ def load_sweep(path: str | Path) -> SweepSpec:
         One line naming the spec file and key (``axis[2].low``); nothing is run.
     """
     p = Path(path)
-    src = str(p)
-    raw = read_toml(p, ConfigError)
+    return spec_from_dict(read_toml(p, ConfigError), str(p), p.parent)
+
+
+def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = None) -> SweepSpec:
+    """Expand a sweep spec already read (a TOML file's content) into validated scenarios.
+
+    Parameters
+    ----------
+    raw : dict
+        The spec's keys, as :func:`load_sweep` reads them from a file.
+    source : str
+        Named in error messages and recorded as :attr:`SweepSpec.source`.
+    base_dir : Path, optional
+        Folder that a relative ``base`` file and network paths are taken from (default:
+        the working directory).
+
+    Raises
+    ------
+    ConfigError, TopologyError
+        One line naming ``source`` and key (``axis[2].low``); nothing is run.
+    """
+    src = source
+    here = base_dir if base_dir is not None else Path(".")
     for k in raw:
         if k not in _TOP_KEYS:
             hint = nearest(k, _TOP_KEYS)
             raise ConfigError(located(src, k, "unknown key" + (f" (did you mean '{hint}'?)" if hint else "")))
     base_raw = raw.get("base")
     if isinstance(base_raw, str):
-        base_path = (p.parent / base_raw) if not Path(base_raw).is_absolute() else Path(base_raw)
+        base_path = (here / base_raw) if not Path(base_raw).is_absolute() else Path(base_raw)
         base, base_src, base_dir = read_toml(base_path, ConfigError), str(base_path), base_path.parent
     elif isinstance(base_raw, dict):
-        base, base_src, base_dir = copy.deepcopy(base_raw), f"{src}: base", p.parent
+        base, base_src, base_dir = copy.deepcopy(base_raw), f"{src}: base", here
     elif base_raw is None:
         base, base_src, base_dir = default_scenario_data(), f"{src}: base (built-in default)", None
     else:
@@ -310,6 +341,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     design = _design(sampled, seed, src, index)
     scenarios: dict[str, LoadedScenario] = {}
     groups: list[dict[str, Any]] = []
+    points = 0
     for grid_point in itertools.product(*(a.values for a in grid_axes)):
         rows: list[str] = []
         groups.append({"grid": {a.key: v for a, v in zip(grid_axes, grid_point, strict=True)}, "rows": rows})
@@ -323,6 +355,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
             scenario = loaded.scenario.model_copy(update={"seed": derive_seed(seed, loaded)})
             loaded = LoadedScenario(scenario, loaded.network, src)
             scenarios.setdefault(loaded.scenario_id, loaded)  # integer rounding can repeat a point
+            points += 1
             rows.append(loaded.scenario_id)
     record = {k: v for k, v in raw.items() if k != "base"}
     record["base"] = base
@@ -331,4 +364,5 @@ def load_sweep(path: str | Path) -> SweepSpec:
         saltelli = {"method": SALTELLI, "keys": [a.key for a in sampled], "bounds": [[a.low, a.high] for a in sampled],
                     "integer": [a.integer for a in sampled], "samples": sampled[0].samples,
                     "second_order": sampled[0].second_order, "groups": groups}
-    return SweepSpec(src, seed, record, tuple(axes), tuple(scenarios.values()), loaded_base, saltelli)
+    return SweepSpec(src, seed, record, tuple(axes), tuple(scenarios.values()), loaded_base, saltelli,
+                     duplicates=points - len(scenarios))

@@ -4,9 +4,9 @@ Every file is written through :func:`topology.plumbing.write_atomic` (a temporar
 then a rename).  A whole dataset (:func:`write_dataset`) is made atomic one level up: it
 is written into a hidden directory beside ``out`` that is renamed into place only when
 complete, so an interrupted or failed write leaves no half-written dataset.  A sweep
-(:class:`SweepWriter`) instead grows in place, one part per table per batch, and its
-manifest lists only whole batches.  An existing cpnsim dataset at ``out`` is replaced;
-any other non-empty directory is refused.
+(:class:`cluster.sweeps.writer.SweepWriter`) instead grows in place, one part per table
+per batch, committed by its journal.  An existing cpnsim dataset at ``out`` is replaced;
+any other non-empty directory is refused, and so is one whose lock a sweep holds.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
+from cluster.sweeps.lock import check_unlocked
 from cluster.sweeps.manifest import (
     MANIFEST_VERSION,
     CpnsimStamp,
@@ -39,17 +40,23 @@ from sim.tables import SCHEMA_VERSION
 from topology.plumbing import ConfigError, SchemaError, write_atomic
 
 __all__ = [
-    "SweepWriter",
+    "SUFFIX",
+    "check_contents",
     "check_writable",
+    "code_revision",
     "git_revision",
+    "now_utc",
     "package_version",
+    "read_part",
     "read_table",
     "slug",
+    "stamp",
     "write_dataset",
     "write_table",
 ]
 
-_SUFFIX = {"arrow": ".arrow", "parquet": ".parquet"}
+SUFFIX = {"arrow": ".arrow", "parquet": ".parquet"}
+"""File suffix of a part, by format."""
 
 
 def package_version() -> str:
@@ -62,19 +69,58 @@ def package_version() -> str:
         return "0+unknown"
 
 
+REVISION_ENV = "CPNSIM_REVISION"
+"""Environment variable that names the code revision where git cannot (inside a Ray job)."""
+REVISION_FILE = "REVISION"
+"""A file at the project root holding the revision (``git rev-parse HEAD > REVISION``)."""
+
+
 def git_revision() -> str | None:
     """The git commit of the cpnsim source tree (``+dirty`` if modified), if it is a checkout."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        return None
+    return code_revision()[0]
+
+
+def code_revision(root: Path | None = None) -> tuple[str | None, str]:
+    """The code revision of this cpnsim and where it came from (or why it is unknown).
+
+    In order: git, when the package is a checkout (``+dirty`` if modified); the
+    :data:`REVISION_ENV` variable (``ray job submit --runtime-env-json
+    '{"env_vars": {"CPNSIM_REVISION": "..."}}'``); a :data:`REVISION_FILE` at the project
+    root, uploaded with the working dir.  ``ray job submit`` does not upload ``.git``, so
+    without one of the last two a job's revision is None, with the reason.
+
+    Parameters
+    ----------
+    root : Path, optional
+        The project root (default: the one this package was imported from).
+
+    Returns
+    -------
+    (str or None, str)
+        The revision and its source (``"git"``, ``"env CPNSIM_REVISION"``, ``"file REVISION"``)
+        or the reason it is None.
+    """
+    root = root or Path(__file__).resolve().parents[2]
+    if (root / ".git").exists():
+        try:
+            rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                 timeout=5, check=True).stdout.strip()
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+            if rev:
+                return rev + ("+dirty" if dirty else ""), "git"
+        except (OSError, subprocess.SubprocessError):
+            pass
+    if os.environ.get(REVISION_ENV, "").strip():
+        return os.environ[REVISION_ENV].strip(), f"env {REVISION_ENV}"
     try:
-        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return rev + ("+dirty" if dirty else "") if rev else None
+        text = (root / REVISION_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        text = ""
+    if text:
+        return text.split()[0], f"file {REVISION_FILE}"
+    return None, (f"unknown: {root} has no usable .git (a Ray job's working dir is uploaded without it), no "
+                  f"{REVISION_ENV} and no {REVISION_FILE} file")
 
 
 def slug(name: str) -> str:
@@ -88,12 +134,16 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "scenario"
 
 
-def _stamp() -> CpnsimStamp:
-    return CpnsimStamp(version=package_version(), schema_version=SCHEMA_VERSION, git_revision=git_revision(),
+def stamp() -> CpnsimStamp:
+    """What is writing a dataset now: version, schema versions, git revision."""
+    revision, source = code_revision()
+    return CpnsimStamp(version=package_version(), schema_version=SCHEMA_VERSION, git_revision=revision,
+                       revision_source=source,
                        manifest_version=MANIFEST_VERSION)
 
 
-def _now() -> str:
+def now_utc() -> str:
+    """The time now, ISO 8601 in UTC to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -103,11 +153,26 @@ def check_writable(out: Path) -> None:
     Raises
     ------
     ConfigError
-        Naming the directory; checked before any simulation so nothing is wasted.
+        Naming the directory; checked before any simulation so nothing is wasted.  Also
+        when a sweep holds the directory's lock, naming the holder
+        (:func:`cluster.sweeps.lock.check_unlocked`).
+    """
+    if out.is_dir():
+        check_unlocked(out)
+    check_contents(out)
+
+
+def check_contents(out: Path, ignore: tuple[str, ...] = ()) -> None:
+    """Refuse an ``out`` that is not a directory, or holds files (but ``ignore``) and no dataset.
+
+    Raises
+    ------
+    ConfigError
+        Naming the directory.
     """
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not is_dataset(out):
+    if out.is_dir() and any(p.name not in ignore for p in out.iterdir()) and not is_dataset(out):
         raise ConfigError(f"--out {out}: directory is not empty and is not a cpnsim dataset; refusing to replace it")
 
 
@@ -177,10 +242,10 @@ def write_dataset(
     try:
         entries: dict[str, TableParts] = {}
         for name, table in tables.items():
-            part = f"part-00000{_SUFFIX[fmt]}"
+            part = f"part-00000{SUFFIX[fmt]}"
             write_table(table, tmp / name / part, fmt)
             entries[name] = TableParts(rows=table.num_rows, parts=(part,))
-        write_manifest(tmp, Manifest(cpnsim=_stamp(), created_utc=_now(), format=fmt, tables=entries, **manifest))
+        write_manifest(tmp, Manifest(cpnsim=stamp(), created_utc=now_utc(), format=fmt, tables=entries, **manifest))
         old = None
         if out.exists():
             old = out.parent / f".{out.name}.old-{secrets.token_hex(6)}"
@@ -192,6 +257,14 @@ def write_dataset(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def read_part(path: Path, fmt: Format = "arrow") -> pa.Table:
+    """Read one part file (Arrow IPC or Parquet)."""
+    if fmt == "arrow":
+        with pa.memory_map(str(path)) as source:
+            return ipc.open_file(source).read_all()
+    return pq.read_table(path)
 
 
 def read_table(out: Path, name: str) -> pa.Table:
@@ -222,107 +295,3 @@ def read_table(out: Path, name: str) -> pa.Table:
     if not tables:
         return pa.table({})
     return pa.concat_tables(tables, promote_options="permissive")
-
-
-class SweepWriter:
-    """A sweep's dataset, written part by part: ``<out>/<table>/part-NNNNN<suffix>``.
-
-    Each :meth:`add` writes one part per table atomically and then rewrites
-    ``manifest.json`` atomically with the ids done, so a sweep killed at any moment
-    leaves a readable dataset of whole batches.
-
-    Parameters
-    ----------
-    out : Path
-        The dataset directory.
-    manifest : mapping
-        :class:`~cluster.sweeps.manifest.Manifest` fields of the sweep (``kind``, ``spec``,
-        ``resolved_network``, ...).
-    fmt : {"arrow", "parquet"}
-        Table file format.
-    resume : bool
-        Keep the scenarios already done in an existing dataset at ``out`` (which must
-        have been written from the same spec).
-    overwrite : bool
-        Replace an existing cpnsim dataset at ``out``.
-
-    Raises
-    ------
-    ConfigError
-        ``out`` holds a dataset and neither ``resume`` nor ``overwrite`` is given, or
-        ``resume`` finds a dataset of a different spec, or ``out`` is not a dataset.
-    """
-
-    def __init__(self, out: Path, manifest: Mapping[str, Any], fmt: Format = "arrow", *,
-                 resume: bool = False, overwrite: bool = False) -> None:
-        check_writable(out)
-        self.out, self.fmt = out, fmt
-        self._opened = self._replace = False
-        existing = is_dataset(out)
-        if existing and resume:
-            old = read_manifest(out)
-            if old.kind != "sweep" or old.spec != manifest.get("spec") or old.format != fmt:
-                raise ConfigError(f"--out {out}: holds a dataset of another spec or format; cannot --resume it "
-                                  "(use --overwrite to replace it)")
-            self.manifest = old
-            self._clean_orphans()
-            self._opened = True
-        else:
-            if existing and not overwrite:
-                raise ConfigError(f"--out {out}: already holds a cpnsim dataset; pass --resume to continue it "
-                                  "or --overwrite to replace it")
-            self._replace = existing
-            self.manifest = Manifest(cpnsim=_stamp(), created_utc=_now(), format=fmt, complete=False, tables={},
-                                     done=(), failed=(), **manifest)
-
-    def _open(self) -> None:
-        # Deferred to the first write: a sweep that fails to start (say, Ray does not come
-        # up) leaves an existing dataset as it was.
-        if self._opened:
-            return
-        if self._replace:
-            shutil.rmtree(self.out)
-        self.out.mkdir(parents=True, exist_ok=True)
-        write_manifest(self.out, self.manifest)
-        self._opened = True
-
-    @property
-    def done_ids(self) -> set[str]:
-        """Scenario ids already in the dataset (run or failed)."""
-        return set(self.manifest.done or ()) | set(self.manifest.failed or ())
-
-    def _clean_orphans(self) -> None:
-        for name in os.listdir(self.out):
-            folder = self.out / name
-            if not folder.is_dir():
-                continue
-            entry = self.manifest.tables.get(name)
-            listed = set(entry.parts) if entry is not None else set()
-            for file in os.listdir(folder):
-                if file not in listed:
-                    (folder / file).unlink()
-
-    def _next_part(self) -> int:
-        numbers = [int(p[5:10]) for t in self.manifest.tables.values() for p in t.parts]
-        return max(numbers, default=-1) + 1
-
-    def add(self, tables: Mapping[str, pa.Table], done: list[str], failed: list[str]) -> None:
-        """Write one part per table, then record ``done`` and ``failed`` ids in the manifest."""
-        self._open()
-        number = self._next_part()
-        entries = dict(self.manifest.tables)
-        for name, table in tables.items():
-            part = f"part-{number:05d}{_SUFFIX[self.fmt]}"
-            write_table(table, self.out / name / part, self.fmt)
-            entry = entries.get(name, TableParts(rows=0))
-            entries[name] = TableParts(rows=entry.rows + table.num_rows, parts=(*entry.parts, part))
-        self.manifest = self.manifest.model_copy(update={
-            "tables": entries, "done": (*(self.manifest.done or ()), *done),
-            "failed": (*(self.manifest.failed or ()), *failed)})
-        write_manifest(self.out, self.manifest)
-
-    def finish(self) -> None:
-        """Mark the dataset complete."""
-        self._open()
-        self.manifest = self.manifest.model_copy(update={"complete": True, "finished_utc": _now()})
-        write_manifest(self.out, self.manifest)

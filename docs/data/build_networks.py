@@ -66,6 +66,50 @@ ENDPOINT_WHY = {
              "its point (Dushanbe) is that of demand region dr_tj",
 }
 
+# EDWC zones (topology.model.Zone) of the sites, read from their `region` label (a hub role, province,
+# city or country), and of the regions, by id. An unknown label is an error: a new record needs a decision.
+WEST_PROVINCES = {"Inner Mongolia", "Guizhou", "Gansu", "Ningxia"}
+EAST_PROVINCES = {"Beijing", "Tianjin", "Hebei", "Shanghai", "Jiangsu", "Zhejiang", "Anhui", "Guangdong", "Sichuan",
+                  "Chongqing", "Guangzhou"}  # Guangzhou: the 1,000-GPU pools are labelled by city
+OTHER_CN = {"Heilongjiang", "Hubei", "China (Xinjiang)"}
+ABROAD = {"Kazakhstan", "Singapore", "Malaysia", "Saudi Arabia", "Pakistan"}
+REGION_ZONE = {
+    "dr_cn_bth": "east", "dr_cn_yrd": "east", "dr_cn_guangdong": "east", "dr_cn_chengyu": "east",
+    # Central, Northeast, other eastern provinces: no hub; Northwest (with Inner Mongolia) and Southwest (with
+    # Guizhou) span zones.
+    "dr_cn_central": "other", "dr_cn_northeast": "other", "dr_cn_northwest": "other", "dr_cn_east_other": "other",
+    "dr_cn_southwest": "other", "gw_urumqi": "other", "gw_hongkong": "other",
+}
+
+
+def site_zone(label: str) -> str:
+    """The EDWC zone of a site whose ``region`` label is ``label`` (hub role, province, city or country)."""
+    if label in ("east", "west"):
+        return label
+    for zone, labels in (("west", WEST_PROVINCES), ("east", EAST_PROVINCES), ("other", OTHER_CN),
+                         ("abroad", ABROAD)):
+        if label in labels:
+            return zone
+    raise ValueError(f"no EDWC zone for site label {label!r}: add it to build_networks.py")
+
+
+def with_zone(rec: Record, zone: str, after: str) -> Record:
+    """``rec`` with ``zone`` inserted after its key ``after``."""
+    out: Record = {}
+    for k, v in rec.items():
+        out[k] = v
+        if k == after:
+            out["zone"] = zone
+    return out
+
+
+def zoned(records: NetworkRecords) -> NetworkRecords:
+    """``records`` with the EDWC zone of every site and region (regions not in REGION_ZONE are abroad)."""
+    return NetworkRecords([with_zone(s, site_zone(s["region"]), "region") for s in records.sites],
+                          [with_zone(r, REGION_ZONE.get(r["id"], "abroad"), "name") for r in records.regions],
+                          records.links)
+
+
 EAST_REGIONS = ["dr_cn_bth", "dr_cn_yrd", "dr_cn_guangdong", "dr_cn_chengyu"]
 EDWC_LINKS = [
     "L_bth_zhangjiakou", "L_bth_horinger", "L_bth_zhongwei", "L_bth_qingyang", "L_bth_guian",
@@ -879,7 +923,8 @@ def build_networks(data: SharedData) -> dict[str, NetworkRecords]:
     """The records of ``edwc``, ``gpu_clusters``, ``belt_and_road`` and ``national``, in that order."""
     builder = NetworkBuilder(data)
     parts = {"edwc": builder.edwc(), "gpu_clusters": builder.gpu_clusters(), "belt_and_road": builder.belt_and_road()}
-    return {**parts, "national": builder.national(list(parts.values()))}
+    built = {**parts, "national": builder.national(list(parts.values()))}
+    return {name: zoned(records) for name, records in built.items()}
 
 
 # ------------------------------------------------------------------ rendering
@@ -958,6 +1003,9 @@ def common_header(a100_tf: float) -> list[str]:
         "renewable_frac is the share of a site's own energy that is carbon-free beyond the grid mix (the",
         "engine computes CO2 = energy x carbon_kg_per_kwh x (1 - renewable_frac)); grid-mix shares",
         "that the provincial or national carbon factor already contains are not applied.",
+        "zone: the EDWC zone (east: a province of the four eastern hubs; west: Inner Mongolia, Guizhou,",
+        "Gansu, Ningxia; other: elsewhere in China, or a demand region spanning zones; abroad), read",
+        "from the site's hub role, province or country; a classification, not a figure.",
         "",
         "Generated from shared/data; shared demand regions are written identically in every network",
         "so that `national` can include them more than once.",

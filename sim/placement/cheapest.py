@@ -1,20 +1,22 @@
-"""``cheapest``: the reachable site where a GPU-hour of work costs the least electricity."""
+"""``cheapest``: the reachable site where a job costs least, electricity and waiting together."""
 
 from __future__ import annotations
 
 from sim.energy import energy_cny_per_ref_gpu_h
-from sim.placement.ranked import RankedPolicy
+from sim.placement.scored import ScoredPolicy
+from sim.placement.scoring import WAIT_VALUE_CNY_PER_GPU_H
 from topology.model import Site
 
 __all__ = ["Cheapest"]
 
 
-class Cheapest(RankedPolicy):
-    """Lowest electricity cost per reference GPU-hour (``price × PUE`` order for equal GPUs); ignores load."""
+class Cheapest(ScoredPolicy):
+    """Lowest ``E[work] × electricity CNY per reference GPU-h + 10 CNY × GPUs × expected wait``."""
 
     name = "cheapest"
+    wait_value = WAIT_VALUE_CNY_PER_GPU_H
 
     @staticmethod
-    def score(site: Site) -> float:
+    def unit_score(site: Site) -> float:
         """CNY per reference GPU-hour, see :func:`sim.energy.energy_cny_per_ref_gpu_h`."""
         return energy_cny_per_ref_gpu_h(site)

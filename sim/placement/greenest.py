@@ -1,20 +1,22 @@
-"""``greenest``: the reachable site where a GPU-hour of work emits the least CO2."""
+"""``greenest``: the reachable site where a job emits least, its wait valued in CO2 at the social cost of carbon."""
 
 from __future__ import annotations
 
 from sim.energy import carbon_kg_per_ref_gpu_h
-from sim.placement.ranked import RankedPolicy
+from sim.placement.scored import ScoredPolicy
+from sim.placement.scoring import WAIT_VALUE_KG_CO2_PER_GPU_H
 from topology.model import Site
 
 __all__ = ["Greenest"]
 
 
-class Greenest(RankedPolicy):
-    """Lowest emissions per reference GPU-hour; ignores load."""
+class Greenest(ScoredPolicy):
+    """Lowest ``E[work] × kg CO2 per reference GPU-h + 7.31 kg × GPUs × expected wait``."""
 
     name = "greenest"
+    wait_value = WAIT_VALUE_KG_CO2_PER_GPU_H
 
     @staticmethod
-    def score(site: Site) -> float:
+    def unit_score(site: Site) -> float:
         """kg CO2 per reference GPU-hour, see :func:`sim.energy.carbon_kg_per_ref_gpu_h`."""
         return carbon_kg_per_ref_gpu_h(site)

@@ -1,4 +1,4 @@
-"""The adoption part of ``cpnsim run``'s summary, by hand on a small table."""
+"""The adoption part of ``cpnsim run``'s summary, by hand on small tables."""
 
 import math
 
@@ -6,32 +6,59 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 
-from cluster.adoption_summary import adoption_by_region, print_adoption_summary
+from cluster.adoption_summary import ALL_REGIONS, adoption_by_region, print_adoption_summary
+
+NAMES = ("replication", "step", "region", "enterprises", "adopters", "demand_gpu_h", "served_gpu_h", "wait_mean_h")
+ONE_REP = [  # (replication, step, region, enterprises, adopters, demand, served, wait)
+    (0, 0, "a", 10.0, 1.0, 100.0, 100.0, 0.0),
+    (0, 1, "a", 10.0, 4.0, 300.0, 150.0, 2.0),
+    (0, 0, "b", 30.0, 3.0, 0.0, 0.0, None),
+    (0, 1, "b", 30.0, 6.0, 0.0, 0.0, None),
+]
+SECOND_REP = [
+    (1, 0, "a", 10.0, 2.0, 100.0, 100.0, 0.0),
+    (1, 1, "a", 10.0, 6.0, 100.0, 100.0, 0.0),
+    (1, 0, "b", 30.0, 3.0, 0.0, 0.0, None),
+    (1, 1, "b", 30.0, 9.0, 0.0, 0.0, None),
+]
+T_975_1 = 12.706204736  # Student t, 97.5 % quantile, 1 degree of freedom
 
 
-def _table():
-    rows = [  # (replication, step, region, enterprises, adopters, demand, served, wait)
-        (0, 0, "a", 10.0, 1.0, 100.0, 100.0, 0.0),
-        (0, 1, "a", 10.0, 4.0, 300.0, 150.0, 2.0),
-        (0, 0, "b", 30.0, 3.0, 0.0, 0.0, None),
-        (0, 1, "b", 30.0, 6.0, 0.0, 0.0, None),
-    ]
-    names = ("replication", "step", "region", "enterprises", "adopters", "demand_gpu_h", "served_gpu_h",
-             "wait_mean_h")
-    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+def _table(rows):
+    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(NAMES)})
 
 
-def test_adoption_by_region_by_hand():
-    out = {row["region"]: row for row in adoption_by_region(_table())}
+def test_one_replication_by_hand():
+    out = {row["region"]: row for row in adoption_by_region(_table(ONE_REP))}
+    assert list(out) == ["a", "b", ALL_REGIONS]
     assert out["a"]["adopted_frac"] == pytest.approx(0.4)
+    assert math.isnan(out["a"]["adopted_frac_ci_half"])
     assert out["a"]["served_share"] == pytest.approx(250 / 400)
     assert out["a"]["wait_mean_h"] == pytest.approx((0 * 100 + 2 * 300) / 400)
     assert out["b"]["adopted_frac"] == pytest.approx(0.2)
     assert math.isnan(out["b"]["served_share"]) and math.isnan(out["b"]["wait_mean_h"])
+    assert out[ALL_REGIONS]["adopted_frac"] == pytest.approx(10 / 40)  # enterprise-weighted, not 0.3
+
+
+def test_two_replications_give_the_mean_and_student_t_half_width():
+    out = {row["region"]: row for row in adoption_by_region(_table(ONE_REP + SECOND_REP))}
+    # a: 0.4 and 0.6 -> mean 0.5, sd 0.1414, half = t x sd / sqrt(2) = 12.706 x 0.1.
+    assert out["a"]["adopted_frac"] == pytest.approx(0.5)
+    assert out["a"]["adopted_frac_ci_half"] == pytest.approx(T_975_1 * 0.1)
+    # all: 10/40 = 0.25 and 15/40 = 0.375 -> mean 0.3125, half = 12.706 x 0.0625.
+    assert out[ALL_REGIONS]["adopted_frac"] == pytest.approx(0.3125)
+    assert out[ALL_REGIONS]["adopted_frac_ci_half"] == pytest.approx(T_975_1 * 0.0625)
+    assert out[ALL_REGIONS]["replications"] == 2
+    assert out["a"]["adopters"] == pytest.approx(5.0)  # (4 + 6) / 2
+    assert out["a"]["demand_gpu_h"] == pytest.approx(300.0)  # (400 + 200) / 2
 
 
 def test_print_adoption_summary():
-    console = Console(record=True, width=120)
-    print_adoption_summary(console, _table())
+    console = Console(record=True, width=160)
+    print_adoption_summary(console, _table(ONE_REP + SECOND_REP))
     text = console.export_text()
-    assert "adoption at the horizon by region" in text and "0.400" in text and "0.625" in text
+    assert "mean ± 95% t-interval over 2 replications" in text
+    assert "0.5000" in text and f"{T_975_1 * 0.1:.4f}" in text and ALL_REGIONS in text
+    console = Console(record=True, width=160)
+    print_adoption_summary(console, _table(ONE_REP))
+    assert "one replication: no interval" in console.export_text()

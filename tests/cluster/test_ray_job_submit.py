@@ -128,8 +128,25 @@ def test_sweep_submitted_as_a_ray_job(head_node, tmp_path):
     assert manifest.complete is True
     runs = read_table(out, "runs")
     assert runs.num_rows == 12 and set(runs.column("status").to_pylist()) == {"ok"}
+    # Provenance: where each scenario ran, and why the revision is what it is (no .git in a job).
+    timings = read_table(out, "timings").to_pylist()
+    assert all(r["node_id"] and r["ray_job_id"] and r["worker_pid"] for r in timings)
+    assert manifest.cpnsim.revision_source is not None and manifest.cpnsim.revision_source != "git"
+    assert not (out / "writer.lock").exists()
     # Nothing Ray started listens beyond loopback.
     assert _wildcard_listeners() - before == set()
+
+
+def test_a_relative_out_in_a_job_is_refused(head_node):
+    address, env, _ = head_node
+    job = subprocess.run(
+        [RAY, "job", "submit", "--address", address, "--working-dir", str(REPO), "--",
+         "python", "-m", "cluster", "sweep", "examples/sweeps/small-grid.toml", "--out", "relative-out"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert job.returncode != 0
+    assert "--out relative-out: a relative path inside Ray job raysubmit_" in job.stdout, job.stdout[-3000:]
+    assert "Traceback" not in job.stdout
 
 
 # The project installed from the uploaded working directory, offline: no index (only the

@@ -11,7 +11,16 @@ import pyarrow as pa
 import pytest
 
 from cluster.cli import main
-from cluster.search import Point, Target, Vary, horizon_for_year, k_section, parse_target, parse_vary
+from cluster.search import (
+    DEFAULT_MIN_REPLICATIONS,
+    Point,
+    Target,
+    Vary,
+    horizon_for_year,
+    k_section,
+    parse_target,
+    parse_vary,
+)
 from cluster.search_run import SEARCH_COLUMNS, capacity_search, search_table
 from cluster.sweeps.executors import SerialExecutor
 from cluster.sweeps.manifest import read_manifest
@@ -184,3 +193,56 @@ def test_by_year_counts_from_the_scenarios_start_year_unless_given(tmp_path: Pat
     assert _overrides(args) == [f"horizon_h={3 * 8766.0}"]
     args.start_year = 2026  # the flag wins over the file
     assert _overrides(args) == [f"horizon_h={2 * 8766.0}"]
+
+
+# -- replications and telling the answer from the baseline -----------------------------------
+
+
+def test_points_run_at_least_five_replications_on_common_seeds_unless_set() -> None:
+    def search(**kw: Any) -> Any:
+        return capacity_search(None, parse_target("adoption<=1e9"), "west_gpus", SerialExecutor(west_runner), **kw)
+
+    assert DEFAULT_MIN_REPLICATIONS == 5
+    default = search()
+    assert default.base.scenario.replications == 5 and len(default.result.points[0].values) == 5
+    assert len(search(overrides=["replications=2"]).result.points[0].values) == 2  # explicit wins
+    assert len(search(min_replications=1).result.points[0].values) == 1  # the default scenario's own
+
+
+def test_the_cli_says_when_the_answer_cannot_be_told_apart_from_the_baseline() -> None:
+    from types import SimpleNamespace
+
+    from cluster.cli.search import _indistinct
+    from cluster.search import SearchResult, replication_ci
+
+    def point(added: int, *values: float) -> Point:
+        mean, half = replication_ci(values)
+        return Point(0, added, mean, half, values, mean >= 0.85)
+
+    def note(*points: Point, status: str = "found") -> str:
+        result = SearchResult(status, 0, 100, points) if status == "found" else SearchResult(status, 100, None, points)
+        return _indistinct(SimpleNamespace(result=result, target=parse_target("adoption=0.85"), confidence=0.95))
+
+    base = point(0, 0.847, 0.851)  # 0.849 +- 12.706 x 0.002 = 0.0254
+    # Paired differences +0.006 and -0.002: mean 0.002, half 12.706 x 0.004 = 0.0508, holds 0.
+    text = note(base, point(100, 0.853, 0.849))
+    assert "CANNOT BE TOLD APART" in text and "+100 GPUs" in text and "intervals overlap" in text
+    assert "difference is 0.002 ± 0.051" in text
+    # Same overlapping intervals, but +0.002 in both replications: common random numbers tell them apart.
+    text = note(base, point(100, 0.849, 0.853))
+    assert "told apart from the baseline" in text and "CANNOT" not in text and "difference is 0.002 ± 0" in text
+    # One replication: no interval at all.
+    lone = note(Point(0, 0, 0.5, math.nan, (0.5,), False), Point(0, 100, 0.6, math.nan, (0.6,), False),
+                status="not_reached")
+    assert "one replication" in lone
+
+
+def test_paired_difference_by_hand() -> None:
+    a = Point(0, 0, 0.5, 0.1, (0.4, 0.6), False)
+    b = Point(1, 9, 0.55, 0.1, (0.44, 0.66), True)  # differences 0.04 and 0.06: mean 0.05, half 12.706 x 0.01
+    mean, half = b.difference(a)
+    assert mean == pytest.approx(0.05) and half == pytest.approx(12.7062047 * 0.01)
+    assert b.indistinct_from(a)  # 0.05 +- 0.127 holds 0
+    c = Point(1, 9, 0.55, 0.1, (0.45, 0.65), True)  # +0.05 in both: half ~0
+    assert not c.indistinct_from(a) and c.overlaps(a)
+    assert math.isnan(b.difference(Point(0, 0, 0.5, 0.1, (0.5, 0.4, 0.6), False))[1])  # unequal: no pairing

@@ -1,5 +1,6 @@
 """Sweep specs, the serial sweep loop, failed scenarios, resume, and the sweep dataset."""
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,7 +10,8 @@ from cluster.sweeps import load_sweep, run_sweep
 from cluster.sweeps.batch import concat_tables
 from cluster.sweeps.executors import SerialExecutor
 from cluster.sweeps.manifest import read_manifest
-from cluster.sweeps.store import SweepWriter, read_table
+from cluster.sweeps.store import read_table
+from cluster.sweeps.writer import SweepWriter
 from sim.run import run_scenario
 from topology.plumbing import ConfigError
 
@@ -134,7 +136,9 @@ def test_serial_sweep_writes_one_part_per_batch(tmp_path):
     manifest = read_manifest(tmp_path / "out")
     assert manifest.kind == "sweep" and manifest.complete is True
     assert sorted(manifest.done or ()) == sorted(spec.ids)
-    assert manifest.tables["runs"].parts == ("part-00000.arrow", "part-00001.arrow")
+    writer = json.loads((tmp_path / "out" / "journal.jsonl").read_text().splitlines()[0])["writer"]["writer"]
+    assert manifest.tables["runs"].parts == (f"part-00000-{writer}.arrow", f"part-00001-{writer}.arrow")
+    assert manifest.journal_commits == 2 and not (tmp_path / "out" / "writer.lock").exists()
     runs = read_table(tmp_path / "out", "runs")
     assert runs.num_rows == 4 and set(runs.column("status").to_pylist()) == {"ok"}
 
@@ -157,6 +161,35 @@ def test_a_failing_scenario_becomes_a_failed_row_and_the_sweep_goes_on(tmp_path)
     assert failed[0]["param.policy"] in {"nearest", "least_loaded"}
     assert read_manifest(tmp_path / "out").failed == (bad,)
     assert bad not in set(read_table(tmp_path / "out", "sites").column("scenario_id").to_pylist())
+
+
+def test_resume_retry_failed_replaces_the_failed_rows(tmp_path):
+    spec = load_sweep(_spec(tmp_path, TINY))
+    bad = {spec.ids[1], spec.ids[2]}  # one in each batch of 2, each beside an ok scenario
+
+    def runner(loaded):
+        if loaded.scenario_id in bad:
+            raise RuntimeError("node lost")
+        return run_scenario(loaded)
+
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    run_sweep(spec, out, SerialExecutor(runner), batch_size=2)
+    assert set(read_manifest(out).failed or ()) == bad
+    with pytest.raises(ConfigError, match="--retry-failed: only with --resume"):
+        run_sweep(spec, out, SerialExecutor(), retry_failed=True)
+    plain = run_sweep(spec, out, SerialExecutor(), resume=True)  # a failed row counts as done...
+    assert (plain.skipped, plain.done, plain.retried) == (4, 0, 0)
+    report = run_sweep(spec, out, SerialExecutor(), resume=True, retry_failed=True, batch_size=1)
+    assert (report.retried, report.skipped, report.done, report.failed) == (2, 2, 2, 0)  # ...until retried
+    manifest = read_manifest(out)
+    assert manifest.complete is True and manifest.failed == () and sorted(manifest.done or ()) == sorted(spec.ids)
+    run_sweep(spec, clean, SerialExecutor())
+    for table, keys in (("runs", ("scenario_id", "replication")),
+                        ("sites", ("scenario_id", "replication", "site_id", "t_end_h"))):
+        assert _sorted(read_table(out, table), keys) == _sorted(read_table(clean, table), keys), table
+    for name, entry in manifest.tables.items():  # the replaced parts are gone from disk too
+        assert sorted(p.name for p in (out / name).iterdir()) == sorted(entry.parts), name
+    assert manifest.tables["runs"].rows == read_table(out, "runs").num_rows == 4
 
 
 class _Interrupted(SerialExecutor):

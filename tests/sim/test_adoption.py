@@ -182,6 +182,8 @@ def test_demand_is_the_work_of_the_adoption_jobs(scenario_path):
         ("adoption.regions.dr_cn_bht.expected_costs=2", "adoption.regions.dr_cn_bht"),
         ("adoption.industries.finance.jobs_per_adopter_per_h.trainng=1", "adoption.industries.finance"),
         ("adoption.industries.finance.complexity=0", "adoption.industries.finance.complexity"),
+        ("adoption.growth.expected_costs_elasticity=-1", "adoption.growth.expected_costs_elasticity"),
+        ("adoption.growth.unit_cost_at_start=0", "adoption.growth.unit_cost_at_start"),
     ],
 )
 def test_bad_adoption_keys_are_one_line_errors(scenario_path, override, key):
@@ -255,3 +257,27 @@ def test_ceiling_one_is_bit_identical_and_a_ceiling_caps_and_scales_the_path(sce
 def test_initial_fraction_above_the_ceiling_is_a_one_line_error(scenario_path):
     with pytest.raises(ConfigError, match=r"initial_frac: 0\.02 is above ceiling_frac 0\.01"):
         _run(scenario_path, "adoption.ceiling_frac=0.01")
+
+
+@pytest.mark.parametrize(("adoption_elasticity", "work_elasticity"), [(0.0, 1.0), (0.3, 0.0), (0.3, 1.0)])
+def test_halving_the_price_of_ai_work_never_lowers_adoption_at_unconstrained_capacity(
+    scenario_path, adoption_elasticity, work_elasticity
+):
+    huge = [f"sites.{s}.gpus=1000000" for s in SITES]
+    channels = [f"adoption.growth.expected_costs_elasticity={adoption_elasticity}",
+                f"adoption.growth.cost_elasticity={work_elasticity}"]
+    ref = _run(scenario_path, *huge, *channels)
+    half = _run(scenario_path, *huge, *channels, "adoption.growth.unit_cost_at_start=0.5")
+
+    def last(result):
+        df = result.table("adoption").to_pandas()
+        return df[df.step == df.step.max()].sort_values(["region", "industry"]).adopted_frac.to_numpy()
+
+    assert np.all(last(half) >= last(ref))
+    assert _horizon(half) >= _horizon(ref)
+    if adoption_elasticity > 0:
+        assert _horizon(half) > _horizon(ref)  # the adoption channel is on: strictly faster
+    else:
+        assert _horizon(half) == _horizon(ref)  # only more work, all served at once: adoption unchanged
+    demand = [r.table("adoption").column("demand_gpu_h").to_numpy().sum() for r in (ref, half)]
+    assert demand[1] > demand[0]  # the work channel (and more adopters) bring more load

@@ -1,77 +1,178 @@
-"""The calibration distance is the arithmetic it claims, on a run small enough to do by hand."""
+"""The calibration table is the arithmetic it claims, on networks small enough to do by hand."""
 
 from __future__ import annotations
 
 import math
 
-import pyarrow as pa
 import pytest
 
-from sim.calibration_distance import calibration_distance, reference_figures
+from sim.calibration_distance import calibration_columns, parse_reference_figures, reference_figures
 from sim.run import run_scenario
 from sim.scenario import load_scenario
-from topology.model import Network, Region, Site
+from topology.model import Link, Network, Region, Site
+from topology.plumbing import ConfigError
+
+PREFIXES = ("url:", "seed ", "derived:", "estimate:", "public knowledge:")
+
+HEADER = """\
+networks = ["hand"]
+reference_gpu_tflops_fp16 = 312.0
+reference_gpu_source = "derived: test"
+hub_nodes = ["r", "w", "e"]
+"""
+
+
+def _figure(key: str, measure: str, low: float, high: float, extra: str = "") -> str:
+    return f"""
+[[figure]]
+key = "{key}"
+label = "{key}"
+measure = "{measure}"
+value = 1.0
+low = {low}
+high = {high}
+unit = "u"
+as_of = "2025"
+source = "estimate: test"
+band_source = "estimate: test"
+note = "why"
+{extra}
+"""
+
+
+REFS = parse_reference_figures(HEADER + "".join([
+    _figure("eflops", "ai_eflops", 0.1, 0.2),
+    _figure("eflops_w", "ai_eflops", 0.0, 0.01, 'sites = ["w"]'),
+    _figure("pue", "pue", 1.0, 1.3),
+    _figure("util", "utilisation", 0.5, 1.0),
+    _figure("util_west", "utilisation", 0.5, 1.0, 'zone = "west"'),
+    _figure("util_guizhou", "utilisation", 0.0, 1.0, 'zone = "west"\nsites = ["g"]'),
+    _figure("util_clusters", "utilisation", 0.0, 1.0, 'kind = "gpu_pool"'),
+    _figure("energy", "energy_twh_per_year", 0.0, 1.0),
+    _figure("lat_mean", "hub_latency_mean_ms", 0.0, 7.0),
+    _figure("lat_max", "hub_latency_max_ms", 0.0, 7.0),
+    _figure("none", "none", 0.0, 1.0),
+]), "hand.toml")
 
 
 def _network() -> Network:
     return Network(
+        name="hand",
         site=(
-            Site(id="w", region="west", lat=37.5, lon=105.2, gpus=100, sku_speed=2.0, pue=1.2),
-            Site(id="e", region="east", lat=31.2, lon=121.5, gpus=300, pue=1.5),
+            Site(id="w", region="east", zone="west", lat=37.5, lon=105.2, gpus=100, sku_speed=2.0, pue=1.2),
+            Site(id="e", region="west", zone="east", lat=31.2, lon=121.5, gpus=300, pue=1.5),
+            Site(id="g", region="Guizhou", lat=26.4, lon=106.4, gpus=10),  # no zone: the region label decides
         ),
         region=(Region(id="r", lat=31.2, lon=121.5),),
+        link=(Link(id="rw", a="r", b="w", distance_km=1000.0), Link(id="we", a="w", b="e", distance_km=400.0),
+              Link(id="rg", a="r", b="g", distance_km=200.0)),
     )
 
 
-def _sites_table() -> pa.Table:
-    # Two replications x one 10 h interval per site.
-    return pa.table({
-        "replication": [0, 0, 1, 1],
-        "site_id": ["w", "e", "w", "e"],
-        "t_start_h": [0.0, 0.0, 0.0, 0.0],
-        "t_end_h": [10.0, 10.0, 10.0, 10.0],
-        "gpu_h_busy": [500.0, 600.0, 700.0, 600.0],
-        "energy_mwh": [1.2, 3.0, 2.4, 3.0],
-    })
+# One 10 h interval per site.
+SITES = {
+    "site_id": ["w", "e", "g"],
+    "t_start_h": [0.0, 0.0, 0.0],
+    "t_end_h": [10.0, 10.0, 10.0],
+    "gpus_total": [100, 300, 10],
+    "gpu_h_busy": [600.0, 600.0, 100.0],
+    "energy_mwh": [1.2, 3.0, 0.13],
+}
 
 
-def test_distance_is_hand_arithmetic() -> None:
-    tflops, figures = reference_figures()
-    rows = {r.figure.key: r for r in calibration_distance(_network(), _sites_table())}
-    assert set(rows) == {f.key for f in figures}
-    # 100 GPUs x speed 2 + 300 x 1 = 500 reference GPUs x 312 TFLOPS = 0.156 EFLOPS.
-    assert rows["installed_ai_eflops"].model == pytest.approx(500 * tflops / 1e6)
-    ref = rows["installed_ai_eflops"].figure.value
-    assert rows["installed_ai_eflops"].distance == pytest.approx(500 * tflops / 1e6 / ref - 1)
-    # Facility 9.6 MWh; IT = 1.2/1.2 + 3/1.5 + 2.4/1.2 + 3/1.5 = 7 MWh.
-    assert rows["mean_pue"].model == pytest.approx(9.6 / 7.0)
-    assert rows["mean_pue"].distance == pytest.approx(9.6 / 7.0 - rows["mean_pue"].figure.value)
-    # Busy 2,400 GPU-h of 2 x 10 h x 400 GPUs; the west: 1,200 of 2 x 10 x 100.
-    assert rows["utilisation"].model == pytest.approx(2400 / 8000)
-    assert rows["west_utilisation"].model == pytest.approx(1200 / 2000)
-    # 4.8 MWh per replication-run of 10 h -> x 876 per year, in TWh.
-    assert rows["energy_twh_per_year"].model == pytest.approx(4.8 * 876 / 1e6)
+def _rows(network: Network | None = None) -> dict[str, dict[str, object]]:
+    cols = calibration_columns(network or _network(), SITES, REFS)
+    return {key: {name: cols[name][i] for name in cols} for i, key in enumerate(cols["figure"])}
 
 
-def test_no_west_sites_gives_nan_not_zero() -> None:
-    net = Network(site=(Site(id="e", region="east", lat=31.2, lon=121.5, gpus=10),),
-                  region=(Region(id="r", lat=31.2, lon=121.5),))
-    table = _sites_table().filter(pa.compute.equal(_sites_table().column("site_id"), "e"))
-    rows = {r.figure.key: r for r in calibration_distance(net, table)}
-    assert math.isnan(rows["west_utilisation"].model)
+def test_every_measure_is_hand_arithmetic() -> None:
+    rows = _rows()
+    # 100 GPUs x speed 2 + 300 + 10 = 510 reference GPUs x 312 TFLOPS = 0.15912 EFLOPS.
+    assert rows["eflops"]["model"] == pytest.approx(510 * 312 / 1e6) and rows["eflops"]["within"] is True
+    assert rows["eflops_w"]["model"] == pytest.approx(200 * 312 / 1e6) and rows["eflops_w"]["within"] is False
+    # Facility 4.33 MWh; IT = 1.2/1.2 + 3/1.5 + 0.13/1.3 = 3.1 MWh.
+    assert rows["pue"]["model"] == pytest.approx(4.33 / 3.1)
+    # Busy 1,300 of 4,100 GPU-h; the west (w by zone, g by its Guizhou label): 700 of 1,100.
+    assert rows["util"]["model"] == pytest.approx(1300 / 4100) and rows["util"]["within"] is False
+    assert rows["util_west"]["model"] == pytest.approx(700 / 1100) and rows["util_west"]["within"] is True
+    assert rows["util_guizhou"]["model"] == pytest.approx(100 / 100)
+    # 4.33 MWh in 10 h -> x 876 per year, in TWh.
+    assert rows["energy"]["model"] == pytest.approx(4.33 * 876 / 1e6)
+    # Hub pairs, 5 us/km one way: r-w 1000 km = 5 ms, w-e 400 km = 2 ms, r-e via w = 7 ms.
+    assert rows["lat_mean"]["model"] == pytest.approx((5 + 2 + 7) / 3)
+    assert rows["lat_max"]["model"] == pytest.approx(7.0) and rows["lat_max"]["within"] is True
 
 
-def test_every_reference_figure_carries_a_source_and_unit() -> None:
-    _, figures = reference_figures()
-    for f in figures:
-        assert f.source.startswith(("url:", "seed ", "derived:", "estimate:", "public knowledge:")), f.key
-        assert f.unit and f.as_of and f.compare in ("ratio", "difference")
+def test_what_cannot_be_computed_is_nan_with_within_null() -> None:
+    rows = _rows()
+    assert math.isnan(float(str(rows["none"]["model"]))) and rows["none"]["within"] is None
+    assert rows["none"]["note"] == "why"
+    # No gpu_pool sites: nothing to compare.
+    assert math.isnan(float(str(rows["util_clusters"]["model"]))) and rows["util_clusters"]["within"] is None
 
 
-def test_on_a_real_run_the_energy_matches_the_sites_table() -> None:
-    loaded = load_scenario(overrides=["horizon_h=48.0", "replications=2"])
+def test_a_network_without_links_between_hubs_has_no_latency() -> None:
+    net = _network().model_copy(update={"link": ()})
+    rows = _rows(net)
+    assert math.isinf(float(str(rows["lat_max"]["model"]))) and rows["lat_max"]["within"] is False
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("low = 0.1\nhigh = 0.2", "low = 0.3\nhigh = 0.2", "hand.toml: figure[0].high: must be >= low (= 0.3), got 0.2"),
+    ('measure = "pue"', 'measure = "power"', "hand.toml: figure[2].measure: Input should be"),
+    ('zone = "west"', 'zone = "wets"', "hand.toml: figure[4].zone: Input should be"),
+    ('note = "why"', 'not = "why"', "hand.toml: figure[0].not: unknown key (did you mean 'note'?)"),
+])
+def test_bad_reference_file_is_one_line_naming_file_and_key(old: str, new: str, expected: str) -> None:
+    text = HEADER + "".join([
+        _figure("eflops", "ai_eflops", 0.1, 0.2), _figure("b", "ai_eflops", 0, 1),
+        _figure("pue", "pue", 1.0, 1.3), _figure("c", "ai_eflops", 0, 1),
+        _figure("util_west", "utilisation", 0.5, 1.0, 'zone = "west"'),
+    ])
+    assert old in text
+    with pytest.raises(ConfigError) as info:
+        parse_reference_figures(text.replace(old, new, 1), "hand.toml")
+    assert str(info.value).startswith(expected), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_every_shipped_figure_is_sourced_and_has_a_band() -> None:
+    refs = reference_figures()
+    assert set(refs.networks) == {"edwc", "national"}
+    assert len(refs.figure) >= 10
+    for f in refs.figure:
+        assert f.source.startswith(PREFIXES) and f.band_source.startswith(PREFIXES), f.key
+        assert f.low <= f.high
+        assert f.measure != "none" or f.note.startswith("not reproduced"), f.key
+    national = load_scenario(overrides=["network=national"]).network
+    ids = {s.id for s in national.sites} | {r.id for r in national.regions}
+    assert set(refs.hub_nodes) <= ids
+    for f in refs.figure:
+        assert set(f.sites) <= ids, f.key
+
+
+def test_a_national_run_writes_one_row_per_figure_and_replication() -> None:
+    loaded = load_scenario("examples/national.toml", ["horizon_h=100.0", "warmup_h=0.0", "replications=2"])
     result = run_scenario(loaded)
-    rows = {r.figure.key: r for r in calibration_distance(loaded.network, result.sites)}
-    energy_mwh = sum(result.sites.column("energy_mwh").to_pylist())
-    assert rows["energy_twh_per_year"].model == pytest.approx(energy_mwh / 2 / 1e6 * 8760 / 48.0)
-    assert 0 < rows["utilisation"].model < 1
+    table = result.table("calibration")
+    assert table is not None
+    figures = reference_figures().figure
+    assert table.num_rows == 2 * len(figures)
+    for replication in (0, 1):
+        rows = {r["figure"]: r for r in table.to_pylist() if r["replication"] == replication}
+        sites = [r for r in result.sites.to_pylist() if r["replication"] == replication]
+        energy = sum(r["energy_mwh"] for r in sites)
+        assert rows["energy_twh_per_year"]["model"] == pytest.approx(energy / 1e6 * 8760 / 100.0)
+        west = {s.id for s in loaded.network.sites if s.zone == "west"}
+        busy = sum(r["gpu_h_busy"] for r in sites if r["site_id"] in west)
+        avail = sum(r["gpus_total"] * (r["t_end_h"] - r["t_start_h"]) for r in sites if r["site_id"] in west)
+        assert rows["west_utilisation"]["model"] == pytest.approx(busy / avail)
+        # Reference GPUs (GPUs x sku_speed; Harbin runs at 1.234) x 312 TFLOPS.
+        eflops = sum(s.gpus * s.sku_speed for s in loaded.network.sites) * 312 / 1e6
+        assert rows["installed_ai_eflops"]["model"] == pytest.approx(eflops)
+        assert rows["installed_ai_eflops"]["within"] is True
+
+
+def test_a_network_without_reference_figures_writes_no_calibration_table() -> None:
+    result = run_scenario(load_scenario(overrides=["horizon_h=24.0"]))
+    assert result.table("calibration") is None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from sim.job_log import sampled
 from sim.run import run_scenario
 from sim.scenario import load_scenario
-from sim.tables import schema_for
+from sim.scheduling import SchedPool
+from sim.site import LoggedGpuPool
+from sim.tables import build_table, schema_for
 
 SHORT = ["horizon_h=72", "metric_interval_h=24"]
 
@@ -58,3 +61,37 @@ def test_jobs_sample_out_of_range_is_a_config_error():
 
     with pytest.raises(ConfigError, match="jobs_sample"):
         load_scenario(None, ["jobs_sample=1.5"])
+
+
+EW = "examples/east_west_nearest.toml"
+EW_SHORT = ["horizon_h=150", "metric_interval_h=24"]
+# A maximum wait no job reaches: the schedule is unchanged, but every site gets a SchedPool.
+NEVER_EXPIRES = "workload.batch.max_wait_h=100000"
+
+
+def _jobs_and_pools(overrides: list[str]) -> tuple[pa.Table, list[type]]:
+    from sim.run import run_replication
+
+    result = run_replication(load_scenario(EW, [*EW_SHORT, *overrides]))
+    jobs = build_table("jobs", result.columns["jobs"]).drop_columns(["scenario_id"])
+    return jobs, [type(p) for p in result.model.pools]
+
+
+@pytest.mark.parametrize("sample", ["jobs_sample=1", "jobs_sample=0.3"])
+def test_fifo_sites_log_through_the_lean_pool_with_the_rows_a_scheduler_pool_gives(sample):
+    lean, lean_pools = _jobs_and_pools([sample])
+    sched, sched_pools = _jobs_and_pools([sample, NEVER_EXPIRES])
+    assert set(lean_pools) == {LoggedGpuPool} and set(sched_pools) == {SchedPool}
+    # Row for row, in the same order, including the jobs still running or queued at the horizon.
+    assert lean.equals(sched, check_metadata=True)
+    statuses = set(lean.column("status").to_pylist())
+    assert {"done", "running", "queued"} <= statuses
+
+
+def test_rows_of_lean_and_scheduler_sites_keep_the_order_jobs_ended_in():
+    # One backfilling site (a SchedPool) among lean logged sites: rows of both kinds interleave.
+    mixed = ["jobs_sample=1", "sites.cl_wuhu.scheduler=easy"]
+    lean, pools = _jobs_and_pools(mixed)
+    sched, sched_pools = _jobs_and_pools([*mixed, NEVER_EXPIRES])
+    assert SchedPool in pools and LoggedGpuPool in pools and set(sched_pools) == {SchedPool}
+    assert lean.equals(sched, check_metadata=True)

@@ -61,7 +61,7 @@ def test_site_override_changes_the_network(tmp_path):
         (MINIMAL.replace("48.0", "-5"), [], r"s\.toml: horizon_h: Input should be greater than 0, got -5"),
         ("policy = 'nearst'\n" + MINIMAL, [],
          r"s\.toml: policy: .*unknown policy 'nearst' \(did you mean 'nearest'\?\)"),
-        ("warmup_h = 48\n" + MINIMAL, [], r"warmup_h \(=48.0\) must be < horizon_h"),
+        ("warmup_h = 48\n" + MINIMAL, [], r"s\.toml: warmup_h: must be < horizon_h \(=48 h\), got 48$"),
         (MINIMAL, ["sites.cl_zhongwe.gpus=10"], r"--set: sites\.cl_zhongwe: no site 'cl_zhongwe' in network "
                                                 r"\(did you mean 'cl_zhongwei'\?\)"),
         (MINIMAL, ["sites.cl_zhongwei.gpus=-10"], r"--set: sites\.cl_zhongwei\.gpus: Input should be greater than 0"),
@@ -119,3 +119,85 @@ def test_apply_overrides_does_not_touch_its_input():
     data = {"a": {"b": 1}}
     assert apply_overrides(data, ["a.c=[1, 2]", "x.y.z=true"]) == {"a": {"b": 1, "c": [1, 2]}, "x": {"y": {"z": True}}}
     assert data == {"a": {"b": 1}}
+
+
+# -- blame through network resolution ------------------------------------------------
+
+
+def test_reference_errors_in_the_file_name_the_file_even_with_overrides(tmp_path):
+    path = _write(tmp_path, MINIMAL + "[workload.batch.origins]\nnowhere = 1.0\n")
+    with pytest.raises(ConfigError, match=r"s\.toml: workload\.batch\.origins\.nowhere: no region 'nowhere'"):
+        load_scenario(path, ["horizon_h=24"])
+
+
+def test_reference_errors_from_an_override_name_set(tmp_path):
+    path = _write(tmp_path, MINIMAL)
+    with pytest.raises(ConfigError, match=r"^--set: workload\.batch\.origins\.nowhere: no region 'nowhere'"):
+        load_scenario(path, ["workload.batch.origins={nowhere=1}"])
+    with pytest.raises(ConfigError, match=r"^--set: workload\.batch\.origins\.nowhere: no region"):
+        load_scenario(path, ["workload.batch.origins.nowhere=1"])
+
+
+def test_adoption_reference_blame_follows_the_key(tmp_path):
+    adoption = "[adoption.industries.retail]\njobs_per_adopter_per_h = { nope = 1e-6 }\n"
+    path = _write(tmp_path, MINIMAL + adoption)
+    key = r"adoption\.industries\.retail\.jobs_per_adopter_per_h\.nope: "
+    with pytest.raises(ConfigError, match=r"s\.toml: " + key):
+        load_scenario(path, ["horizon_h=24"])
+    with pytest.raises(ConfigError, match=r"^--set: " + key):
+        load_scenario(_write(tmp_path, MINIMAL, "t.toml"),
+                      ["adoption.industries.retail.jobs_per_adopter_per_h={nope=1e-6}"])
+
+
+def test_file_reference_error_named_against_the_file_when_network_is_overridden(tmp_path):
+    # The unknown site is in the file; --set changed the network, but the key is the file's.
+    path = _write(tmp_path, MINIMAL + "[sites.cl_zhongwei]\ngpus = 8\n")
+    with pytest.raises(ConfigError, match=r"s\.toml: sites\.cl_zhongwei: no site 'cl_zhongwei'"):
+        load_scenario(path, ["network=belt_and_road"])
+    with pytest.raises(ConfigError, match=r"^--set: sites\.nope: no site 'nope'"):
+        load_scenario(path, ["sites.nope.gpus=4"])
+
+
+# -- messages describe the input -------------------------------------------------------
+
+
+def test_control_characters_from_the_input_are_escaped(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_scenario(_write(tmp_path, MINIMAL), ['policy="near\\nest\\u001b[31m"'])
+    message = str(info.value)
+    assert "\n" not in message and "\x1b" not in message
+    assert r"near\nest\x1b[31m" in message
+    with pytest.raises(ConfigError) as info:
+        load_scenario(_write(tmp_path, MINIMAL), ['"bad\\tkey"=1'])
+    assert "\t" not in str(info.value)
+
+
+def test_a_model_level_error_names_its_key_and_does_not_dump_the_scenario(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_scenario(None, ["warmup_h=720", "horizon_h=720"])
+    message = str(info.value)
+    assert message == "--set: warmup_h: must be < horizon_h (=720 h), got 720"
+    with pytest.raises(ConfigError) as info:
+        load_scenario(_write(tmp_path, MINIMAL), ["workload.batch.gpus=[1, 2]"])
+    assert len(str(info.value)) < 300
+
+
+def test_size_limits_do_not_change_the_scenario_id(tmp_path):
+    path = _write(tmp_path, MINIMAL)
+    base = load_scenario(path)
+    assert load_scenario(path, ["engine.max_events=1000000", "engine.max_memory_gb=3"]).scenario_id == base.scenario_id
+    assert load_scenario(path, ["engine.arrival_step_h=12"]).scenario_id != base.scenario_id
+
+
+def test_blame_reaches_into_lists_an_override_replaced():
+    segment = "adoption.segment=[{region='nowhere', industry='retail'}]"
+    with pytest.raises(ConfigError, match=r"^--set: adoption\.segment\[0\]\.region: no region 'nowhere'"):
+        load_scenario("examples/adoption.toml", [segment])
+
+
+def test_odd_names_in_adoption_references_are_quoted(tmp_path):
+    # Found by the input fuzz test: a class name with spaces and '=' broke the key path.
+    adoption = '[adoption.industries.retail]\njobs_per_adopter_per_h = { "= =x" = 1e-6 }\n'
+    path = _write(tmp_path, MINIMAL + adoption)
+    with pytest.raises(ConfigError, match=r'adoption\.industries\.retail\.jobs_per_adopter_per_h\."= =x": '):
+        load_scenario(path)

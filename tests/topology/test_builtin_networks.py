@@ -206,8 +206,30 @@ def test_each_eastern_region_reaches_a_western_cluster_within_20_ms(nets):
     # EDWC's 20 ms east-west requirement, against the propagation-only latency model.
     net = nets["edwc"]
     latency = region_site_latency_ms(net)
-    west = [j for j, s in enumerate(net.sites) if s.region == "west"]
+    west = [j for j, s in enumerate(net.sites) if s.zone == "west"]
     assert (latency[:, west].min(axis=1) < 20.0).all()
+
+
+@pytest.mark.parametrize("name", [*NETWORKS, "default"])
+def test_every_site_and_region_has_a_zone(name, nets):
+    net = nets[name] if name in nets else load_network(name)
+    assert all(s.zone is not None for s in net.sites) and all(r.zone is not None for r in net.regions)
+
+
+def test_zones_follow_the_edwc_hub_provinces(nets):
+    net = nets["national"]
+    zone = {s.id: s.zone for s in net.sites}
+    # west: the four western clusters and the Hohhot centre (Inner Mongolia); east: the eastern hub provinces.
+    assert {i for i, z in zone.items() if z == "west"} == {
+        "cl_horinger", "cl_guian", "cl_qingyang", "cl_zhongwei", "gpu_cm_hohhot"}
+    assert {i for i, z in zone.items() if z == "other"} == {
+        "gpu_cm_harbin", "gpu_cm_wuhan", "br_xj_changji", "br_xj_hami_yiwu"}
+    assert {i for i, z in zone.items() if z == "abroad"} == {"br_kz", "br_sg", "br_my_johor", "br_sa_neom", "br_pk"}
+    # A cluster's zone is its EDWC role (Chengdu-Chongqing is an eastern, demand-side hub).
+    for s in nets["edwc"].sites:
+        assert s.zone == s.region, s.id
+    regions = {r.id: r.zone for r in net.regions}
+    assert regions["dr_cn_bth"] == "east" and regions["dr_kz"] == "abroad" and regions["gw_urumqi"] == "other"
 
 
 # -- agreement with shared/data -----------------------------------------------------------

@@ -181,7 +181,7 @@ def test_unknown_key_in_link_and_top_level(tmp_path):
 def test_unknown_key_without_near_name_lists_valid_keys(tmp_path):
     path = _write(tmp_path, _broken("demand_weight = 235.22", "demand_weight = 235.22\nqqq = 1"))
     message = _error(path)
-    assert "region[0].qqq: unknown key; valid keys: id, name, lat, lon, demand_weight, source" in message
+    assert "region[0].qqq: unknown key; valid keys: id, name, zone, lat, lon, demand_weight, source" in message
 
 
 def test_misspelt_required_key_suggests_nearest(tmp_path):
@@ -275,3 +275,10 @@ def test_region_id_equal_to_a_site_id(tmp_path):
 def test_zero_bandwidth(tmp_path):
     path = _write(tmp_path, _broken("distance_km = 1800.0", "distance_km = 1800.0\nbandwidth_gbps = 0"))
     assert _error(path) == f"{path}: link[1].bandwidth_gbps: Input should be greater than 0, got 0"
+
+
+def test_bad_zone_names_the_key_and_the_zones(tmp_path):
+    path = _write(tmp_path, _broken("gpus = 512", 'gpus = 512\nzone = "north"'))
+    message = _error(path)
+    assert message.startswith(f"{path}: site[1].zone") and "'east'" in message and "'abroad'" in message, message
+    assert "\n" not in message

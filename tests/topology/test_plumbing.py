@@ -137,3 +137,39 @@ def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
         write_atomic(path, boom)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+# -- messages describe the input (issue 19) ----------------------------------------------------
+
+
+def test_located_escapes_control_characters_in_every_part():
+    line = located("a\nb.toml", "k\tey", "got 'x\x1b[31m\r'")
+    assert line == "a\\nb.toml: k\\tey: got 'x\\x1b[31m\\r'"
+    assert line.isprintable()
+
+
+def test_format_loc_quotes_keys_that_are_not_bare():
+    assert format_loc(("workload", "= =x", "gpus")) == 'workload."= =x".gpus'
+    assert format_loc(("sites", "广州", 0)) == 'sites."广州"[0]'
+    assert format_loc(("a_b-c", 1, "d")) == "a_b-c[1].d"
+
+
+def test_model_validator_message_names_its_key_and_never_dumps_the_table():
+    data: dict[str, Any] = {"arrival_rate_per_h": 1.0, "gpus": {"dist": "uniform", "low": 4.0, "high": 2.0},
+                            "work_gpu_h": {"dist": "exponential", "mean": 1.0}}
+    with pytest.raises(pydantic.ValidationError) as info:
+        JobClass.model_validate(data)
+    line = describe_validation_error(info.value, "s.toml", JobClass, data)
+    assert line == "s.toml: gpus.high: must be >= low (=4), got 2"
+
+
+def test_a_long_bad_value_is_clipped_and_a_wrong_table_says_table():
+    data: dict[str, Any] = {"arrival_rate_per_h": "x" * 1000, "work_gpu_h": {"dist": "exponential", "mean": 1.0}}
+    with pytest.raises(pydantic.ValidationError) as info:
+        JobClass.model_validate(data)
+    assert len(describe_validation_error(info.value, "s.toml", JobClass, data)) < 250
+    data = {"arrival_rate_per_h": 1.0, "work_gpu_h": 3}
+    with pytest.raises(pydantic.ValidationError) as info:
+        JobClass.model_validate(data)
+    line = describe_validation_error(info.value, "s.toml", JobClass, data)
+    assert line == "s.toml: work_gpu_h: must be a table, got 3"

@@ -16,6 +16,7 @@ from typing import Self
 import numpy as np
 from pydantic import Field, model_validator
 
+from topology.limits import MAX_FACTOR, MAX_HORIZON_H, MAX_RATE_PER_H, MAX_WEIGHT, MIN_STEP_H
 from topology.plumbing import StrictModel
 
 __all__ = [
@@ -49,6 +50,19 @@ so about 4.4 years); "less than $1" makes this a lower bound on the rate of decl
 """
 
 
+MIN_FACTOR = 1 / MAX_FACTOR
+"""Smallest adoption factor (complexity and expected costs enter inversely)."""
+MAX_ELASTICITY = 10.0
+"""Largest exponent (resonance, price or served elasticity): R = (S * D) ** e stays finite."""
+MAX_COEFFICIENT_PER_YR = 100.0
+"""Largest Bass coefficient p0 or q0, per year (published fits are ~0.001-1)."""
+MAX_DECLINE_PER_YR = 5.0
+"""Largest continuous decline of unit cost, 1/yr (a 150-fold fall every year)."""
+MAX_COST_ELASTICITY = 1.0
+"""Largest elasticity of work per adopter to unit cost: with MAX_DECLINE_PER_YR the growth
+over 100 years, exp(500), stays finite (the size check then judges the run)."""
+
+
 SUPPLY_FACTORS = ("comparative_advantage", "complexity", "compatibility", "observability")
 """Supply-side factor names (per industry), as in shared/data ``adoption_model_factors``."""
 DEMAND_FACTORS = ("anticipated_benefits", "expected_costs", "social_impact", "facilitating_conditions")
@@ -58,7 +72,7 @@ DEMAND_FACTORS = ("anticipated_benefits", "expected_costs", "social_impact", "fa
 class SupplyFactors(StrictModel):
     """Supply-side factors of one industry (after Rogers' diffusion of innovations).
 
-    All are dimensionless multipliers, neutral at 1 and > 0.
+    All are dimensionless multipliers, neutral at 1, in [0.001, 1000].
 
     Attributes
     ----------
@@ -72,16 +86,16 @@ class SupplyFactors(StrictModel):
         How visible AI's effects are to would-be adopters.
     """
 
-    comparative_advantage: float = Field(default=1.0, gt=0)
-    complexity: float = Field(default=1.0, gt=0)
-    compatibility: float = Field(default=1.0, gt=0)
-    observability: float = Field(default=1.0, gt=0)
+    comparative_advantage: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
+    complexity: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
+    compatibility: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
+    observability: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
 
 
 class DemandFactors(StrictModel):
     """Demand-side factors of a region or a segment (after UTAUT, Venkatesh and Davis).
 
-    All are dimensionless multipliers, neutral at 1 and > 0.  The exogenous values set
+    All are dimensionless multipliers, neutral at 1, in [0.001, 1000].  The exogenous values set
     here are multiplied by the capacity factors the simulation computes each step.
 
     Attributes
@@ -96,10 +110,10 @@ class DemandFactors(StrictModel):
         Support available for adopting: funding, talent, infrastructure.
     """
 
-    anticipated_benefits: float = Field(default=1.0, gt=0)
-    expected_costs: float = Field(default=1.0, gt=0)
-    social_impact: float = Field(default=1.0, gt=0)
-    facilitating_conditions: float = Field(default=1.0, gt=0)
+    anticipated_benefits: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
+    expected_costs: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
+    social_impact: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
+    facilitating_conditions: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
 
 
 class IndustryConfig(SupplyFactors):
@@ -116,14 +130,15 @@ class IndustryConfig(SupplyFactors):
         Classes not named get no adoption-driven arrivals from this industry.
     """
 
-    enterprise_share_frac: float = Field(default=1.0, ge=0)
+    enterprise_share_frac: float = Field(default=1.0, ge=0, le=MAX_WEIGHT)
     jobs_per_adopter_per_h: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _non_negative_rates(self) -> Self:
         for name, rate in self.jobs_per_adopter_per_h.items():
-            if not (rate >= 0 and math.isfinite(rate)):
-                raise ValueError(f"jobs_per_adopter_per_h.{name}: must be a finite rate >= 0, got {rate}")
+            if not 0 <= rate <= MAX_RATE_PER_H:
+                raise ValueError(f"jobs_per_adopter_per_h.{name}: must be a rate >= 0 and <= {MAX_RATE_PER_H:g}, "
+                                 f"got {rate}")
         return self
 
 
@@ -150,7 +165,7 @@ class SegmentConfig(DemandFactors):
 
     region: str = Field(min_length=1)
     industry: str = Field(min_length=1)
-    enterprises: float | None = Field(default=None, ge=0)
+    enterprises: float | None = Field(default=None, ge=0, le=MAX_WEIGHT)
     initial_frac: float | None = Field(default=None, ge=0, le=1)
     ceiling_frac: float | None = Field(default=None, gt=0, le=1)
 
@@ -180,10 +195,10 @@ class CapacityCoupling(StrictModel):
     """
 
     enabled: bool = True
-    wait_scale_h: float = Field(default=24.0, gt=0)
-    reference_price_cny_per_gpu_h: float | None = Field(default=None, gt=0)
-    price_elasticity: float = Field(default=1.0, ge=0)
-    served_elasticity: float = Field(default=1.0, ge=0)
+    wait_scale_h: float = Field(default=24.0, ge=MIN_STEP_H, le=MAX_HORIZON_H)
+    reference_price_cny_per_gpu_h: float | None = Field(default=None, gt=0, le=MAX_WEIGHT)
+    price_elasticity: float = Field(default=1.0, ge=0, le=MAX_ELASTICITY)
+    served_elasticity: float = Field(default=1.0, ge=0, le=MAX_ELASTICITY)
 
 
 class DemandGrowth(StrictModel):
@@ -203,12 +218,34 @@ class DemandGrowth(StrictModel):
         constant.  Default 0.3 is an estimate (not published).
     """
 
-    unit_cost_decline_per_yr: float = Field(default=DEFAULT_UNIT_COST_DECLINE_PER_YR, ge=0)
-    cost_elasticity: float = Field(default=0.3, ge=0)
+    unit_cost_decline_per_yr: float = Field(default=DEFAULT_UNIT_COST_DECLINE_PER_YR, ge=0, le=MAX_DECLINE_PER_YR)
+    cost_elasticity: float = Field(default=0.3, ge=0, le=MAX_COST_ELASTICITY)
+
+    # The adoption channel of the price of AI work (issue 14): the same unit cost lowers expected costs.
+    expected_costs_elasticity: float = Field(default=0.0, ge=0, le=MAX_ELASTICITY)
+    """Elasticity of every segment's expected costs to the unit cost of AI work (>= 0): expected costs
+    ``×= unit_cost(t) ** expected_costs_elasticity``; 0 (default) leaves the price of AI work out of
+    adoption.  An estimate (documented range 0–0.3 in docs/model.md), not published."""
+    unit_cost_at_start: float = Field(default=1.0, ge=MIN_FACTOR, le=MAX_FACTOR)
+    """Unit cost of AI work at t = 0 relative to the reference trajectory (1): 0.5 halves the price
+    of AI work throughout the run (work per adopter ``× 0.5 ** -cost_elasticity``, expected costs
+    ``× 0.5 ** expected_costs_elasticity``)."""
 
     def multiplier(self, t_yr: float | np.ndarray) -> float | np.ndarray:
         """Work per adopter at ``t_yr`` years relative to t = 0 (1 at t = 0)."""
         return np.exp(self.cost_elasticity * self.unit_cost_decline_per_yr * np.asarray(t_yr))
+
+    def unit_cost(self, t_yr: float | np.ndarray) -> float | np.ndarray:
+        """Unit cost of AI work at ``t_yr`` years: ``unit_cost_at_start × exp(−unit_cost_decline_per_yr × t)``."""
+        return self.unit_cost_at_start * np.exp(-self.unit_cost_decline_per_yr * np.asarray(t_yr))
+
+    def work_scale(self) -> float:
+        """Work per adopter from the start price: ``unit_cost_at_start ** −cost_elasticity`` (1 at the reference)."""
+        return float(self.unit_cost_at_start ** -self.cost_elasticity)
+
+    def expected_costs_multiplier(self, t_yr: float | np.ndarray) -> float | np.ndarray:
+        """Expected costs from the price of AI work: ``unit_cost(t) ** expected_costs_elasticity`` (1 when it is 0)."""
+        return np.power(self.unit_cost(t_yr), self.expected_costs_elasticity)
 
 
 class AdoptionConfig(StrictModel):
@@ -248,13 +285,13 @@ class AdoptionConfig(StrictModel):
         How work per adopter grows as the cost of AI work falls.
     """
 
-    step_h: float = Field(default=HOURS_PER_YEAR / 12, gt=0)
-    p0_per_yr: float = Field(default=0.03, ge=0)
-    q0_per_yr: float = Field(default=0.38, ge=0)
-    resonance_elasticity: float = Field(default=1.0, ge=0)
+    step_h: float = Field(default=HOURS_PER_YEAR / 12, ge=MIN_STEP_H, le=MAX_HORIZON_H)
+    p0_per_yr: float = Field(default=0.03, ge=0, le=MAX_COEFFICIENT_PER_YR)
+    q0_per_yr: float = Field(default=0.38, ge=0, le=MAX_COEFFICIENT_PER_YR)
+    resonance_elasticity: float = Field(default=1.0, ge=0, le=MAX_ELASTICITY)
     initial_frac: float = Field(default=0.0, ge=0, le=1)
     ceiling_frac: float = Field(default=1.0, gt=0, le=1)
-    enterprises_per_weight: float = Field(default=1000.0, ge=0)
+    enterprises_per_weight: float = Field(default=1000.0, ge=0, le=MAX_WEIGHT)
     industries: dict[str, IndustryConfig] = Field(min_length=1)
     regions: dict[str, DemandFactors] = Field(default_factory=dict)
     segment: list[SegmentConfig] = Field(default_factory=list)

@@ -108,6 +108,7 @@ def advance(
     dt_h: float,
     ec_factor: np.ndarray | None = None,
     fc_factor: np.ndarray | None = None,
+    t_h: float = 0.0,
 ) -> AdoptionStep:
     """Step every segment's adopted fraction over ``dt_h`` hours with the given capacity factors.
 
@@ -125,6 +126,10 @@ def advance(
     ec_factor, fc_factor : numpy.ndarray, optional
         Capacity factors of expected costs and facilitating conditions (default 1; ignored
         when ``config.coupling.enabled`` is false).
+    t_h : float
+        Start of the step, h since t = 0: expected costs also follow the price of AI work
+        then, ``config.growth.expected_costs_multiplier`` (exogenous, so applied with or
+        without coupling; 1 at the default elasticity 0).
     """
     n = len(segments)
     ones = np.ones(n)
@@ -132,6 +137,8 @@ def advance(
         ec_factor = ones
     if not config.coupling.enabled or fc_factor is None:
         fc_factor = ones
+    # The price of AI work at the step's start: an exogenous multiplier of expected costs.
+    ec_factor = ec_factor * float(config.growth.expected_costs_multiplier(t_h / HOURS_PER_YEAR))
     # D_exo already holds the exogenous EC and FC; the capacity factors multiply them.
     demand = segments.demand_exogenous * fc_factor / ec_factor
     r = resonance(segments.supply, demand, config.resonance_elasticity)
@@ -160,10 +167,10 @@ def class_rates_by_region(
     """Adoption-driven arrival rates (jobs/h), shape (classes, regions), for adopted fractions ``frac``.
 
     rate[c, r] = Σ over segments s of region r: enterprises_s · frac_s · jobs_per_adopter_per_h[s, c]
-    · growth multiplier at ``t_h``.
+    · growth multiplier at ``t_h`` · ``growth.work_scale()`` (the start price of AI work).
     """
     adopters = segments.enterprises * np.asarray(frac, float)
-    mult = float(config.growth.multiplier(t_h / HOURS_PER_YEAR))
+    mult = float(config.growth.multiplier(t_h / HOURS_PER_YEAR)) * config.growth.work_scale()
     per_seg = adopters[:, None] * segments.jobs_per_adopter_per_h * mult  # (segments, classes)
     out = np.zeros((segments.jobs_per_adopter_per_h.shape[1], n_regions))
     for c in range(out.shape[0]):

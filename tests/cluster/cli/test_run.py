@@ -1,6 +1,8 @@
 """``cpnsim run`` end to end, in subprocesses, as a user runs it."""
 
 import json
+import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -122,12 +124,51 @@ def test_refuses_to_replace_a_directory_that_is_not_a_dataset(run_cli, tmp_path)
     assert (out / "notes.txt").read_text() == "keep me"
 
 
-def test_rerun_replaces_an_existing_dataset(run_cli, tmp_path):
+def test_rerun_refuses_an_existing_dataset_unless_overwrite(run_cli, tmp_path):
     out = tmp_path / "o"
     assert run_cli("run", "--out", str(out), "--seed", "1", *SHORT).returncode == 0
-    assert run_cli("run", "--out", str(out), "--seed", "2", *SHORT).returncode == 0
+    refused = run_cli("run", "--out", str(out), "--seed", "2", *SHORT)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        f"cpnsim: error: --out {out}: already holds a cpnsim dataset; pass --overwrite to replace it"]
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 1  # untouched
+    assert run_cli("run", "--out", str(out), "--seed", "2", "--overwrite", *SHORT).returncode == 0
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
     assert [p.name for p in tmp_path.iterdir()] == ["o"]
+
+
+def test_summary_job_counts_add_up_to_arrived(run_cli, tmp_path):
+    import re
+
+    # Short enough that jobs are still running and queued at the horizon.
+    result = run_cli("run", "examples/east_west_nearest.toml", "--set", "horizon_h=300", "--set",
+                     "metric_interval_h=50", "--out", str(tmp_path / "o"), cwd=Path(__file__).parents[3])
+    assert result.returncode == 0, result.stderr
+    printed = {m.group(1): int(m.group(2).replace(",", ""))
+               for m in re.finditer(r"│\s+(jobs_\w+)\s+│ jobs\s+│\s+([\d,]+) │", result.stdout)}
+    outcomes = ["jobs_done", "jobs_unmet", "jobs_failed", "jobs_rejected", "jobs_running_end", "jobs_queued_end",
+                "jobs_in_transfer_end"]
+    assert set(outcomes) <= set(printed), result.stdout
+    assert printed["jobs_running_end"] > 0 and printed["jobs_queued_end"] > 0  # the terms the sum needs
+    assert printed["jobs_arrived"] == sum(printed[k] for k in outcomes)
+    line = next(x for x in result.stdout.splitlines() if x.startswith("jobs: "))  # one line, not wrapped
+    assert line.startswith(f"jobs: {printed['jobs_arrived']:,} arrived = {printed['jobs_done']:,} done + ")
+    assert "off by" not in line and line.endswith(" in transfer")
+    assert re.search(r"│ utilisation\s+│ %\s+│\s+\d+\.\d+ │", result.stdout)  # percent, as in the report
+    header = result.stderr.splitlines()[0]
+    assert header.startswith("running ") and header.endswith("seed 1")  # not wrapped off a terminal
+
+
+def test_tables_carry_version_and_scenario_id_in_file_metadata(run_cli, tmp_path):
+    out = tmp_path / "o"
+    assert run_cli("run", "--out", str(out), "--format", "parquet", *SHORT).returncode == 0
+    scenario_id = json.loads((out / "manifest.json").read_text())["scenario_id"]
+    kv = dict(duckdb.sql(f"SELECT key::VARCHAR, value::VARCHAR FROM parquet_kv_metadata('{out}/runs/*.parquet')")
+              .fetchall())
+    assert kv["cpnsim.scenario_id"] == scenario_id
+    from cluster.version import package_version
+
+    assert kv["cpnsim.version"] == package_version()
 
 
 def test_default_out_directory_is_named_after_the_scenario(run_cli, tmp_path):
@@ -135,14 +176,74 @@ def test_default_out_directory_is_named_after_the_scenario(run_cli, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "cpnsim-out" / "east-west" / "manifest.json").exists()
     assert "utilisation" in result.stdout and "cl_zhongwei" in result.stdout  # the summary tables
+    # The default folder is scratch: `make run` twice replaces it without --overwrite.
+    again = run_cli("run", *SHORT, "--seed", "5", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "cpnsim-out" / "east-west" / "manifest.json").read_text())["seed"] == 5
 
 
-def test_national_run_prints_the_distance_from_published_figures(run_cli, tmp_path):
+def test_national_run_writes_and_prints_the_calibration_table(run_cli, tmp_path):
     national = run_cli("run", "--set", "network=national", *SHORT, "--out", str(tmp_path / "n"))
     assert national.returncode == 0, national.stderr
-    assert "distance from published figures" in national.stdout
+    assert "calibration: model vs published" in national.stdout
     assert "installed AI compute" in national.stdout and "788" in national.stdout
     assert "jobs_unmet" in national.stdout and "jobs_failed" in national.stdout
+    assert (tmp_path / "n" / "calibration").is_dir()
     default = run_cli("run", *SHORT, "--out", str(tmp_path / "d"))
     assert default.returncode == 0, default.stderr
-    assert "distance from published figures" not in default.stdout
+    assert "calibration: model vs published" not in default.stdout
+    assert not (tmp_path / "d" / "calibration").exists()
+
+
+def _run_in_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run ``python -m cluster ARGS`` in a pseudo-terminal; its exit status and everything it drew."""
+    import os
+    import pty
+    import sys
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdout and stderr are the terminal
+        os.chdir(cwd)
+        os.execv(sys.executable, [sys.executable, "-m", "cluster", *args])
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_in_simulated_time_on_a_terminal_only_and_tables_unchanged(run_cli, tmp_path):
+    long = ["--set", "horizon_h=4000", "--set", "metric_interval_h=500", "--set", "replications=2", "--seed", "3"]
+    code, drawn = _run_in_terminal(["run", "--out", str(tmp_path / "tty"), *long], Path.cwd())
+    assert code == 0, drawn
+    assert re.search(r"simulating, replication [12]/2 .*[\d,]+ / 4,000 h simulated", drawn), drawn[-2000:]
+    plain = run_cli("run", "--out", str(tmp_path / "plain"), *long)
+    assert plain.returncode == 0 and "h simulated" not in plain.stderr + plain.stdout  # off a terminal: silent
+    code, drawn = _run_in_terminal(["run", "--quiet", "--out", str(tmp_path / "quiet"), *long], Path.cwd())
+    assert code == 0 and "h simulated" not in drawn  # --quiet: silent
+    for name in ("runs", "sites", "links"):  # the bar reads the clock, it schedules nothing
+        assert _table(tmp_path / "tty", name).equals(_table(tmp_path / "plain", name), check_metadata=True)
+
+
+def test_run_progress_counts_simulated_hours_over_replications():
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from cluster.cli.run_progress import RunProgress
+
+    with RunProgress(Console(file=open(os.devnull, "w"), force_terminal=True), 100.0, 3, enabled=True) as bar:
+        bar.watch(1, SimpleNamespace(now_h=40.0))
+        bar._update()
+        task = bar._progress.tasks[0]
+        assert task.completed == 140.0 and task.total == 300.0 and task.fields["done_h"] == 40.0
+        bar.watch(2, SimpleNamespace(now_h=1e9))  # shown capped at the horizon
+        bar._update()
+        assert task.completed == 300.0
+    assert RunProgress(Console(), 1.0, 1, enabled=False).__enter__() is not None

@@ -4,7 +4,7 @@ the sweep to the tables of a clean run, on the serial and the Ray executor."""
 
 from __future__ import annotations
 
-import json
+import os
 import re
 import shlex
 import signal
@@ -20,6 +20,7 @@ from cluster.sweeps import load_sweep, run_sweep
 from cluster.sweeps.executors import SerialExecutor
 from cluster.sweeps.manifest import read_manifest
 from cluster.sweeps.store import read_table
+from topology.plumbing import SchemaError
 
 KEYS = {"runs": ["scenario_id", "replication"], "sites": ["scenario_id", "replication", "site_id", "t_end_h"]}
 
@@ -58,6 +59,26 @@ def test_the_cli_draws_no_bar_off_a_terminal(run_cli, tmp_path):
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == f"wrote {tmp_path / 'q'}\n"
 
 
+def test_dry_run_prints_the_plan_and_writes_nothing(run_cli, tmp_path):
+    spec = tmp_path / "spec.toml"
+    base = Path(__file__).resolve().parents[3] / "examples" / "east_west_nearest.toml"
+    spec.write_text(f'base = "{base}"\nreplications = 1\n[[axis]]\nkey = "horizon_h"\ngrid = [12.0]\n'
+                    '[[axis]]\nkey = "sites.cl_zhongwei.gpus"\nmethod = "random"\nlow = 1\nhigh = 2\nsamples = 6\n')
+    result = run_cli("sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    match = re.fullmatch(r"6 point\(s\), (\d) duplicate\(s\) \(equal to an earlier point, run once\), (\d) "
+                         r"scenario\(s\) x 1 replication\(s\)", lines[0])
+    assert match and int(match.group(1)) + int(match.group(2)) == 6 and int(match.group(2)) <= 2, lines
+    n = int(match.group(2))
+    assert lines[1] == f"{n} to run (0 already done) in {n} batch(es) of up to 1 scenario(s)"
+    assert re.fullmatch(rf"estimate: one scenario took [\d.]+ CPU-s here; {n} take about \d+ CPU-s, \d+ s on "
+                        r"1 CPU\(s\)", lines[2]), lines
+    assert lines[3] == "dry run: nothing written" and not (tmp_path / "out").exists()
+    real = run_cli("sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial")
+    assert real.returncode == 0 and f"{6 - n} of 6 points equal an earlier point" in real.stderr, real.stderr
+
+
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory, eight_scenario_spec) -> tuple[Path, Path]:
     """The spec file and a clean, uninterrupted run of it."""
@@ -69,9 +90,9 @@ def clean(tmp_path_factory, eight_scenario_spec) -> tuple[Path, Path]:
 
 
 def _done(out: Path) -> list[str]:
-    try:
-        return list(json.loads((out / "manifest.json").read_text()).get("done", []))
-    except (OSError, ValueError):
+    try:  # the manifest with the journal's commits folded in
+        return list(read_manifest(out).done or ())
+    except SchemaError:
         return []
 
 
@@ -125,3 +146,47 @@ def test_sigint_stops_cleanly_and_resume_equals_a_clean_run(clean, tmp_path, exe
     assert manifest.complete is True and sorted(manifest.done or ()) == sorted(read_manifest(reference).done or ())
     for name, keys in KEYS.items():
         assert _sorted(read_table(out, name), keys).equals(_sorted(read_table(reference, name), keys)), name
+
+
+@pytest.mark.parametrize(
+    ("out", "env", "message"),
+    [
+        ("s3://bucket/x", {}, "cpnsim: error: --out s3://bucket/x: s3:// is not supported yet"),
+        ("gs://bucket/x", {}, "cpnsim: error: --out gs://bucket/x: gs:// is not supported yet"),
+        ("rel-out", {"RAY_JOB_CONFIG_JSON_ENV_VAR": '{"metadata": {"job_submission_id": "raysubmit_9"}}'},
+         "cpnsim: error: --out rel-out: a relative path inside Ray job raysubmit_9 would land in Ray's cached copy"),
+    ],
+)
+def test_out_locations_that_would_lose_the_dataset_are_refused(tmp_path, out, env, message):
+    spec = Path(__file__).resolve().parents[3] / "examples" / "sweeps" / "small-grid.toml"
+    result = subprocess.run([sys.executable, "-m", "cluster", "sweep", str(spec), "--out", out, "--executor",
+                             "serial"], capture_output=True, text=True, cwd=tmp_path, env={**os.environ, **env},
+                            timeout=120)
+    assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.splitlines()) == 1 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["serial", "ray"])
+def test_sigterm_prints_the_resume_line_and_exits_143(clean, tmp_path, executor):
+    spec, _ = clean
+    out = tmp_path / "out"
+    extra = ["--num-cpus", "2"] if executor == "ray" else []
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "cluster", "sweep", str(spec), "--out", str(out), "--executor", executor,
+         "--batch-size", "1", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and driver.poll() is None and len(_done(out)) < 2:
+        time.sleep(0.05)
+    assert driver.poll() is None, "the sweep ended before it could be stopped: " + driver.stderr.read()
+    driver.send_signal(signal.SIGTERM)  # what `ray job stop` sends
+    _, stderr = driver.communicate(timeout=120)
+    assert driver.returncode == 143, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"cpnsim: interrupted: \d of 8 scenario\(s\) done \(0 failed this run\), kept in .+; "
+                        r"resume with: cpnsim sweep .+ --resume.*", last), stderr
+    assert "Traceback" not in stderr and not (out / "writer.lock").exists()
+    manifest = read_manifest(out)
+    assert sorted(read_table(out, "runs").column("scenario_id").to_pylist()) == sorted(manifest.done or ())

@@ -81,7 +81,7 @@ def test_show_prints_sites_regions_links_with_units_and_totals(run_cli, tmp_path
     rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
             for line in out.splitlines() if line.startswith("│")}
     assert rows["L"] == ["east", "west", "1,800", "yes", "9.000", "40"]  # 1800 km x 5 us/km = 9 ms
-    assert rows["east"] == ["", "31.20", "121.50", "3", "100.0"]
+    assert rows["east"] == ["", "-", "31.20", "121.50", "3", "100.0"]  # no zone in the file
     assert "CN" in out and "512" in out and "1.10" in out and "0.360" in out
 
 
@@ -90,6 +90,20 @@ def test_show_builtin_national_totals(run_cli):
     assert result.returncode == 0, result.stderr
     total = next(line for line in result.stdout.splitlines() if line.startswith("│ total") and "," in line)
     assert f"{sum(s.gpus for s in load_network('national').sites):,}" in total
+
+
+def test_show_lists_each_sites_zone_and_the_gpus_per_zone(run_cli):
+    result = run_cli("topology", "show", "national")
+    assert result.returncode == 0, result.stderr
+    rows: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("│"):  # the first table a site id appears in is the capacity table
+            rows.setdefault(line.split("│")[1].strip(), [c.strip() for c in line.split("│")[2:-1]])
+    assert rows["cl_zhongwei"][:2] == ["cluster", "west"] and rows["gpu_cm_harbin"][1] == "other"
+    assert rows["br_sg"][1] == "abroad" and rows["dr_cn_bth"][1] == "east"
+    net = load_network("national")
+    # 4 western clusters + the Hohhot centre (Inner Mongolia): 1,375,962 A100-equivalents.
+    assert rows["zone west"][2] == f"{sum(s.gpus for s in net.sites if s.zone == 'west'):,}" == "1,375,962"
 
 
 def test_export_graphml_to_stdout_is_read_by_networkx(run_cli, tmp_path):

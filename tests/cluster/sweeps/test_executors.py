@@ -59,6 +59,12 @@ def test_ray_and_serial_give_identical_tables_and_no_token_file(tmp_path):
     assert len(read_manifest(ray_out).tables["runs"].parts) == 6  # one part per batch
     for table, keys in KEYS.items():
         assert _sorted(read_table(ray_out, table), keys) == _sorted(read_table(serial_out, table), keys)
+    # Where each scenario ran is in timings (not runs): Ray's node and job ids and a worker pid.
+    on_ray, here = read_table(ray_out, "timings").to_pylist(), read_table(serial_out, "timings").to_pylist()
+    assert all(len(r["node_id"]) == 56 and r["ray_job_id"] and r["worker_pid"] > 0 for r in on_ray), on_ray[0]
+    assert len({r["ray_job_id"] for r in on_ray}) == 1
+    assert all(r["node_id"] is None and r["ray_job_id"] is None and r["worker_pid"] == os.getpid() for r in here)
+    assert not any(c in read_table(ray_out, "runs").column_names for c in ("node_id", "worker_pid", "ray_job_id"))
 
 
 def test_embedded_ray_works_when_ray_was_imported_first(tmp_path):

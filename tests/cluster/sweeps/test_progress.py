@@ -47,3 +47,29 @@ def test_disabled_progress_draws_nothing():
         progress.on_start(3, 0, 2)
         progress.on_batch(BatchResult(0, {}, done=["a"]))
     assert sink.getvalue() == ""
+
+
+def test_off_a_terminal_plain_lines_every_few_seconds():
+    clock = _Clock()
+    out = io.StringIO()
+    progress = SweepProgress(Console(file=out, force_terminal=False, width=200), enabled=False, get_time=clock,
+                             plain_every_s=5.0)
+    progress.on_start(10, 0, 2)
+    clock.now = 2.0
+    progress.on_batch(BatchResult(0, {}, done=["a"]))  # 2 s since the start: too soon for a line
+    clock.now = 6.0
+    progress.on_batch(BatchResult(1, {}, done=["b"], failed=["c"]))
+    clock.now = 7.0
+    progress.on_batch(BatchResult(2, {}, done=["d"]))  # 1 s since the last line
+    clock.now = 12.0
+    progress.on_batch(BatchResult(3, {}, done=["e", "f", "g", "h", "i", "j"]))  # the last: always a line
+    # 3 of 10 done in 6 s: 2 s each, 7 left -> 14 s; then all done in 12 s.
+    assert out.getvalue().splitlines() == [
+        "progress: 3/10 done, 1 failed, elapsed 0:00:06, ETA 0:00:14",
+        "progress: 10/10 done, 1 failed, elapsed 0:00:12, ETA 0:00:00",
+    ]
+    quiet = io.StringIO()
+    silent = SweepProgress(Console(file=quiet), enabled=False, plain_every_s=None)
+    silent.on_start(1, 0, 1)
+    silent.on_batch(BatchResult(0, {}, done=["a"]))
+    assert quiet.getvalue() == ""

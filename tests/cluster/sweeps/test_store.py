@@ -73,3 +73,26 @@ def test_reading_something_else_is_a_schema_error(tmp_path):
     out = write_dataset(tmp_path / "d", _tables(), {})
     with pytest.raises(SchemaError, match=r"no table 'jobs' \(tables: runs, sites\)"):
         read_table(out, "jobs")
+
+
+def test_the_code_revision_comes_from_git_then_env_then_a_file(tmp_path, monkeypatch):
+    import subprocess
+
+    from cluster.sweeps.store import code_revision
+
+    monkeypatch.delenv("CPNSIM_REVISION", raising=False)
+    revision, reason = code_revision(tmp_path)  # as inside a Ray job: no .git uploaded
+    assert revision is None and reason.startswith("unknown: ") and "CPNSIM_REVISION" in reason
+    (tmp_path / "REVISION").write_text("abc123\n")
+    assert code_revision(tmp_path) == ("abc123", "file REVISION")
+    monkeypatch.setenv("CPNSIM_REVISION", "def456")
+    assert code_revision(tmp_path) == ("def456", "env CPNSIM_REVISION")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "REVISION"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    assert code_revision(tmp_path) == (head, "git")
+    (tmp_path / "REVISION").write_text("changed\n")
+    assert code_revision(tmp_path) == (head + "+dirty", "git")
+    assert read_manifest(write_dataset(tmp_path / "d", _tables(), {})).cpnsim.revision_source is not None

@@ -9,7 +9,8 @@ import pytest
 
 from sim.engine import Engine
 from sim.placement import POLICIES, REJECT, PlacementContext
-from sim.placement.edwc import DEFAULT_DEADLINE_H, Edwc, estimated_wait_h
+from sim.placement.edwc import DEFAULT_DEADLINE_H, Edwc
+from sim.placement.scoring import WAIT_VALUE_KG_CO2_PER_GPU_H
 from sim.placement.west import is_western
 from sim.site import GpuPool
 from topology.model import Network, Region, Site
@@ -53,10 +54,25 @@ def test_cheapest_picks_lowest_price_times_pue_ties_nearest_and_skips_unreachabl
         _site("free_but_unreachable", price_cny_per_kwh=0.0),
         _site("big_dear", gpus=1000, price_cny_per_kwh=0.9),
     ]
-    policy = POLICIES["cheapest"](_context(sites, [[1.0, 9.0, 5.0, INF, 2.0]]))
-    assert policy.choose(0, 8, 0) == 2  # tie on 0.5: the nearer one
+    policy = POLICIES["cheapest"](_context(sites, [[1.0, 9.0, 5.0, INF, 2.0]], (_class(),)))
+    assert policy.choose(0, 8, 0) == 2  # all idle, tie on 0.5: the nearer one
     assert policy.choose(0, 500, 0) == 4  # only big_dear holds 500 GPUs
     assert policy.choose(0, 5000, 0) == REJECT
+
+
+def test_cheapest_weighs_the_price_gap_against_the_expected_wait():
+    # c = price x pue x 0.4 kW: cheap 0.25 x 1 x 0.4 = 0.1 CNY per GPU-h, dear 0.2.  Class: 2 GPUs, 100 GPU-h,
+    # so W = 100 GPU-h and T = 50 h; scores W x c + 10 CNY x 2 GPUs x wait: cheap 10 + 20 x wait, dear 20.
+    sites = [_site("cheap", gpus=1000, price_cny_per_kwh=0.25, pue=1.0),
+             _site("dear", gpus=1000, price_cny_per_kwh=0.5, pue=1.0)]
+    policy = POLICIES["cheapest"](_context(sites, [[5.0, 1.0]], (_class(),)))
+    assert policy.choose(0, 2, 0) == 0
+    _fill(policy.pools[0], running=1000, queued=0)
+    # overflow 1000 + 2 - 1000 = 2 GPUs: wait 2 / 1000 x 50 = 0.1 h, score 10 + 2 = 12 < 20: still cheap.
+    assert policy.choose(0, 2, 0) == 0
+    _fill(policy.pools[0], running=0, queued=18)
+    # overflow 20: wait 1 h, score 10 + 20 = 30 > 20: the dearer idle site.
+    assert policy.choose(0, 2, 0) == 1
 
 
 def test_greenest_counts_renewables_pue_power_and_speed():
@@ -66,12 +82,25 @@ def test_greenest_counts_renewables_pue_power_and_speed():
         _site("fast", carbon_kg_per_kwh=0.5, pue=1.2, gpu_busy_w=700, sku_speed=4.0),  # 0.5 x 1.2 x 0.7 / 4 = 0.105
         _site("hydro", carbon_kg_per_kwh=0.1, pue=1.2),  # 0.048, but too small for 200 GPUs
     ]
-    policy = POLICIES["greenest"](_context(sites, [[1.0, 2.0, 3.0, 4.0]]))
+    policy = POLICIES["greenest"](_context(sites, [[1.0, 2.0, 3.0, 4.0]], (_class(),)))
     assert policy.choose(0, 1, 0) == 3
     assert policy.choose(0, 200, 0) == REJECT
     sites[3] = _site("hydro", gpus=50, carbon_kg_per_kwh=0.1, pue=1.2)
-    policy = POLICIES["greenest"](_context(sites, [[1.0, 2.0, 3.0, 4.0]]))
+    policy = POLICIES["greenest"](_context(sites, [[1.0, 2.0, 3.0, 4.0]], (_class(),)))
     assert policy.choose(0, 80, 0) == 2  # fast beats wind: 0.105 < 0.112
+
+
+def test_greenest_values_a_gpu_hour_of_waiting_at_the_social_cost_of_carbon():
+    # hydro 0.1 x 1 x 0.4 = 0.04 kg per GPU-h, coal 0.5 x 1 x 0.4 = 0.2; W = 100 GPU-h: 4 kg against 20 kg.
+    # A wait is worth 10 CNY / 1.368 CNY per kg = 7.31 kg per GPU-h: hydro wins while 4 + 14.62 x wait < 20.
+    assert pytest.approx(10.0 / 1.368) == WAIT_VALUE_KG_CO2_PER_GPU_H
+    sites = [_site("hydro", gpus=1000, carbon_kg_per_kwh=0.1, pue=1.0),
+             _site("coal", gpus=1000, carbon_kg_per_kwh=0.5, pue=1.0)]
+    policy = POLICIES["greenest"](_context(sites, [[1.0, 1.0]], (_class(),)))
+    _fill(policy.pools[0], running=1000, queued=18)  # overflow 20 GPUs: wait 1 h, 4 + 14.6 = 18.6 < 20
+    assert policy.choose(0, 2, 0) == 0
+    _fill(policy.pools[0], running=0, queued=2)  # overflow 22: wait 1.1 h, 4 + 16.1 = 20.1 > 20
+    assert policy.choose(0, 2, 0) == 1
 
 
 def test_western_sites():
@@ -79,15 +108,6 @@ def test_western_sites():
     assert is_western(_site("z", region="Guizhou"))
     assert not is_western(_site("e", region="east")) and not is_western(_site("k", region="Kazakhstan"))
     assert not is_western(_site("n"))
-
-
-def test_estimated_wait_is_the_overflow_in_pool_fulls_times_the_run_time():
-    engine = Engine()
-    pool = GpuPool(0, _site("p", gpus=10), engine)
-    assert estimated_wait_h(pool, 10, 50.0) == 0.0  # fits in the empty pool
-    _fill(pool, running=10, queued=10)
-    # busy 10 + queued 10 + 2 - 10 = 12 GPUs over: 12 / 10 pool-fulls x 50 h = 60 h.
-    assert estimated_wait_h(pool, 2, 50.0) == pytest.approx(60.0)
 
 
 # -- edwc ---------------------------------------------------------------------------
@@ -125,32 +145,38 @@ def test_edwc_keeps_latency_bound_work_within_its_budget_least_loaded_first():
     assert policy.choose(0, 2, 1) == REJECT
 
 
-def test_edwc_sends_tolerant_work_to_the_cheapest_western_site_that_meets_its_deadline():
-    # gpus 2, work 100 -> mean run time 50 h; default deadline 24 h.
+def test_edwc_weighs_western_sites_by_cost_and_wait_within_the_deadline():
+    # gpus 2, work 100 -> W = 100 GPU-h, mean run time T = 50 h; default deadline 24 h.
+    # c = price x 1.3 x 0.4: w_cheap 0.156, w_dear 0.208, east 0.312 CNY per GPU-h;
+    # score = 100 x c + 10 CNY x 2 GPUs x wait: empty w_cheap 15.6, w_dear 20.8.
     policy = _edwc(_class())
     assert policy.deadline_h == [DEFAULT_DEADLINE_H]
     assert policy.choose(0, 2, 0) == 3  # w_cheap, though w_dear is nearer
     _fill(policy.pools[3], running=10, queued=0)
-    # w_cheap full: overflow 2 / 10 x 50 h = 10 h <= 24 h, still good enough.
+    # w_cheap full: overflow 2 / 10 x 50 h = 10 h <= 24 h, but 15.6 + 200 > 20.8: the idle w_dear.
+    assert policy.choose(0, 2, 0) == 4
+    _fill(policy.pools[4], running=10, queued=0)
+    # Both wait 10 h: 215.6 < 220.8, w_cheap again.
     assert policy.choose(0, 2, 0) == 3
     _fill(policy.pools[3], running=0, queued=10)
-    # Overflow 12 / 10 x 50 = 60 h > 24 h: the next western site.
+    # w_cheap: overflow 12 / 10 x 50 = 60 h > 24 h, past the deadline: w_dear (10 h).
     assert policy.choose(0, 2, 0) == 4
-    _fill(policy.pools[4], running=10, queued=10)
-    # West saturated: the nearest eastern site that meets the deadline.
+    _fill(policy.pools[4], running=0, queued=10)
+    # The whole west is past the deadline: the east, equal cost and carbon -> the nearest.
     assert policy.choose(0, 2, 0) == 0
     for j in (0, 1, 2):
         _fill(policy.pools[j], running=10, queued=10)
-    policy.pools[2].submit(20_000, 10, 1e6, 0.0, 0, 0)  # e_far has the most queued
-    # Everything saturated: the least loaded eastern site (e_near and e_mid tie -> nearer).
-    assert policy.choose(0, 2, 0) == 0
+    # Every site past the deadline: the lowest score anywhere; all wait 60 h, so the lowest cost, w_cheap.
+    assert policy.choose(0, 2, 0) == 3
 
 
 def test_edwc_deadline_from_the_class():
-    # A 100 h deadline tolerates the 60 h estimate at w_cheap.
-    policy = _edwc(_class(deadline_h=100.0))
-    _fill(policy.pools[3], running=10, queued=10)
-    assert policy.choose(0, 2, 0) == 3
+    # Both western sites wait 60 h: past the default 24 h (the east gets the job), within a 100 h deadline.
+    for deadline, site in ((None, 0), (100.0, 3)):
+        policy = _edwc(_class(deadline_h=deadline) if deadline else _class())
+        _fill(policy.pools[3], running=10, queued=10)
+        _fill(policy.pools[4], running=10, queued=10)
+        assert policy.choose(0, 2, 0) == site
 
 
 def test_edwc_large_jobs_go_where_they_fit():

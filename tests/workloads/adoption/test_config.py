@@ -24,7 +24,7 @@ MODEL_MD = Path(__file__).resolve().parents[3] / "docs" / "model.md"
 def test_config_rejects_unknown_keys_and_bad_factors():
     with pytest.raises(pydantic.ValidationError, match="comparative_advantag"):
         AdoptionConfig.model_validate({"industries": {"x": {"comparative_advantag": 1.0}}})
-    with pytest.raises(pydantic.ValidationError, match="greater than 0"):
+    with pytest.raises(pydantic.ValidationError, match=r"greater than or equal to 0\.001"):
         AdoptionConfig.model_validate({"industries": {"x": {"complexity": 0.0}}})
     with pytest.raises(pydantic.ValidationError, match="unknown industry"):
         AdoptionConfig.model_validate({"industries": {"x": {}}, "segment": [{"region": "a", "industry": "y"}]})

@@ -107,3 +107,56 @@ def test_class_rates_by_region_by_hand():
     later = class_rates_by_region(seg.initial_frac, seg, config, 2 * HOURS_PER_YEAR, 3)
     growth = math.exp(0.3 * DEFAULT_UNIT_COST_DECLINE_PER_YR * 2)
     np.testing.assert_allclose(later, rates * growth)
+
+
+# -- the price of AI work: both channels ----------------------------------------------------
+
+
+def _priced(expected_costs_elasticity, unit_cost_at_start=1.0, cost_elasticity=0.3):
+    config, seg = _setup()
+    growth = config.growth.model_copy(update={"expected_costs_elasticity": expected_costs_elasticity,
+                                              "unit_cost_at_start": unit_cost_at_start,
+                                              "cost_elasticity": cost_elasticity})
+    return config.model_copy(update={"growth": growth}), seg
+
+
+def test_the_price_of_ai_work_by_hand():
+    config, _ = _priced(0.5, unit_cost_at_start=0.5)
+    g = config.growth
+    # Seed 003: $60 -> $1 per million tokens over 4.4 years, so after 4.4 years the unit cost is 0.5 / 60.
+    assert float(g.unit_cost(4.4)) == pytest.approx(0.5 / 60)
+    assert float(g.expected_costs_multiplier(4.4)) == pytest.approx((0.5 / 60) ** 0.5)
+    assert g.work_scale() == pytest.approx(2 ** 0.3)  # half the price: 2 ** 0.3 = 1.231 x the work per adopter
+    default = AdoptionConfig.model_validate({"industries": {"a": {}}}).growth
+    assert float(default.expected_costs_multiplier(3.0)) == 1.0 and default.work_scale() == 1.0
+
+
+def test_cheaper_ai_work_lowers_expected_costs_in_the_step():
+    config, seg = _priced(0.5)
+    t_h = 2 * HOURS_PER_YEAR
+    step = advance(seg.initial_frac, seg, config, 730.5, t_h=t_h)
+    plain = advance(seg.initial_frac, seg, config, 730.5)  # t = 0: unit cost 1
+    m = math.exp(-0.5 * DEFAULT_UNIT_COST_DECLINE_PER_YR * 2)  # (e^(-0.93 x 2)) ** 0.5 = 0.394
+    np.testing.assert_allclose(step.expected_costs, plain.expected_costs * m, rtol=1e-14)
+    np.testing.assert_allclose(step.demand, plain.demand / m, rtol=1e-14)
+    assert np.all(step.frac_end > plain.frac_end)
+    # Exogenous: also with the capacity coupling off.
+    off = config.model_copy(update={"coupling": CapacityCoupling(enabled=False)})
+    np.testing.assert_allclose(advance(seg.initial_frac, seg, off, 730.5, t_h=t_h).demand, step.demand, rtol=1e-14)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.05, 1.0), st.floats(0.0, 5.0),
+       st.floats(0.0, 0.9), st.floats(1.0, 8766.0))
+def test_halving_the_price_of_ai_work_never_lowers_the_step(eps_a, eps_w, price, t_yr, f0, dt_h):
+    """Adoption channel: a lower unit cost never lowers F; work channel: it never lowers the rates."""
+    config, seg = _priced(eps_a, price, eps_w)
+    half, _ = _priced(eps_a, price / 2, eps_w)
+    frac = np.full(len(seg), f0)
+    t_h = t_yr * HOURS_PER_YEAR
+    cheap, dear = advance(frac, seg, half, dt_h, t_h=t_h), advance(frac, seg, config, dt_h, t_h=t_h)
+    # Monotone up to rounding: with an elasticity of ~1e-16 the two resonances differ by less than
+    # one ulp and the closed-form step may round either way (hypothesis found eps_a = 2.2e-16).
+    # Two ulps of F is far below any effect the property is about.
+    assert np.all(cheap.frac_end >= dear.frac_end - 2 * np.spacing(dear.frac_end))
+    assert np.all(class_rates_by_region(frac, seg, half, t_h, 2) >= class_rates_by_region(frac, seg, config, t_h, 2))

@@ -1,0 +1,165 @@
+"""The score of the load-aware policies (``cheapest``, ``greenest``, ``edwc``): a job's cost at a site, wait included.
+
+One rule, :func:`best_scored`, for every load-aware policy::
+
+    score_s = W_k × u_s + v × g × wait_s
+
+* ``W_k``: the mean work of the job's class, reference GPU-h (``E[work_gpu_h]``);
+* ``u_s``: what a reference GPU-hour costs at site *s* in the policy's unit
+  (electricity CNY for ``cheapest`` and ``edwc``, kg CO2 for ``greenest``);
+* ``v``: the value of a GPU-hour of waiting in the same unit
+  (:data:`WAIT_VALUE_CNY_PER_GPU_H`, or :data:`WAIT_VALUE_KG_CO2_PER_GPU_H`);
+* ``g``: the job's GPUs, so ``g × wait_s`` is the GPU-hours the job spends waiting;
+* ``wait_s``: :func:`expected_wait_h`, the site's work ahead of the job beyond its GPUs,
+  over its GPUs and speed.
+
+The job goes to the site with the lowest score, so cheap (or green) sites take work until
+their backlog costs more in waiting than the price gap to the next site saves.  See
+``docs/model.md`` (Placement).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from sim.placement.base import REJECT
+from sim.pool import Pool
+from workloads.distributions import Distribution
+from workloads.job_class import JobClass
+
+__all__ = [
+    "CARBON_PRICE_CNY_PER_KG",
+    "WAIT_VALUE_CNY_PER_GPU_H",
+    "WAIT_VALUE_KG_CO2_PER_GPU_H",
+    "best_scored",
+    "class_means",
+    "expected_wait_h",
+    "mean_or_bound",
+]
+
+WAIT_VALUE_CNY_PER_GPU_H = 10.0
+"""Value of one GPU-hour of waiting, CNY.  Estimate: the order of the hourly rental of a
+data-centre GPU in China (about 1–3 USD, i.e. 7–21 CNY); not a published figure.  A job
+of *g* GPUs that waits *w* hours loses ``10 × g × w`` CNY of its users' time."""
+
+CARBON_PRICE_CNY_PER_KG = 190.0 * 7.2 / 1000.0
+"""Social cost of carbon, CNY per kg CO2 (1.368).  Derived: 190 USD per t CO2 (US EPA 2023
+estimate at a 2 % discount rate, public knowledge) × 7.2 CNY per USD (public knowledge)."""
+
+WAIT_VALUE_KG_CO2_PER_GPU_H = WAIT_VALUE_CNY_PER_GPU_H / CARBON_PRICE_CNY_PER_KG
+"""Value of one GPU-hour of waiting in kg CO2 (≈ 7.31), for ``greenest``.  Derived:
+:data:`WAIT_VALUE_CNY_PER_GPU_H` / :data:`CARBON_PRICE_CNY_PER_KG`."""
+
+
+def mean_or_bound(dist: Distribution) -> float:
+    """The mean of ``dist``; its upper bound where the mean is infinite; 1 where both are.
+
+    The class work ``W_k`` and run time of the score need a finite figure also for a
+    heavy-tailed class without a finite mean.
+
+    Examples
+    --------
+    >>> from workloads.distributions import Constant
+    >>> mean_or_bound(Constant(dist="constant", value=4.0))
+    4.0
+    """
+    for value in (dist.expected(), dist.upper()):
+        if math.isfinite(value):
+            return value
+    return 1.0
+
+
+def class_means(classes: Sequence[JobClass]) -> tuple[list[float], list[float]]:
+    """Per class: the mean work ``W_k`` (reference GPU-h) and mean run time at ``sku_speed = 1``, ``W_k / E[gpus]`` (h).
+
+    Both from :func:`mean_or_bound`; ``E[gpus]`` is taken as at least 1.
+    """
+    work = [mean_or_bound(c.work_gpu_h) for c in classes]
+    run = [w / max(mean_or_bound(c.gpus), 1.0) for w, c in zip(work, classes, strict=True)]
+    return work, run
+
+
+def expected_wait_h(pool: Pool, gpus: int, run_h: float) -> float:
+    """Expected wait (h) of a job of ``gpus`` GPUs at ``pool``: the work ahead of it beyond the GPUs, over the GPUs.
+
+    The GPUs held by running jobs, those asked for by queued jobs and the job's own
+    together exceed the pool by ``overflow = busy + queued_gpus + gpus − total`` GPUs;
+    each of those GPUs holds about ``run_h`` hours of work (the class's mean run time at
+    the pool's speed), so the backlog beyond the GPUs is ``overflow × run_h`` GPU-hours
+    and drains in ``overflow × run_h / total`` hours.  Zero when the job fits at once.
+
+    Parameters
+    ----------
+    pool : Pool
+        The site's live state (``total``, ``free``, ``queued_gpus``).
+    gpus : int
+        GPUs the job asks for.
+    run_h : float
+        Mean run time of the job's class at this site, h (``E[work] / E[gpus] / speed``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> pool = SimpleNamespace(total=10, free=0, queued_gpus=10)
+    >>> expected_wait_h(pool, 2, 50.0)  # 12 GPUs over, 50 h each, 10 GPUs draining
+    60.0
+    """
+    overflow = pool.total - pool.free + pool.queued_gpus + gpus - pool.total
+    if overflow <= 0:
+        return 0.0
+    return overflow / pool.total * run_h
+
+
+def best_scored(
+    pools: Sequence[Pool],
+    candidates: Sequence[int],
+    unit: Sequence[float],
+    gpus: int,
+    work_gpu_h: float,
+    run_ref_h: float,
+    wait_value: float,
+    max_wait_h: float = math.inf,
+) -> int:
+    """The candidate site with the lowest score ``work_gpu_h × unit[s] + wait_value × gpus × wait_s``.
+
+    Parameters
+    ----------
+    pools : sequence of Pool
+        Every site's live state, in network order.
+    candidates : sequence of int
+        Site indices in ascending ``unit`` (ties in the order to break them by).
+    unit : sequence of float
+        Cost of a reference GPU-hour at each site (the policy's unit, e.g. CNY), >= 0.
+    gpus : int
+        GPUs the job asks for; sites with fewer GPUs are skipped.
+    work_gpu_h : float
+        Mean work of the job's class, reference GPU-h.
+    run_ref_h : float
+        Mean run time of the class at ``sku_speed = 1``, h; divided by each site's speed.
+    wait_value : float
+        Value of one GPU-hour of waiting, in the unit of ``unit``.
+    max_wait_h : float
+        Sites whose :func:`expected_wait_h` exceeds this are not admissible (a deadline), h.
+
+    Returns
+    -------
+    int
+        The site index; ties go to the earlier candidate; :data:`REJECT` when no
+        candidate is large enough and within ``max_wait_h``.
+    """
+    best, best_score = REJECT, math.inf
+    for j in candidates:
+        base = work_gpu_h * unit[j]
+        if base >= best_score:
+            break  # candidates ascend in unit and a wait only adds: no later site can score lower
+        pool = pools[j]
+        if pool.total < gpus:
+            continue
+        wait = expected_wait_h(pool, gpus, run_ref_h / pool.speed)
+        if wait > max_wait_h:
+            continue
+        score = base + wait_value * gpus * wait
+        if score < best_score:
+            best, best_score = j, score
+    return best

@@ -1,0 +1,225 @@
+"""The size of a run, estimated before it starts: logical events and peak memory.
+
+A scenario that is valid key by key can still be beyond what a machine can do (a rate of
+10^15 jobs per hour, a metric interval of a nanosecond over a year).  :func:`estimate_size`
+counts, from the configuration alone, what the run will simulate and hold; :func:`check_size`
+refuses in one line a scenario above ``engine.max_events`` or ``engine.max_memory_gb``, with
+the estimate, before anything runs.
+
+The counts are upper bounds of the work the engine does (docs/model.md, "Bounds and the
+size check"):
+
+- jobs: the sum of the classes' Poisson rates times ``horizon_h``, plus adoption-driven
+  jobs with every segment at its ceiling and the demand growth of the whole horizon;
+  each job costs :data:`EVENTS_PER_JOB` events (one more when it moves input data);
+- arrival steps (one draw per class per step, :data:`EVENTS_PER_CLASS_STEP` each), metric
+  rows (one per site and link per interval) and adoption rows (one per segment per step),
+  :data:`EVENTS_PER_ROW` each: these count what they cost, not their wake-ups;
+- GPU failures with every GPU busy for the whole horizon (each candidate and the restart of
+  the job it interrupts), and per outage its two changes of state and the interruption and
+  restart of up to one job per GPU of the site.
+
+Memory is the output tables (rows times a byte size per row), one arrival step's batch, and
+a cancelled finish event per interruption; the jobs waiting in queues are not counted (they
+depend on the load).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import Scenario
+from topology.model import Network
+from topology.plumbing import ConfigError, located
+from workloads.adoption import HOURS_PER_YEAR, build_segments
+
+__all__ = [
+    "BYTES_PER_ARRIVAL",
+    "BYTES_PER_ROW",
+    "BYTES_PER_STALE_EVENT",
+    "EVENTS_PER_CLASS_STEP",
+    "EVENTS_PER_JOB",
+    "EVENTS_PER_ROW",
+    "SizeEstimate",
+    "check_size",
+    "estimate_size",
+    "memory_limit_gb",
+]
+
+EVENTS_PER_JOB = 2
+"""Logical events of one job as ``runs.events`` counts them: its arrival and its finish
+(one more, a delivery, for a job that moves input data)."""
+EVENTS_PER_ROW = 4
+"""Cost of one metric or adoption row in events: measured, a row of the ``sites`` table takes
+about 20 µs, a logical event about 5 µs (default scenario, 2-core runner, 2026-12)."""
+EVENTS_PER_CLASS_STEP = 20
+"""Cost of drawing one class's arrivals for one step, in events (about 90 µs measured)."""
+BYTES_PER_ROW = {"sites": 320, "links": 96, "adoption": 256, "jobs": 160}
+"""Bytes one output row takes in memory (about 8 bytes per column, with headroom)."""
+BYTES_PER_ARRIVAL = 256
+"""Bytes one drawn arrival takes while its step is walked: five numpy columns and five Python lists."""
+BYTES_PER_STALE_EVENT = 200
+"""Bytes a cancelled finish event keeps on the heap until its time passes (one per interrupted job)."""
+FALLBACK_MEMORY_GB = 8.0
+"""Machine memory assumed where the operating system does not report it, GB."""
+
+
+@dataclass(frozen=True)
+class SizeEstimate:
+    """What a scenario will simulate and hold, over all its replications.
+
+    Attributes
+    ----------
+    jobs : float
+        Arrivals expected (upper bound, simulated jobs).
+    events : float
+        Logical events expected (upper bound).
+    rows : dict of str to float
+        Output rows per table.
+    memory_gb : float
+        Estimated peak memory, GB (10^9 bytes).
+    """
+
+    jobs: float
+    events: float
+    rows: dict[str, float]
+    memory_gb: float
+
+
+def _steps(horizon_h: float, step_h: float) -> float:
+    return math.ceil(horizon_h / step_h) if horizon_h / step_h < 1e18 else horizon_h / step_h
+
+
+def _adoption_jobs_per_rep(scenario: Scenario, network: Network) -> tuple[float, float, int]:
+    """Adoption-driven (jobs over the horizon, highest rate per hour, segments), every segment at its ceiling."""
+    config = scenario.adoption
+    if config is None:
+        return 0.0, 0.0, 0
+    segments = build_segments(config, [r.id for r in network.regions], [r.demand_weight for r in network.regions],
+                              list(scenario.workload))
+    with np.errstate(over="ignore", invalid="ignore"):
+        adopters = segments.enterprises * np.maximum(segments.ceiling, segments.initial_frac)
+        rate0_per_h = float(np.sum(adopters[:, None] * segments.jobs_per_adopter_per_h))
+    rate0_per_h *= config.growth.work_scale()  # the start price of AI work scales work per adopter
+    growth_per_yr = config.growth.cost_elasticity * config.growth.unit_cost_decline_per_yr
+    horizon_yr = scenario.horizon_h / HOURS_PER_YEAR
+    peak = math.exp(growth_per_yr * horizon_yr)
+    # Integral of exp(g t) over the horizon, in hours: (exp(g T) - 1) / g, or T when g = 0.
+    mean_factor = (peak - 1) / (growth_per_yr * horizon_yr) if growth_per_yr * horizon_yr > 1e-12 else 1.0
+    return rate0_per_h * mean_factor * scenario.horizon_h, rate0_per_h * peak, len(segments)
+
+
+def estimate_size(scenario: Scenario, network: Network) -> SizeEstimate:
+    """Estimate the events and memory of a run of ``scenario`` on ``network`` (all replications).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The configuration.
+    network : Network
+        The resolved network (its sites, links and regions count).
+
+    Returns
+    -------
+    SizeEstimate
+        Upper bounds of the events and rows, and the peak memory in GB.
+
+    Examples
+    --------
+    >>> from sim.scenario import load_scenario
+    >>> loaded = load_scenario(None, ["horizon_h=100", "workload.batch.arrival_rate_per_h=10"])
+    >>> rates = sum(c.arrival_rate_per_h for c in loaded.scenario.workload.values())
+    >>> estimate_size(loaded.scenario, loaded.network).jobs == rates * 100
+    True
+    """
+    horizon = scenario.horizon_h
+    reps = scenario.replications
+    classes = scenario.workload.values()
+    rate_per_h = sum(c.arrival_rate_per_h for c in classes)
+    adoption_jobs, adoption_peak_per_h, n_segments = _adoption_jobs_per_rep(scenario, network)
+    jobs = rate_per_h * horizon + adoption_jobs
+    moves = any(c.input_gb is not None for c in classes)
+    intervals = _steps(horizon, scenario.metric_interval_h)
+    arrival_steps = _steps(horizon, scenario.engine.arrival_step_h)
+    n_sites, n_links = len(network.sites), len(network.links)
+    adoption_steps = _steps(horizon, scenario.adoption.step_h) if scenario.adoption is not None else 0.0
+    failures = 0.0
+    for site in network.sites:
+        spec = scenario.failures.for_site(site.id)
+        # A failure candidate, and the restart of the job it interrupts.
+        failures += 2 * site.gpus * spec.gpu_failures_per_gpu_h * horizon
+        if spec.has_outages and spec.outage_mtbf_h is not None:
+            # Each change of state, and an outage interrupts (then restarts) up to one job per GPU.
+            changes = 2 * horizon / (spec.outage_mtbf_h + spec.outage_mttr_h) + 2
+            failures += changes * (1 + site.gpus)
+    per_rep = (
+        jobs * (EVENTS_PER_JOB + (1 if moves else 0))
+        + arrival_steps * EVENTS_PER_CLASS_STEP * (len(scenario.workload) + (1 if n_segments else 0))
+        + intervals * EVENTS_PER_ROW * (n_sites + n_links + 1)
+        + adoption_steps * EVENTS_PER_ROW * (n_segments + 1)
+        + failures
+    )
+    rows = {
+        "sites": reps * intervals * n_sites,
+        "links": reps * intervals * n_links,
+        "adoption": reps * adoption_steps * n_segments,
+        "jobs": reps * jobs * scenario.jobs_sample,
+    }
+    step_arrivals = (rate_per_h + adoption_peak_per_h) * min(scenario.engine.arrival_step_h, horizon)
+    memory = (sum(BYTES_PER_ROW[name] * n for name, n in rows.items()) + BYTES_PER_ARRIVAL * step_arrivals
+              + BYTES_PER_STALE_EVENT * failures)
+    return SizeEstimate(jobs=reps * jobs, events=reps * per_rep, rows=rows, memory_gb=memory / 1e9)
+
+
+def memory_limit_gb() -> float:
+    """Half the physical memory of this machine, GB (:data:`FALLBACK_MEMORY_GB` if unknown)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return FALLBACK_MEMORY_GB / 2
+    return total / 2 / 1e9 if total > 0 else FALLBACK_MEMORY_GB / 2
+
+
+def check_size(scenario: Scenario, network: Network, source: str) -> SizeEstimate:
+    """Refuse a run above ``engine.max_events`` or ``engine.max_memory_gb``, naming the estimate.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The configuration.
+    network : Network
+        The resolved network.
+    source : str
+        Named in the error (the scenario file, or ``--set``).
+
+    Returns
+    -------
+    SizeEstimate
+        The estimate, when the run fits.
+
+    Raises
+    ------
+    ConfigError
+        ``source: engine.max_events: ...`` or ``source: engine.max_memory_gb: ...``.
+    """
+    size = estimate_size(scenario, network)
+    what = (f"{size.jobs:.3g} jobs over {scenario.horizon_h:g} h x {scenario.replications} replication(s), "
+            f"{sum(size.rows.values()):.3g} output rows")
+    limit = scenario.engine.max_events
+    if not size.events <= limit:
+        raise ConfigError(located(source, "engine.max_events", (
+            f"the run would simulate about {size.events:.3g} events ({what}), above the limit {limit:.3g}; "
+            "shorten horizon_h, lower the rates, lengthen the steps, or raise engine.max_events")))
+    given = scenario.engine.max_memory_gb
+    memory_gb = given if given is not None else memory_limit_gb()
+    if not size.memory_gb <= memory_gb:
+        limit_text = f"{memory_gb:.3g} GB" + ("" if given is not None else " (half this machine's memory)")
+        raise ConfigError(located(source, "engine.max_memory_gb", (
+            f"the run would need about {size.memory_gb:.3g} GB ({what}), above {limit_text}; "
+            "shorten horizon_h, lengthen metric_interval_h or engine.arrival_step_h, or raise "
+            "engine.max_memory_gb")))
+    return size

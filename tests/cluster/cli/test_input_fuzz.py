@@ -1,0 +1,231 @@
+"""Property test of the input contract of ``cpnsim run``: mutate every shipped scenario and see it refused or run.
+
+Each example (``examples/*.toml``) and the built-in default are mutated once per draw:
+a value changed (wrong type, non-finite, extreme, control characters), a key deleted, an
+unknown key added, or the file broken as TOML; the mutation reaches the run either in the
+file or as a ``--set``.  Whatever the input, ``cpnsim run`` must:
+
+- exit 0 or 2, never raise (no traceback) and never warn (no numpy RuntimeWarning);
+- on 2, print exactly one line ``cpnsim: error: SOURCE: KEY: ...`` (or ``SOURCE: malformed
+  TOML ...`` for a broken file) and write nothing;
+- on 0, write the dataset, in no more time than its size estimate allows.
+
+Accepted inputs stay fast: the horizon is capped at :data:`HORIZON_CAP_H` and
+``engine.max_events`` at :data:`MAX_EVENTS` (the size check refuses the rest).  A fixed
+slice (``derandomize``) runs in CI; a bigger random one is marked slow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import re
+import tempfile
+import time
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cluster.cli.main import main
+from sim.scenario import OVERRIDE_SOURCE, default_scenario_data, load_scenario
+from sim.size import estimate_size
+
+EXAMPLES = sorted(str(p) for p in Path("examples").glob("*.toml"))
+SOURCES: list[str | None] = [None, *EXAMPLES]
+HORIZON_CAP_H = 6.0
+MAX_EVENTS = 100_000
+SECONDS_PER_EVENT = 40e-6
+"""Slowest cost of an estimated event allowed (measured ~5-20 µs), s."""
+SECONDS_FIXED = 3.0
+"""Time allowed for loading and writing whatever the size, s."""
+
+EXTREMES: list[Any] = [
+    math.inf, -math.inf, math.nan, 1e308, -1e308, 5e-324, 0, 0.0, -1, 1, 2**63, 2**70, 1e15, 1e-6,
+    "", "x", "a\nb\x1b[31m", True, False, [], {}, [1, "a"], {"dist": "pareto", "min": 1.0, "alpha": 0.1},
+    {"dist": "constant", "value": 1e12}, {"nope": 1},
+]
+VALUES = st.one_of(
+    st.sampled_from(EXTREMES),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.text(max_size=8),
+)
+ERROR_LINE = re.compile(r"cpnsim: error: (?P<source>[^:]+|<built-in default scenario>): (?P<rest>.+)")
+KEY_PATH = re.compile(r'(?:[\w-]+|"(?:[^"\\]|\\.)*")(?:\[\d+\])*(?:\.(?:[\w-]+|"(?:[^"\\]|\\.)*")(?:\[\d+\])*)*')
+
+
+# -- TOML writing (the project has no TOML writer; inline tables are valid TOML 1.0) ----------------
+
+
+def toml_value(value: Any) -> str:
+    """``value`` as a TOML value (tables inline)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    assert isinstance(value, dict)
+    return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(v)}" for k, v in value.items()) + "}"
+
+
+def toml_document(data: dict[str, Any]) -> str:
+    return "".join(f"{json.dumps(str(k))} = {toml_value(v)}\n" for k, v in data.items())
+
+
+# -- mutations -----------------------------------------------------------------------------
+
+
+def key_paths(data: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key path in ``data`` (tables and values; lists of tables by index are skipped)."""
+    out: list[tuple[str, ...]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.append((*prefix, key))
+            out.extend(key_paths(value, (*prefix, key)))
+    return out
+
+
+def get_parent(data: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    return node
+
+
+def source_data(source: str | None) -> dict[str, Any]:
+    if source is None:
+        return default_scenario_data()
+    data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+    network = data.get("network")
+    if isinstance(network, str) and (Path(source).parent / network).exists():
+        data["network"] = str((Path(source).parent / network).resolve())  # the copy lives elsewhere
+    return data
+
+
+def cap(data: dict[str, Any]) -> None:
+    """Keep an accepted run short: cap the horizon, replications and event budget where they are numbers."""
+    horizon = data.get("horizon_h", 720.0)
+    if isinstance(horizon, int | float) and not isinstance(horizon, bool) and horizon > HORIZON_CAP_H:
+        data["horizon_h"] = HORIZON_CAP_H
+        if isinstance(data.get("warmup_h"), int | float):
+            data["warmup_h"] = 0.0
+    reps = data.get("replications")
+    if isinstance(reps, int) and not isinstance(reps, bool) and reps > 2:
+        data["replications"] = 2
+    engine = data.setdefault("engine", {})
+    if isinstance(engine, dict):
+        budget = engine.get("max_events", MAX_EVENTS)
+        if not (isinstance(budget, int | float) and not isinstance(budget, bool)) or budget > MAX_EVENTS:
+            budget = MAX_EVENTS if not isinstance(budget, str | list | dict) else budget
+        engine["max_events"] = budget
+
+
+@st.composite
+def scenario_inputs(draw: st.DrawFn) -> tuple[str | None, dict[str, Any] | str, list[str], str]:
+    """(original source, mutated data or broken text, overrides, description)."""
+    source = draw(st.sampled_from(SOURCES))
+    data = source_data(source)
+    paths = key_paths(data)
+    kind = draw(st.sampled_from(["value", "value", "value", "delete", "unknown", "bad_toml"]))
+    path = draw(st.sampled_from(paths))
+    via_set = kind in ("value", "unknown") and draw(st.booleans())
+    if kind == "bad_toml":
+        text = toml_document(data)
+        cut = draw(st.integers(min_value=1, max_value=len(text) - 1))
+        junk = draw(st.sampled_from(["= =", "[[", '"unterminated', "\x00", "key = \n", "]]"]))
+        return source, text[:cut] + junk + text[cut:], [], f"bad TOML at {cut}"
+    if kind == "delete":
+        del get_parent(data, path)[path[-1]]
+        cap(data)
+        return source, data, [], f"delete {'.'.join(path)}"
+    if kind == "unknown":
+        parent = path[:-1]
+        name = draw(st.sampled_from(["horizn_h", "x", "gpus_", "max", "arrival_rate", "ü", "a b"]))
+        path = (*parent, name)
+        value: Any = draw(VALUES)
+    else:
+        value = draw(VALUES)
+    key = ".".join(path)
+    if via_set:
+        cap(data)
+        return source, data, [f"{key}={toml_value(value)}"], f"--set {key}={value!r}"
+    get_parent(data, path)[path[-1]] = value
+    cap(data)
+    return source, data, [], f"{key} = {value!r}"
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+def run_cli(args: list[str]) -> tuple[int, str, str, list[warnings.WarningMessage], float]:
+    out, err = io.StringIO(), io.StringIO()
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        warnings.simplefilter("always")
+        status = main(args)
+    return status, out.getvalue(), err.getvalue(), caught, time.perf_counter() - start
+
+
+def check_one(source: str | None, data: dict[str, Any] | str, overrides: list[str], what: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        scenario = folder / "scenario.toml"
+        scenario.write_text(data if isinstance(data, str) else toml_document(data), encoding="utf-8")
+        out = folder / "out"
+        sets = [word for item in overrides for word in ("--set", item)]
+        status, stdout, stderr, caught, wall_s = run_cli(["run", str(scenario), "--out", str(out), "--quiet", *sets])
+        context = f"{source or 'default'}: {what}: status {status}, stderr {stderr!r}"
+        assert status in (0, 2), context
+        assert "Traceback" not in stdout + stderr, context
+        assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], context
+        if status == 2:
+            lines = stderr.splitlines()
+            assert len(lines) == 1 and stderr.endswith("\n"), context
+            match = ERROR_LINE.fullmatch(lines[0])
+            assert match is not None, context
+            assert match["source"] in (str(scenario), OVERRIDE_SOURCE, "--seed"), context
+            rest = match["rest"]
+            if not rest.startswith(("malformed TOML", "cannot read")):
+                key, sep, _ = rest.partition(": ")
+                assert sep and KEY_PATH.fullmatch(key), context  # names the key
+            assert not out.exists(), context
+        else:
+            assert (out / "manifest.json").exists(), context
+            loaded = load_scenario(scenario, overrides)
+            events = estimate_size(loaded.scenario, loaded.network).events
+            assert wall_s <= SECONDS_FIXED + SECONDS_PER_EVENT * events, f"{context}: {wall_s:.1f} s for {events:.3g}"
+
+
+@settings(max_examples=100, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(scenario_inputs())
+def test_mutated_scenarios_run_or_are_refused_in_one_line(case: tuple[Any, ...]) -> None:
+    check_one(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(scenario_inputs())
+def test_many_mutated_scenarios_run_or_are_refused_in_one_line(case: tuple[Any, ...]) -> None:
+    check_one(*case)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_every_unmutated_source_runs_within_the_caps(source: str | None) -> None:
+    data = source_data(source)
+    cap(data)
+    check_one(source, data, [], "unmutated")
