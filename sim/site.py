@@ -235,6 +235,10 @@ class LoggedGpuPool(GpuPool):
 
     def submit(self, job_id: int, gpus: int, work_gpu_h: float, now: float, cls: int, origin: int) -> None:
         """A job arrives at time ``now`` (h): start it if it is first in line and fits, else queue it."""
+        # GpuPool.submit and _finish written out again with the start time kept (``live``) and the
+        # row appended, rather than a hook the lean pool would call per job: a hook costs the lean
+        # M/M/c path a call per job (benchmarks/mmc.py, contestants "cpnsim" and "cpnsim-jobs").
+        # tests/sim/test_job_log.py checks it gives the rows and schedule a SchedPool gives.
         self.arrived += 1
         job: Job = (job_id, gpus, work_gpu_h / (gpus * self.speed), now, cls, origin, work_gpu_h)
         queue = self.queue
