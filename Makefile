@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/scaling.py
 	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/python benchmarks/sweep_writer.py
 
 clean:
 	rm -rf $(VENV) cpnsim-out .pytest_cache .mypy_cache .ruff_cache .hypothesis
