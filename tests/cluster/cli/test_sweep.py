@@ -101,6 +101,10 @@ def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
     return table.select(sorted(table.column_names))
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("executor", ["serial", "ray"])
 def test_sigint_stops_cleanly_and_resume_equals_a_clean_run(clean, tmp_path, executor):
@@ -111,6 +115,10 @@ def test_sigint_stops_cleanly_and_resume_equals_a_clean_run(clean, tmp_path, exe
         [sys.executable, "-m", "cluster", "sweep", str(spec), "--out", str(out), "--executor", executor,
          "--batch-size", "1", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell starts background jobs with SIGINT ignored, and a driver that inherits that
+        # ignores Ctrl-C (as nohup'd programs should): give it the disposition an interactive
+        # user's driver has, so the test does not depend on how the suite was launched.
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and driver.poll() is None and len(_done(out)) < 2:
