@@ -105,24 +105,30 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("executor", ["serial", "ray"])
-def test_sigint_stops_cleanly_and_resume_equals_a_clean_run(clean, tmp_path, executor):
-    spec, reference = clean
-    out = tmp_path / "out"
-    extra = ["--num-cpus", "2"] if executor == "ray" else []
+def _driver_with_two_done(spec, out, executor, extra):
+    """A real sweep driver (one scenario per batch), returned once >= 2 scenarios are committed or it ended."""
     driver = subprocess.Popen(
         [sys.executable, "-m", "cluster", "sweep", str(spec), "--out", str(out), "--executor", executor,
          "--batch-size", "1", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # A shell starts background jobs with SIGINT ignored, and a driver that inherits that
         # ignores Ctrl-C (as nohup'd programs should): give it the disposition an interactive
-        # user's driver has, so the test does not depend on how the suite was launched.
+        # user's driver has, so the tests do not depend on how the suite was launched.
         preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and driver.poll() is None and len(_done(out)) < 2:
         time.sleep(0.05)
+    return driver
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["serial", "ray"])
+def test_sigint_stops_cleanly_and_resume_equals_a_clean_run(clean, tmp_path, executor):
+    spec, reference = clean
+    out = tmp_path / "out"
+    extra = ["--num-cpus", "2"] if executor == "ray" else []
+    driver = _driver_with_two_done(spec, out, executor, extra)
     assert driver.poll() is None, "the sweep ended before it could be interrupted: " + driver.stderr.read()
     driver.send_signal(signal.SIGINT)
     _, stderr = driver.communicate(timeout=120)
@@ -180,14 +186,7 @@ def test_sigterm_prints_the_resume_line_and_exits_143(clean, tmp_path, executor)
     spec, _ = clean
     out = tmp_path / "out"
     extra = ["--num-cpus", "2"] if executor == "ray" else []
-    driver = subprocess.Popen(
-        [sys.executable, "-m", "cluster", "sweep", str(spec), "--out", str(out), "--executor", executor,
-         "--batch-size", "1", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and driver.poll() is None and len(_done(out)) < 2:
-        time.sleep(0.05)
+    driver = _driver_with_two_done(spec, out, executor, extra)
     assert driver.poll() is None, "the sweep ended before it could be stopped: " + driver.stderr.read()
     driver.send_signal(signal.SIGTERM)  # what `ray job stop` sends
     _, stderr = driver.communicate(timeout=120)
