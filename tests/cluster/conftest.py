@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +36,28 @@ def eight_scenario_spec() -> Callable[[str, int], str]:
         return _EIGHT_SCENARIOS.format(name=name, seed=seed)
 
     return _spec
+
+
+def _wait_for_dashboard(address: str, head: subprocess.Popen[bytes], log: Path, timeout_s: float = 90.0) -> None:
+    """Return once the Ray head at ``address`` answers HTTP (401 without the token counts as up).
+
+    Raises RuntimeError with the tail of ``log`` when the head exits or ``timeout_s`` passes.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{address}/api/version", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (401 without the token): it is up
+        except OSError:
+            if head.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text()[-2000:] if log.exists() else "(no log)"
+                raise RuntimeError(f"ray head did not come up: {tail}") from None
+            time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def wait_for_dashboard() -> Callable[..., None]:
+    """The wait for a ``ray start --head`` process to answer on its dashboard port (see the function)."""
+    return _wait_for_dashboard

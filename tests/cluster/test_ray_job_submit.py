@@ -13,9 +13,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,7 +50,7 @@ def _wildcard_listeners() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def head_node() -> Iterator[tuple[str, dict[str, str], set[str]]]:
+def head_node(wait_for_dashboard) -> Iterator[tuple[str, dict[str, str], set[str]]]:
     temp_dir = tempfile.mkdtemp(prefix="r", dir="/tmp")  # short: Unix socket paths are limited
     dashboard = _free_port()
     env = {
@@ -89,19 +86,8 @@ def head_node() -> Iterator[tuple[str, dict[str, str], set[str]]]:
     )
     address = f"http://127.0.0.1:{dashboard}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{address}/api/version", timeout=2):
-                    break
-            except urllib.error.HTTPError:
-                break  # it answers (401 without the token): it is up
-            except OSError:
-                if head.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    tail = (Path(temp_dir) / "head.log").read_text()[-2000:]
-                    raise RuntimeError(f"ray head did not come up: {tail}") from None
-                time.sleep(0.5)
+        log.flush()
+        wait_for_dashboard(address, head, Path(temp_dir) / "head.log")
         yield address, env, before
     finally:
         head.send_signal(signal.SIGTERM)  # this pid only: `ray stop` would kill unrelated Ray instances

@@ -21,8 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pyarrow as pa
@@ -100,7 +98,7 @@ def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
     return table.select(sorted(table.column_names))
 
 
-def test_a_sweep_survives_a_lost_node_and_equals_a_serial_run(tmp_path):
+def test_a_sweep_survives_a_lost_node_and_equals_a_serial_run(tmp_path, wait_for_dashboard):
     spec = tmp_path / "spec.toml"
     spec.write_text(SPEC)
     head_dir = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # short: Unix socket paths are limited
@@ -121,16 +119,8 @@ def test_a_sweep_survives_a_lost_node_and_equals_a_serial_run(tmp_path):
     job_id = None
     address = f"http://127.0.0.1:{dashboard}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{address}/api/version", timeout=2):
-                    break
-            except urllib.error.HTTPError:
-                break  # it answers (401 without the token): it is up
-            except OSError:
-                assert head.poll() is None and time.monotonic() < deadline, (Path(head_dir) / "out.log").read_text()
-                time.sleep(0.5)
+        head_log.flush()
+        wait_for_dashboard(address, head, Path(head_dir) / "out.log")
         node = subprocess.Popen(
             [sys.executable, "-c", LAUNCHER, "start", "--block", f"--address=127.0.0.1:{gcs}", *_node_ports(),
              "--num-cpus=1", "--disable-usage-stats", f"--temp-dir={node_dir}"],
