@@ -94,6 +94,7 @@ def load(
         LoadedScenario,
         apply_overrides,
         load_scenario,
+        override_keys,
         resolve_network,
         scenario_from_dict,
         set_key,
@@ -106,9 +107,9 @@ def load(
         return load_scenario(scenario, words, seed)  # exactly the path of `cpnsim run`
     data, source, base_dir = _data_of(scenario)
     scenario_from_dict(data, source)  # errors of the scenario itself name the scenario
-    blame = source
+    blame, keys = source, []
     if overrides is not None and not isinstance(overrides, Mapping):
-        data, blame = apply_overrides(data, list(overrides)), "--set"
+        data, blame, keys = apply_overrides(data, list(overrides)), "--set", override_keys(list(overrides))
     settings = dict(overrides) if isinstance(overrides, Mapping) else {}
     if seed is not None:
         settings["seed"] = seed
@@ -119,9 +120,10 @@ def load(
             if not isinstance(key, str) or not key or any(not part for part in key.split(".")):
                 raise ConfigError(f"{OVERRIDES}: {key!r}: expected a dotted key path such as 'sites.x.gpus'")
             set_key(data, key, value)
-        blame = OVERRIDES
+        blame, keys = OVERRIDES, [*keys, *settings]
     validated = scenario_from_dict(data, blame)
-    return LoadedScenario(validated, resolve_network(validated, blame, base_dir), source)
+    # Errors found once the network is resolved name the overrides only for keys they set.
+    return LoadedScenario(validated, resolve_network(validated, source, base_dir, keys, blame), source)
 
 
 def with_provenance(tables: Mapping[str, pa.Table], scenario_id: str) -> dict[str, pa.Table]:
@@ -208,8 +210,10 @@ def write_run(out: Path, tables: Mapping[str, pa.Table], loaded: LoadedScenario,
               trace: Mapping[str, Any] | None = None) -> Path:
     """Write one scenario's tables (with provenance metadata), manifest and ``schema.json`` to ``out``.
 
-    The tables and manifest are replaced as one (a directory renamed into place); then
-    ``schema.json`` (:mod:`cluster.dataset_schema`) is written beside them, atomically.
+    Everything, ``schema.json`` (:mod:`cluster.dataset_schema`) included, is written into a
+    hidden staging directory beside ``out`` that is then renamed into place: the rename is
+    the one commit point, so ``out`` is either the old dataset or the whole new one, and a
+    failure before it leaves nothing behind.
 
     Parameters
     ----------
@@ -229,13 +233,46 @@ def write_run(out: Path, tables: Mapping[str, pa.Table], loaded: LoadedScenario,
     Path
         ``out``.
     """
-    from cluster.dataset_schema import write_schema_json
-    from cluster.sweeps.store import write_dataset
+    import secrets
+    import shutil
 
+    from cluster.dataset_schema import write_schema_json
+    from cluster.sweeps.store import check_writable, write_dataset
+
+    check_writable(out)
     stamped = with_provenance(tables, loaded.scenario_id)
-    write_dataset(out, stamped, run_manifest(loaded, trace), fmt)
-    write_schema_json(out, stamped, [loaded.scenario_id])
+    # write_dataset is atomic for the tables and manifest alone; staging the whole dataset
+    # (its own rename included) lets schema.json join them before the one rename into ``out``.
+    stage = out.parent / f".{out.name}.stage-{secrets.token_hex(6)}"
+    try:
+        write_dataset(stage, stamped, run_manifest(loaded, trace), fmt)
+        write_schema_json(stage, stamped, [loaded.scenario_id])
+        _replace_dir(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     return out
+
+
+def _replace_dir(new: Path, out: Path) -> None:
+    """Move the directory ``new`` to ``out``, replacing a dataset there (``os.replace`` cannot replace
+    a non-empty directory, so the old one is first renamed aside, then deleted)."""
+    import os
+    import secrets
+    import shutil
+
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{secrets.token_hex(6)}"
+        os.replace(out, old)
+    try:
+        os.replace(new, out)
+    except BaseException:
+        if old is not None:  # put the previous dataset back
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def simulate(loaded: LoadedScenario, arrivals: ArrivalBatch | None = None, *,

@@ -47,6 +47,9 @@ SENSITIVITY_COLUMNS: tuple[tuple[str, pa.DataType, str, str], ...] = (
     ("ST", pa.float64(), "1", "Total Sobol' index"),
     ("ST_conf", pa.float64(), "1", "Half-width of the confidence interval of ST"),
     ("base_samples", pa.int64(), "", "Base samples N used (fewer than the design's with --drop-failed)"),
+    ("output_median", pa.float64(), "output", "Median of the output over the design's scenarios (replication means)"),
+    ("output_band_low", pa.float64(), "output", "Lower end of the output's central band: quantile (1 - band) / 2"),
+    ("output_band_high", pa.float64(), "output", "Upper end of the output's central band: quantile (1 + band) / 2"),
 )
 """Columns of the sensitivity table: name, Arrow type, unit, description."""
 
@@ -68,6 +71,12 @@ class GroupIndices:
         Base samples used.
     dropped : int
         Base samples left out because a scenario of theirs failed or is missing.
+    median, band_low, band_high : float
+        Median and central band (:attr:`SensitivityResult.band` of the mass) of the output over
+        every row of the design used (each the mean of its scenario's replications), in the
+        output's unit.  Every row of a Saltelli design (A, B and the mixed rows) has each input
+        uniform over its range, so these are quantiles of the output's distribution under
+        the swept inputs' uncertainty.
     """
 
     grid: dict[str, Any]
@@ -78,6 +87,13 @@ class GroupIndices:
     st_conf: tuple[float, ...]
     base_samples: int
     dropped: int
+    median: float = math.nan
+    band_low: float = math.nan
+    band_high: float = math.nan
+
+    def ranking(self) -> tuple[int, ...]:
+        """Parameter indices by decreasing total index ST (ties: design order)."""
+        return tuple(sorted(range(len(self.parameters)), key=lambda i: (-self.st[i], i)))
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,8 @@ class SensitivityResult:
         One per point of the grid axes.
     failed : int
         Scenarios of the design that failed or are missing.
+    band : float
+        Mass of the output's central band in :class:`GroupIndices` (0.9: 5th to 95th percentile).
     """
 
     output: str
@@ -103,6 +121,7 @@ class SensitivityResult:
     confidence: float
     groups: tuple[GroupIndices, ...]
     failed: int
+    band: float = 0.9
 
 
 def numeric_columns(runs: pa.Table) -> list[str]:
@@ -175,6 +194,7 @@ def sobol_indices(
     drop_failed: bool = False,
     num_resamples: int = 1000,
     seed: int = 1,
+    band: float = 0.9,
 ) -> SensitivityResult:
     """First-order and total Sobol' indices of ``output`` over the saltelli axes of a sweep.
 
@@ -194,6 +214,8 @@ def sobol_indices(
     seed : int
         Seed of the bootstrap (>= 1: SALib ignores a seed of 0); the indices themselves
         do not depend on it, and the same seed gives the same intervals.
+    band : float
+        Mass of the central band of the output reported with its median, in (0, 1).
 
     Raises
     ------
@@ -207,6 +229,8 @@ def sobol_indices(
         raise ValueError(f"seed must be >= 1 (SALib takes 0 as no seed), got {seed}")
     if not 0 < confidence < 1:
         raise ConfigError(f"--confidence: must be in (0, 1), got {confidence}")
+    if not 0 < band < 1:
+        raise ConfigError(f"--band: must be in (0, 1), got {band}")
     design = _design(out)
     runs = read_table(out, "runs")
     numeric = numeric_columns(runs)
@@ -236,10 +260,12 @@ def sobol_indices(
                                       f"base sample(s) of {len(blocks)} left; need at least 2"))
         y = np.array([means[sid] for b in kept for sid in b], dtype=float)
         r = _analyze(y, keys, second_order, confidence, num_resamples, seed)
+        lo, med, hi = np.quantile(y, [(1 - band) / 2, 0.5, (1 + band) / 2])
         groups.append(GroupIndices(dict(g["grid"]), tuple(keys), tuple(map(float, r["S1"])),
                                    tuple(map(float, r["S1_conf"])), tuple(map(float, r["ST"])),
-                                   tuple(map(float, r["ST_conf"])), len(kept), len(blocks) - len(kept)))
-    return SensitivityResult(output, _column_unit(runs, output), confidence, tuple(groups), len(bad))
+                                   tuple(map(float, r["ST_conf"])), len(kept), len(blocks) - len(kept),
+                                   float(med), float(lo), float(hi)))
+    return SensitivityResult(output, _column_unit(runs, output), confidence, tuple(groups), len(bad), band)
 
 
 def sensitivity_table(result: SensitivityResult, source: str = "") -> pa.Table:
@@ -258,10 +284,15 @@ def sensitivity_table(result: SensitivityResult, source: str = "") -> pa.Table:
             cols["ST"].append(g.st[i])
             cols["ST_conf"].append(g.st_conf[i])
             cols["base_samples"].append(g.base_samples)
-    fields = [pa.field(name, dtype, metadata={"unit": unit, "description": desc})
+            cols["output_median"].append(g.median)
+            cols["output_band_low"].append(g.band_low)
+            cols["output_band_high"].append(g.band_high)
+    # The band columns are in the analysed output's unit.
+    fields = [pa.field(name, dtype, metadata={"unit": result.unit if unit == "output" else unit, "description": desc})
               for name, dtype, unit, desc in SENSITIVITY_COLUMNS]
     meta = {"kind": "sensitivity", "output": result.output, "output_unit": result.unit,
-            "confidence": str(result.confidence), "method": "SALib sobol (Saltelli 2010 S1, Jansen ST)",
+            "confidence": str(result.confidence), "band": str(result.band),
+            "method": "SALib sobol (Saltelli 2010 S1, Jansen ST)",
             "source": source}
     schema = pa.schema(fields, metadata=meta)
     return pa.Table.from_arrays([pa.array(cols[f.name], type=f.type) for f in fields], schema=schema)

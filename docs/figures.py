@@ -9,12 +9,19 @@ its spans.  ::
     python docs/figures.py                 # recompute every figure and rewrite its spans
     python docs/figures.py --cheap         # only the figures that take a few seconds
     python docs/figures.py --check         # rewrite nothing; exit 1 listing the spans that drifted
-    python docs/figures.py --only sobol    # one producer
+    python docs/figures.py --only sobol    # one producer (repeatable)
+    make bench && python docs/figures.py --only benchmarks   # after re-measuring on a quiet machine
+
+A full regeneration (or ``--check``) runs every example it quotes: about 2.5 min of CPU
+(2026-12-03, 2-core VM; the wall time is longer when other work shares the cores).
 
 Timings are the CPU time of this process (the runs are single-threaded), which is the
 wall time on a quiet machine and does not grow when other work shares the cores.
 ``--check`` compares a timing within a factor of :data:`TIME_TOLERANCE`, every other
-figure exactly.
+figure exactly.  Benchmark figures (M/M/c speed, Ray sweep overhead) are never timed
+here: they are read from :data:`BENCH_RESULTS`, which ``make bench`` writes (the
+benchmarks need a quiet machine and minutes), so ``--check`` compares them exactly with
+the stored run.
 ``tests/test_figures.py`` runs the cheap producers in every test run and the rest as slow tests.
 """
 
@@ -35,8 +42,8 @@ TIME_TOLERANCE = 3.0
 
 
 def quoted_files() -> list[Path]:
-    """The files whose spans this script owns: README.md and every example scenario and sweep spec."""
-    return [ROOT / "README.md", *sorted((ROOT / "examples").glob("*.toml")),
+    """The files whose spans this script owns: README.md, docs/*.md and every example scenario and sweep spec."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "examples").glob("*.toml")),
             *sorted((ROOT / "examples" / "sweeps").glob("*.toml"))]
 
 
@@ -91,23 +98,55 @@ def _national_run() -> dict[str, str]:
     return {"national-run-s": _seconds(time.process_time() - t0)}
 
 
+def _adoption_run() -> dict[str, str]:
+    """CPU time of ``cpnsim run examples/adoption.toml`` (every replication)."""
+    from sim.run import run_scenario
+    from sim.scenario import load_scenario
+
+    loaded = load_scenario(ROOT / "examples" / "adoption.toml")
+    t0 = time.process_time()
+    run_scenario(loaded)
+    return {"adoption-run-s": _seconds(time.process_time() - t0)}
+
+
 SENSITIVITY_SPEC = ROOT / "examples" / "sweeps" / "sensitivity-east-west.toml"
 
 
+def _serial_sweep(spec_path: Path, out: Path) -> float:
+    """Run the sweep spec at ``spec_path`` serially into ``out``; return its CPU time, s (loading included)."""
+    from cluster.sweeps import load_sweep, run_sweep
+    from cluster.sweeps.executors import make_executor
+
+    t0 = time.process_time()
+    run_sweep(load_sweep(spec_path), out, make_executor("serial"))
+    return time.process_time() - t0
+
+
+def _sweep_time(name: str) -> Callable[[], dict[str, str]]:
+    """A producer of ``{name}-s``: the CPU time of ``cpnsim sweep examples/sweeps/{name}.toml --executor serial``."""
+    def compute() -> dict[str, str]:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            return {f"{name}-s": _seconds(_serial_sweep(ROOT / "examples" / "sweeps" / f"{name}.toml",
+                                                        Path(scratch) / name))}
+
+    return compute
+
+
 def _sobol() -> dict[str, str]:
-    """The shipped Saltelli sweep run serially, then the total Sobol' indices of utilisation."""
+    """The shipped Saltelli sweep run serially (and timed), then the total Sobol' indices of utilisation."""
     import tempfile
 
     from cluster.sensitivity import sobol_indices
-    from cluster.sweeps import load_sweep, run_sweep
-    from cluster.sweeps.executors import make_executor
+    from cluster.sweeps import load_sweep
 
     spec = load_sweep(SENSITIVITY_SPEC)
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "sens-ew"
-        run_sweep(spec, out, make_executor("serial"))
+        cpu_s = _serial_sweep(SENSITIVITY_SPEC, out)
         group = sobol_indices(out, "utilisation").groups[0]
-    spans = {"sens-ew-scenarios": f"{len(spec.scenarios)}",
+    spans = {"sens-ew-scenarios": f"{len(spec.scenarios)}", "sens-ew-s": _seconds(cpu_s),
              "sens-ew-st": ", ".join(f"{st:.2f}" for st in group.st)}
     for i, (st, conf) in enumerate(zip(group.st, group.st_conf, strict=True)):
         spans[f"sens-ew-st-{i}"] = f"{st:.2f} ± {conf:.2f}"
@@ -147,11 +186,105 @@ def _validate() -> dict[str, str]:
     return spans
 
 
+def _one_figure(x: float) -> str:
+    """``x`` to one significant figure, never in exponent notation (an interval's half-width).
+
+    Examples
+    --------
+    >>> _one_figure(2.3e-05), _one_figure(0.00087), _one_figure(0.021)
+    ('0.00002', '0.0009', '0.02')
+    """
+    import numpy as np
+
+    return str(np.format_float_positional(x, precision=1, unique=False, fractional=False, trim="-"))
+
+
+def _search() -> dict[str, str]:
+    """The two ``cpnsim search capacity`` commands of the README, run serially (two points per round, as on 2 CPUs)."""
+    from cluster.search import horizon_for_year, parse_target
+    from cluster.search_run import capacity_search
+    from cluster.sweeps.executors import make_executor
+    from sim.scenario import load_scenario
+
+    adoption_toml = ROOT / "examples" / "adoption.toml"
+    start_year = load_scenario(adoption_toml).scenario.start_year
+    assert start_year is not None  # the example names its calendar year
+    t0 = time.process_time()
+    search = capacity_search(adoption_toml, parse_target("adoption=0.93"), "west_gpus", make_executor("serial"),
+                             overrides=[f"horizon_h={horizon_for_year(2027, start_year)}"], per_round=2)
+    cpu_s = time.process_time() - t0
+    r = search.result
+    base, top = r.point(0), r.point(r.hi if r.status == "found" else r.lo)
+    assert base is not None and top is not None  # both ends are evaluated unless the target is met at zero
+    gain, gain_half = top.difference(base, search.confidence)
+    status = {"found": f"+{r.hi or 0:,} GPUs", "at_zero": "reached with none added", "not_reached": "NOT REACHED"}
+    spans = {
+        "search-adoption-runs": f"{sum(len(p.values) for p in r.points)}",
+        "search-adoption-s": _seconds(cpu_s),
+        "search-adoption-status": status[r.status],
+        "search-adoption-base": f"{base.mean:.4f} ± {_one_figure(base.ci_half)}",
+        "search-adoption-top": f"{top.mean:.4f} ± {_one_figure(top.ci_half)}",
+        "search-adoption-top-added": f"+{top.added_gpus:,}",
+        "search-adoption-overlap": "overlap" if top.overlaps(base) else "do not overlap",
+        "search-adoption-gain": f"{gain:+.4f} ± {_one_figure(gain_half)}",
+    }
+    mmc = capacity_search(ROOT / "examples" / "mmc.toml", parse_target("utilisation<=0.5"), "sites.site.gpus",
+                          make_executor("serial"), max_added=24, tolerance=1,
+                          overrides=["replications=3", "horizon_h=4000", "warmup_h=400"])
+    spans["search-mmc-added"] = f"+{mmc.result.hi:,}"
+    spans["search-mmc-servers"] = f"{mmc.vary.base_total + (mmc.result.hi or 0):,}"
+    return spans
+
+
+BENCH_RESULTS = ROOT / "benchmarks" / "results.json"
+"""Figures of the last ``make bench`` (``benchmarks/mmc.py`` under ``mmc``, ``benchmarks/sweep.py`` under ``sweep``)."""
+
+
+def _benchmarks() -> dict[str, str]:
+    """The M/M/c speed and the Ray sweep figures of the stored benchmark run (:data:`BENCH_RESULTS`)."""
+    import json
+
+    if not BENCH_RESULTS.exists():
+        raise FileNotFoundError(f"{BENCH_RESULTS}: missing; run `make bench` (or benchmarks/mmc.py and "
+                                "benchmarks/sweep.py) on a quiet machine first")
+    results = json.loads(BENCH_RESULTS.read_text(encoding="utf-8"))
+    mmc, sweep = results["mmc"], results["sweep"]
+    ratios, customers_per_s = mmc["ratios"], mmc["timings"]["cpnsim"]["customers_per_s"]
+    efficiency, overhead = sweep["efficiency"], sweep["overhead"]
+    return {
+        # Two significant figures: the speed of one best-of-3 run on a shared machine.
+        "mmc-customers-per-s": f"{float(f'{customers_per_s:.2g}'):,.0f}",
+        "mmc-vs-simpy": f"{ratios['cpnsim/SimPy']:.1f}×",
+        "mmc-vs-ciw": f"{ratios['cpnsim/ciw']:.1f}×",
+        "mmc-vs-heapq": f"{ratios['heapq/cpnsim']:.1f}×",
+        "mmc-jobs-vs-simpy": f"{ratios['cpnsim-jobs/SimPy']:.1f}×",
+        "mmc-jobs-vs-ciw": f"{ratios['cpnsim-jobs/ciw']:.1f}×",
+        "mmc-date": mmc["date"],
+        "sweep-long": f"{efficiency['scenarios']} scenarios of {efficiency['mean_scenario_s']:.2g} s "
+                      f"on {sweep['cpus_used']} cores",
+        "sweep-efficiency": f"{efficiency['efficiency']:.3f}",
+        "sweep-tiny": f"{overhead['scenarios']:,}",
+        "sweep-overhead-ms": f"{overhead['overhead_ms_per_scenario']:.2g} ms",
+        "sweep-tiny-ms": f"{overhead['serial_ms_per_scenario']:.2g} ms",
+        "ray-startup-s": f"{sweep['ray_startup_s']:.2g} s",
+        # How busy the machine was: other work on the cores lowers the efficiency and raises the overhead.
+        "sweep-load-avg": f"{max(avg[0] for part in (efficiency, overhead) for avg in part['load_avg']):.1f}",
+    }
+
+
 PRODUCERS = (
     Producer("networks", _networks, cheap=True),
+    Producer("benchmarks", _benchmarks, cheap=True),
     Producer("national-run", _national_run, cheap=False, timings=frozenset({"national-run-s"})),
+    Producer("adoption-run", _adoption_run, cheap=False, timings=frozenset({"adoption-run-s"})),
     Producer("national-policies", _national_policies, cheap=False),
-    Producer("sobol", _sobol, cheap=False),
+    Producer("sobol", _sobol, cheap=False, timings=frozenset({"sens-ew-s"})),
+    Producer("small-grid", _sweep_time("small-grid"), cheap=False, timings=frozenset({"small-grid-s"})),
+    Producer("adoption-capacity", _sweep_time("adoption-capacity"), cheap=False,
+             timings=frozenset({"adoption-capacity-s"})),
+    Producer("national-capacity-policy", _sweep_time("national-capacity-policy"), cheap=False,
+             timings=frozenset({"national-capacity-policy-s"})),
+    Producer("search", _search, cheap=False, timings=frozenset({"search-adoption-s"})),
     Producer("validate", _validate, cheap=False, timings=frozenset({"validate-quick-s", "validate-s"})),
 )
 

@@ -15,6 +15,7 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from sim.placement import POLICIES
+from sim.transfers import WanOptions
 from topology.limits import (
     MAX_CARBON_KG_PER_KWH,
     MAX_COUNT,
@@ -26,6 +27,8 @@ from topology.limits import (
     MIN_STEP_H,
 )
 from topology.plumbing import StrictModel, nearest
+from topology.residency import ResidencyConfig
+from topology.signals import SignalsConfig
 from workloads.adoption import AdoptionConfig
 from workloads.job_class import JobClass
 
@@ -175,6 +178,14 @@ class Scenario(StrictModel):
         Share of jobs written to the ``jobs`` table, sampled by job id; 0 (default): no table.
     adoption : AdoptionConfig, optional
         The DANT-KIF adoption model (``[adoption]``, ``workloads.adoption``); ``None``: off.
+    signals : SignalsConfig, optional
+        Hourly price, carbon and renewables per site (``[signals]``, :mod:`topology.signals`);
+        ``None``: the annual figures every hour (and left out of the dump, so the scenario id stays).
+    residency : ResidencyConfig, optional
+        Changes to the data-residency rules (``[residency]``, :mod:`topology.residency`);
+        ``None``: the built-in rules (which bind only classes with a ``data_kind``).
+    wan : WanOptions, optional
+        WAN transfer options (``[wan]``: ``tcp_window_mb``); ``None``: none.
     """
 
     name: str = "scenario"
@@ -192,8 +203,12 @@ class Scenario(StrictModel):
     failures: Failures = Failures()
     jobs_sample: float = Field(default=0.0, ge=0, le=1)
     adoption: AdoptionConfig | None = None
+    signals: SignalsConfig | None = Field(default=None, exclude_if=lambda value: value is None)
     sites: dict[str, SiteOverride] = Field(default_factory=dict)
     workload: dict[str, JobClass] = Field(min_length=1)
+    # [residency] and [wan] came later: dumped only when given, so the scenario id and param.* columns stay.
+    residency: ResidencyConfig | None = Field(default=None, exclude_if=lambda value: value is None)
+    wan: WanOptions | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @field_validator("policy")
     @classmethod

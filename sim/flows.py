@@ -28,8 +28,10 @@ Units: capacities and rates in Gbit/s (10^9 bit/s), sizes in bytes, time in hour
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import truediv
 from typing import Any
 
 from sim.engine import Callback, Engine
@@ -52,7 +54,9 @@ _CACHED_FLOWS_MAX = 16
 """Combinations of more flows than this are not memoised: they rarely recur, and their keys are large."""
 
 
-def maxmin_rates(capacity_gbps: Sequence[float], paths: Sequence[Sequence[int]]) -> list[float]:
+def maxmin_rates(
+    capacity_gbps: Sequence[float], paths: Sequence[Sequence[int]], caps: Sequence[float] | None = None
+) -> list[float]:
     """The max-min fair rates of flows over links, by progressive filling.
 
     All flows start at rate 0 and grow together; when a link is full, the flows crossing
@@ -67,12 +71,16 @@ def maxmin_rates(capacity_gbps: Sequence[float], paths: Sequence[Sequence[int]])
         Capacity of each link, Gbit/s (> 0).
     paths : sequence of sequences of int
         For each flow, the indices of the links it crosses (each at most once).
+    caps : sequence of float, optional
+        For each flow, the most it may get, Gbit/s (``inf``: no cap).  A capped flow
+        behaves exactly as if it also crossed a private link of that capacity: what it
+        does not take is shared by the other flows.
 
     Returns
     -------
     list of float
-        Rate of each flow in Gbit/s; ``inf`` for a flow with an empty path (nothing
-        limits it).
+        Rate of each flow in Gbit/s; ``inf`` for a flow with an empty path and no cap
+        (nothing limits it).
 
     Examples
     --------
@@ -80,7 +88,21 @@ def maxmin_rates(capacity_gbps: Sequence[float], paths: Sequence[Sequence[int]])
 
     >>> maxmin_rates([10.0, 2.0], [[0], [0, 1]])
     [8.0, 2.0]
+
+    The same with the first flow capped at 3 Gbit/s: the rest of link 0 is unused.
+
+    >>> maxmin_rates([10.0, 2.0], [[0], [0, 1]], caps=[3.0, math.inf])
+    [3.0, 2.0]
     """
+    if caps is not None and any(cap < math.inf for cap in caps):
+        # Each capped flow gets a private link after the real ones: the same rounds then
+        # give the cap semantics exactly (and no cap leaves the call below unchanged).
+        capacity_gbps = list(capacity_gbps)
+        paths = list(paths)
+        for f, cap in enumerate(caps):
+            if cap < math.inf:
+                paths[f] = [*paths[f], len(capacity_gbps)]
+                capacity_gbps.append(cap)
     n = len(paths)
     rates = [math.inf] * n
     if n == 1:
@@ -120,15 +142,20 @@ def maxmin_rates(capacity_gbps: Sequence[float], paths: Sequence[Sequence[int]])
     frozen = [not path for path in paths]
     left = n - sum(frozen)
     while left:
-        share = math.inf
-        for i in live:
-            s = remaining[i] / active[i]
-            if s < share:
-                share = s
-        share = max(share, 0.0)
+        # The fair shares of the live links in one pass in C (the same divisions and minimum
+        # as a Python loop): with hundreds of flows the rounds dominate (benchmarks/scaling.py,
+        # jobs sweep at x4).
+        fair = list(map(truediv, map(remaining.__getitem__, live), map(active.__getitem__, live)))
+        share = max(min(fair), 0.0)
         # Every link whose fair share equals the minimum (within rounding) is a bottleneck.
         limit = share * (1.0 + 1e-12) + 1e-15
-        for i in live:
+        # Only links whose share at the start of the round is near the minimum can be
+        # bottlenecks: freezing flows at `share` (no more than any link's fair share) never
+        # lowers another link's fair share, and rounding cannot move it by the margin
+        # (relative 1e-6, against about flows x 1e-16).  The others are skipped unvisited,
+        # which leaves the rounds, and so the rates, exactly as a visit of every link.
+        cutoff = limit + abs(limit) * 1e-6 + 1e-12
+        for i in compress(live, map(cutoff.__ge__, fair)):  # filtered in C
             count = active[i]
             if count and remaining[i] / count <= limit:
                 for f in on_link[i]:
@@ -140,7 +167,7 @@ def maxmin_rates(capacity_gbps: Sequence[float], paths: Sequence[Sequence[int]])
                     for other in local_paths[f]:
                         remaining[other] -= share
                         active[other] -= 1
-        live = [i for i in live if active[i]]  # full links drop out, order kept
+        live = list(compress(live, map(active.__getitem__, live)))  # full links drop out, order kept
     return rates
 
 
@@ -167,10 +194,13 @@ class LinkCounters:
 
 
 class _Flow:
-    __slots__ = ("callback", "latency_h", "path", "rate", "remaining", "size", "value")
+    __slots__ = ("callback", "cap", "latency_h", "path", "rate", "remaining", "size", "value")
 
-    def __init__(self, size: float, path: tuple[int, ...], latency_h: float, callback: Callback, value: Any) -> None:
+    def __init__(
+        self, size: float, path: tuple[int, ...], latency_h: float, callback: Callback, value: Any, cap: float
+    ) -> None:
         self.size = size
+        self.cap = cap  # Gbit/s; inf: none
         self.remaining = size  # bytes still to send
         self.path = path
         self.latency_h = latency_h
@@ -213,9 +243,11 @@ class FlowNetwork:
         self._busy: list[tuple[int, float]] = []
         self.flows: list[_Flow] = []  # sending now, in start order (the order max-min rounds see them)
         self._paths_key: tuple[tuple[int, ...], ...] = ()  # their paths, in the same order: the rates cache key
+        self._caps_key: tuple[float, ...] = ()  # their rate caps, Gbit/s (inf: none), in the same order
+        self._capped = 0  # active flows with a finite cap; none: the key is the paths alone, as before caps
         self._t_last = engine.now
         self._generation = 0  # bumped at every reschedule; older completion events are stale
-        self._rates_cache: dict[tuple[tuple[int, ...], ...], tuple[list[float], list[tuple[int, float]]]] = {}
+        self._rates_cache: dict[Hashable, tuple[list[float], list[tuple[int, float]]]] = {}
         self._call_at = engine.call_at  # the engine's fast path (see sim.engine), bound once
         self._on_completion_bound = self._on_completion
         self.started = 0
@@ -228,17 +260,31 @@ class FlowNetwork:
         return len(self.flows)
 
     def start(
-        self, size_bytes: float, path: tuple[int, ...], latency_ms: float, callback: Callback, value: Any
+        self,
+        size_bytes: float,
+        path: tuple[int, ...],
+        latency_ms: float,
+        callback: Callback,
+        value: Any,
+        *,
+        rate_cap_gbps: float = math.inf,
     ) -> None:
         """Start moving ``size_bytes`` over the links ``path`` now.
 
         ``callback(value)`` is called when the last byte has arrived: after the flow's
         share of bandwidth has carried all of it, plus ``latency_ms`` (one way) of
-        propagation.  An empty path or a zero size takes the latency alone.
+        propagation.  An empty path (without a cap) or a zero size takes the latency alone.
+
+        ``rate_cap_gbps`` (Gbit/s, > 0) bounds the flow's rate: it gets its max-min share
+        as if it also crossed a private link of that capacity (see :func:`maxmin_rates`),
+        and what it leaves is shared by the others.  With an empty path it moves at the cap.
         """
+        if not rate_cap_gbps > 0:
+            raise ValueError(f"rate_cap_gbps must be > 0, got {rate_cap_gbps}")
         self.started += 1
         latency_h = latency_ms / 3.6e6
-        if not path or size_bytes <= 0:
+        capped = rate_cap_gbps < math.inf
+        if (not path and not capped) or size_bytes <= 0:
             self.finished += 1
             for link in path:
                 self.links[link].bytes += max(size_bytes, 0.0)
@@ -253,8 +299,11 @@ class FlowNetwork:
             self._t_last = now
         else:
             dt = 0.0
-        self.flows.append(_Flow(float(size_bytes), path, latency_h, callback, value))  # rate 0: dt moves nothing
+        # rate 0: dt moves nothing
+        self.flows.append(_Flow(float(size_bytes), path, latency_h, callback, value, float(rate_cap_gbps)))
         self._paths_key += (path,)
+        self._caps_key += (float(rate_cap_gbps),)
+        self._capped += capped
         on_link, links = self._on_link, self.links
         for link in path:
             on_link[link] += 1
@@ -296,10 +345,12 @@ class FlowNetwork:
         flows = self.flows
         if not flows:
             return
-        key = self._paths_key
+        key: Hashable = self._paths_key
+        if self._capped:
+            key = (self._paths_key, self._caps_key)
         cached = self._rates_cache.get(key)
         if cached is None:
-            cached = self._allocate(key)
+            cached = self._allocate(self._paths_key, self._caps_key if self._capped else None, key)
         rates, self._busy = cached  # the cached list is shared: it is replaced, never changed in place
         soonest = math.inf
         for flow, bytes_h in zip(flows, rates, strict=True):
@@ -316,8 +367,13 @@ class FlowNetwork:
         if soonest < math.inf:
             self._call_at(self.engine.now_h + soonest, self._on_completion_bound, self._generation)
 
-    def _allocate(self, paths: tuple[tuple[int, ...], ...]) -> tuple[list[float], list[tuple[int, float]]]:
+    def _allocate(
+        self, paths: tuple[tuple[int, ...], ...], caps: tuple[float, ...] | None, key: Hashable
+    ) -> tuple[list[float], list[tuple[int, float]]]:
         """Max-min rates (bytes/h) of flows over ``paths`` and the allocation of each used link, memoised.
+
+        ``caps`` are the flows' rate caps in Gbit/s (``None``: no flow is capped); the
+        result is memoised under ``key``.
 
         Both depend only on the paths of the active flows in their order, and a few
         thousand such combinations recur all year on a national network, so most
@@ -325,11 +381,14 @@ class FlowNetwork:
         keeps memory flat over long horizons.
         """
         if len(paths) == 1:
-            # One flow: its rate is the least capacity on its path, as maxmin_rates gives.
+            # One flow: its rate is the least capacity on its path (or its cap), as maxmin_rates gives.
             capacity = self.capacity_gbps
-            rates = [max(min([capacity[link] for link in paths[0]]), 0.0) * BYTES_PER_GBIT_H]
+            bound = [capacity[link] for link in paths[0]]
+            if caps is not None:
+                bound.append(caps[0])
+            rates = [max(min(bound), 0.0) * BYTES_PER_GBIT_H]
         else:
-            rates = [rate * BYTES_PER_GBIT_H for rate in maxmin_rates(self.capacity_gbps, paths)]
+            rates = [rate * BYTES_PER_GBIT_H for rate in maxmin_rates(self.capacity_gbps, paths, caps)]
         busy: list[tuple[int, float]]
         if len(paths) < _DENSE_FLOWS_MIN:
             used = dict.fromkeys(sorted({link for path in paths for link in path}), 0.0)
@@ -348,7 +407,7 @@ class FlowNetwork:
         if len(paths) <= _CACHED_FLOWS_MAX:
             if len(self._rates_cache) >= _RATES_CACHE_SIZE:
                 self._rates_cache.clear()
-            self._rates_cache[paths] = result
+            self._rates_cache[key] = result
         return result
 
     def _on_completion(self, generation: int) -> None:
@@ -371,6 +430,11 @@ class FlowNetwork:
         if done:
             self.flows = keep
             self._paths_key = tuple([f.path for f in keep])
+            if self._capped:
+                self._caps_key = tuple([f.cap for f in keep])
+                self._capped = sum(cap < math.inf for cap in self._caps_key)
+            else:
+                self._caps_key = (math.inf,) * len(keep)
             on_link, links, call_at = self._on_link, self.links, self._call_at
             for flow in done:
                 self.finished += 1

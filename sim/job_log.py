@@ -65,13 +65,22 @@ class JobLog:
         Share of jobs kept, in (0, 1]; a job is kept when :func:`sampled` says so.
     class_names, region_ids, site_ids : list of str
         Names for the class, origin and site indices.
+    region_countries, site_countries : list of (str or None), optional
+        ISO country code of each region and site (``None``: unknown), for the
+        ``origin_country``, ``site_country`` and ``crossed_border`` columns.
     """
 
-    def __init__(self, fraction: float, class_names: list[str], region_ids: list[str], site_ids: list[str]) -> None:
+    def __init__(self, fraction: float, class_names: list[str], region_ids: list[str], site_ids: list[str],
+                 region_countries: list[str | None] | None = None,
+                 site_countries: list[str | None] | None = None) -> None:
         self.fraction = fraction
         self.class_names = class_names
         self.region_ids = region_ids
-        self.site_ids = site_ids
+        # A job rejected before placement has the site index len(site_ids): its site_id is null.
+        self.site_ids: list[str | None] = [*site_ids, None]
+        self._country_of_region = dict(zip(region_ids, region_countries or [None] * len(region_ids), strict=True))
+        self._country_of_site = dict(zip(site_ids, site_countries or [None] * len(site_ids), strict=True))
+        self._transfer_cny: dict[int, float] = {}  # sampled jobs whose input moved over priced links
         self._rows: list[tuple[Any, ...]] = []  # see _TASK_FIELDS
         self._fifo: tuple[list[Any], ...] = tuple([] for _ in FIFO_FIELDS)
         self._keep_all = fraction >= 1.0
@@ -85,6 +94,17 @@ class JobLog:
                 len(self._fifo[0]),
             ))
 
+    def record_rejected(self, job_id: int, cls: int, origin: int, gpus: int, work: float, now: float) -> None:
+        """Add the row of a job rejected at arrival for residency (status ``rejected``), if it is sampled."""
+        if self._keep_all or sampled(job_id, self.fraction):
+            self._rows.append((job_id, cls, origin, len(self.site_ids) - 1, now, None, None, gpus, work, "rejected",
+                               0, 0.0, len(self._fifo[0])))
+
+    def note_transfer(self, job_id: int, cny: float) -> None:
+        """Remember what moving job ``job_id``'s input cost (CNY), if it is sampled (``transfer_cny``)."""
+        if cny and (self._keep_all or sampled(job_id, self.fraction)):
+            self._transfer_cny[job_id] = cny
+
     def fifo_columns(self) -> FifoColumns:
         """The column lists a :class:`~sim.site.LoggedGpuPool` appends a finished job to, and the sampling.
 
@@ -97,7 +117,7 @@ class JobLog:
     @property
     def columns(self) -> dict[str, list[Any]]:
         """The rows recorded so far as the ``jobs`` table's value columns (built on each read)."""
-        fifo, rows = self._fifo_columns(), self._task_columns()
+        fifo, rows = self._with_countries(self._fifo_columns()), self._with_countries(self._task_columns())
         for built in (fifo, rows):
             if list(built) != list(empty_columns("jobs")):
                 raise KeyError(f"job log columns {list(built)} are not the jobs table's {list(empty_columns('jobs'))}")
@@ -117,6 +137,17 @@ class JobLog:
             merged += f_values[done:]
             out[name] = merged
         return out
+
+    def _with_countries(self, cols: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """``cols`` with the country columns and ``reject_reason``, read from origin, site and status."""
+        origin = list(map(self._country_of_region.__getitem__, cols["origin"]))
+        site = [None if s is None else self._country_of_site[s] for s in cols["site_id"]]
+        cols["origin_country"] = origin
+        cols["site_country"] = site
+        cols["crossed_border"] = [None if o is None or c is None else o != c for o, c in zip(origin, site, strict=True)]
+        cols["reject_reason"] = ["residency" if status == "rejected" else None for status in cols["status"]]
+        cols["transfer_cny"] = list(map(self._transfer_cny.get, cols["job_id"], [0.0] * len(cols["job_id"])))
+        return cols
 
     def _task_columns(self) -> dict[str, list[Any]]:
         rows = self._rows

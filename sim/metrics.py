@@ -2,7 +2,8 @@
 
 At each metric interval the sampler turns every pool's cumulative counters into one
 row per site (differences since the last sample) and appends it to plain column
-lists (names from :mod:`sim.tables`; energy, cost and CO2 from :mod:`sim.energy`).
+lists (names from :mod:`sim.tables`; energy, cost and CO2 from :mod:`sim.energy`, or hour
+by hour from :class:`sim.signals.HourlyMeter` with ``[signals]``).
 Nothing per job is kept beyond the current interval, so memory grows with the
 output only, not with the number of jobs or the horizon.
 """
@@ -17,6 +18,7 @@ import numpy as np
 
 from sim.energy import interval_energy
 from sim.pool import Pool
+from sim.signals import HourlyMeter
 from sim.tables import append_row, empty_columns
 from sim.wait_histogram import WaitHistogram
 
@@ -31,6 +33,7 @@ class RunTotals:
     energy_mwh: float = 0.0
     cost_cny: float = 0.0
     co2_t: float = 0.0
+    renewable_mwh: float = 0.0
 
 
 @dataclass
@@ -57,9 +60,12 @@ class MetricBuffers:
         The sites, in network order.
     warmup_h : float
         Waits of jobs that start before this time are left out of the run totals.
+    meter : HourlyMeter, optional
+        With ``[signals]``: energy, cost, CO2 and renewables integrated hour by hour
+        (:mod:`sim.signals`); ``None``: each interval at the sites' annual figures.
     """
 
-    def __init__(self, pools: Sequence[Pool], warmup_h: float) -> None:
+    def __init__(self, pools: Sequence[Pool], warmup_h: float, meter: HourlyMeter | None = None) -> None:
         self.pools = pools
         self.warmup_h = warmup_h
         self.columns = empty_columns("sites")
@@ -67,6 +73,8 @@ class MetricBuffers:
         self._last = [_Snapshot() for _ in pools]
         self._t_last = pools[0].t_last if pools else 0.0
         self._warm_marks: list[int] | None = None
+        self.meter = meter
+        self._meter_last = meter.totals() if meter is not None else None
 
     def mark_warmup(self) -> None:
         """Called at ``warmup_h``: waits recorded from here on count in the run totals."""
@@ -79,6 +87,12 @@ class MetricBuffers:
             return
         cols = self.columns
         in_window = now > self.warmup_h
+        hourly = None
+        if self.meter is not None and self._meter_last is not None:
+            self.meter.advance(now)  # the interval's last partial hour
+            cumulative = self.meter.totals()
+            hourly = (cumulative - self._meter_last).tolist()
+            self._meter_last = cumulative
         for i, pool in enumerate(self.pools):
             pool.advance(now)
             outcome = pool.outcome(now)
@@ -91,12 +105,21 @@ class MetricBuffers:
             busy_gpu_h = pool.busy_area - last.busy_area
             busy_mean = busy_gpu_h / dt
             site = pool.site
-            energy_mwh, cost, co2 = interval_energy(site, busy_mean, dt)
+            if hourly is None:
+                energy_mwh, cost, co2 = interval_energy(site, busy_mean, dt)
+                renewable_mwh = energy_mwh * site.renewable_frac
+                price, carbon = site.price_cny_per_kwh, site.carbon_kg_per_kwh
+            else:
+                energy_mwh, cost, co2, renewable_mwh, grid_co2 = (hourly[k][i] for k in range(5))
+                # Energy-weighted means of the interval's hours (the annual figure when no energy was used).
+                price = cost / (energy_mwh * 1000.0) if energy_mwh > 0 else site.price_cny_per_kwh
+                carbon = grid_co2 / energy_mwh if energy_mwh > 0 else site.carbon_kg_per_kwh
             if now > self.warmup_h:
                 share = min(1.0, (now - self.warmup_h) / dt)
                 self.totals.energy_mwh += energy_mwh * share
                 self.totals.cost_cny += cost * share
                 self.totals.co2_t += co2 * share
+                self.totals.renewable_mwh += renewable_mwh * share
             # Both quantiles from one call: half the fixed cost of np.quantile, which
             # dominated the metric rows of a tiny scenario (benchmarks/sweep.py, "overhead").
             p50, p95 = np.quantile(waits, _QUANTILES).tolist() if waits.size else (math.nan, math.nan)
@@ -112,6 +135,9 @@ class MetricBuffers:
                 "gpu_h_busy": busy_gpu_h, "energy_mwh": energy_mwh, "cost_cny": cost, "co2_t": co2,
                 "jobs_unmet": outcome.unmet - last.unmet, "gpu_h_lost": outcome.lost_gpu_h - last.lost_gpu_h,
                 "down_h": outcome.down_h - last.down_h,
+                "price_cny_per_kwh": price, "carbon_kg_per_kwh": carbon, "renewable_mwh": renewable_mwh,
+                "renewable_share": (math.nan if energy_mwh <= 0 else
+                                    site.renewable_frac if hourly is None else renewable_mwh / energy_mwh),
             })
             pool.waits.clear()
             if self._warm_marks is not None:

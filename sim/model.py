@@ -21,14 +21,21 @@ from sim.failures import start_failures
 from sim.job_log import JobLog
 from sim.metrics import MetricBuffers
 from sim.placement import POLICIES, REJECT, PlacementContext
+from sim.placement.residency import admissible_rows, transfer_price_matrix
+from sim.pool import JobRecorder
 from sim.scenario import LoadedScenario
+from sim.signals import HourlyMeter, TimeAware, build_site_signals, demand_factors
 from sim.site_pools import build_pools
 from sim.tables import TableProducer
-from sim.transfers import Transfers
+from sim.transfers import ResultLog, Transfers
 from topology.graph import region_site_latency_ms
-from workloads.arrivals import ArrivalBatch, class_arrivals, merge_batches, window
+from topology.residency import country_of, effective_rules
+from workloads.arrivals import ArrivalBatch, class_arrivals, merge_batches, profiled_arrivals, window
 
 __all__ = ["Model", "stream_seed"]
+
+_HELD = -2
+"""A site index no policy returns: the job was held for later hours ([signals] defer)."""
 
 
 def stream_seed(seed: int, replication: int, stream: str) -> np.random.SeedSequence:
@@ -83,7 +90,8 @@ class Model:
         self.replication = replication
         self.job_log = (
             JobLog(scenario.jobs_sample, list(scenario.workload), [r.id for r in network.regions],
-                   [s.id for s in network.sites])
+                   [s.id for s in network.sites], [country_of(r) for r in network.regions],
+                   [country_of(s) for s in network.sites])
             if scenario.jobs_sample > 0 else None
         )
         # [adoption]: the driver sees every job that ends through the pools' job recorder, and
@@ -93,15 +101,57 @@ class Model:
                            self._stream, scenario.horizon_h)
             if scenario.adoption is not None else None
         )
-        log = AdoptionLog(self.adoption, self.job_log) if self.adoption is not None else self.job_log
+        log: JobRecorder | None = (
+            AdoptionLog(self.adoption, self.job_log) if self.adoption is not None else self.job_log)
+        # Results sent home at finish (result_gb, sim.transfers.ResultLog): a recorder before the others.
+        results = [c.result_gb for c in scenario.workload.values()]
+        self.result_log = (
+            ResultLog(results, {i: self._stream(f"results/{name}") for i, name in enumerate(scenario.workload)
+                                if results[i] is not None}, log)
+            if any(r is not None for r in results) else None
+        )
+        if self.result_log is not None:
+            log = self.result_log
         self.pools = build_pools(scenario, network, self.engine, log)
         latency = region_site_latency_ms(network)
-        context = PlacementContext(network, self.pools, latency, tuple(scenario.workload.values()))
+        # Data residency (sim.placement.residency): None unless a rule binds some class; then
+        # policies see one row per (region, data kind) with the forbidden sites unreachable.
+        self.admissibility = admissible_rows(network, list(scenario.workload.values()),
+                                             effective_rules(scenario.residency), latency)
+        rows = latency if self.admissibility is None else self.admissibility.latency_ms
+        context = PlacementContext(
+            network, self.pools, rows, tuple(scenario.workload.values()),
+            row_of=None if self.admissibility is None else self.admissibility.row_of,
+            transfer_cny_per_gb=transfer_price_matrix(network, self.admissibility))
         self.policy = POLICIES[scenario.policy](context)
-        self.transfers = Transfers(network, self.engine, latency)
-        self.metrics = MetricBuffers(self.pools, scenario.warmup_h)
+        self.transfers = Transfers(
+            network, self.engine, rows, None if self.admissibility is None else self.admissibility.allowed_nodes,
+            scenario.wan.tcp_window_mb if scenario.wan is not None else None)
+        self.jobs_rejected_residency = 0
+        if self.result_log is not None:
+            self.result_log.attach(self.transfers, None if self.admissibility is None else self.admissibility.row_of)
+        # CNY per GB by (origin row, site) when some link has a price (the jobs table's transfer_cny).
+        prices = context.transfer_cny_per_gb
+        self._price_rows: list[list[float]] | None = (
+            prices.tolist() if prices is not None and any(link.price_cny_per_gb for link in network.links) else None)
+        # [signals] (sim.signals): hourly energy accounting; time-aware placement and deferral when asked.
+        self.signals = (build_site_signals(scenario.signals, network, loaded.source)
+                        if scenario.signals is not None and scenario.signals.enabled else None)
+        self.meter = HourlyMeter(self.signals, self.pools, self.engine) if self.signals is not None else None
+        self._defer = None
+        if self.signals is not None and self.signals.config.time_aware and isinstance(self.policy, TimeAware):
+            self.policy.attach_signals(self.signals, self.engine)
+            self._defer = self.policy.deferral_h if self.signals.config.defer else None
+        self.jobs_deferred = 0
+        self.jobs_held = 0  # held now (released jobs leave it)
+        self.deferral_sum_h = 0.0
+        self.deferred_h: dict[int, float] = {}  # job id -> hold, kept only with the jobs table (deadline checks)
+        self.metrics = MetricBuffers(self.pools, scenario.warmup_h, self.meter)
         self.class_names = list(scenario.workload)
         self.classes = [scenario.workload[name] for name in self.class_names]
+        # [signals.demand]: per class, relative rates by origin and clock hour of the week (None: constant).
+        self.demand = (demand_factors(scenario.signals, network, self.class_names, loaded.source, scenario.start_year)
+                       if scenario.signals is not None else [None] * len(self.classes))
         self.rngs = [
             np.random.default_rng(stream_seed(scenario.seed, replication, f"arrivals/{name}"))
             for name in self.class_names
@@ -151,10 +201,7 @@ class Model:
         while k * step < horizon:
             t0, t1 = k * step, min((k + 1) * step, horizon)
             if self.trace is None:
-                batches = [
-                    class_arrivals(c, i, self.origin_p[i], c.arrival_rate_per_h, t0, t1, self.rngs[i])
-                    for i, c in enumerate(self.classes)
-                ]
+                batches = [self._class_arrivals(i, t0, t1) for i in range(len(self.classes))]
                 batch = merge_batches(batches)
             else:
                 batch = window(self.trace, t0, t1)  # the trace's arrivals in [t0, t1): nothing is drawn
@@ -170,6 +217,13 @@ class Model:
             k += 1
             if k * step < horizon:
                 yield self.engine.timeout(k * step - self.engine.now)
+
+    def _class_arrivals(self, i: int, t0: float, t1: float) -> ArrivalBatch:
+        """Class ``i``'s arrivals in ``[t0, t1)``: Poisson, or thinned by its [signals.demand] profile."""
+        c, factor = self.classes[i], self.demand[i]
+        if factor is None:
+            return class_arrivals(c, i, self.origin_p[i], c.arrival_rate_per_h, t0, t1, self.rngs[i])
+        return profiled_arrivals(c, i, self.origin_p[i], c.arrival_rate_per_h, t0, t1, self.rngs[i], factor)
 
     def _input_sizes(self, batch: ArrivalBatch) -> list[float] | None:
         """Input size (GB) of every arrival of ``batch``; 0 for classes without ``input_gb``.
@@ -195,6 +249,20 @@ class Model:
         job_id, gpus, work, cls, origin, site = job
         self.pools[site].submit(job_id, gpus, work, self.engine.now, cls, origin)
 
+    def _rejected(self, job_id: int, row: int, gpus: int, work: float, cls: int) -> None:
+        """A job the policy rejected under residency rules: count it as a residency rejection if the rules caused it.
+
+        The rules caused it when the policy places the same job from its region's
+        unrestricted row (rows ``0 .. R-1``); choosing has no side effect on the run.
+        """
+        assert self.admissibility is not None
+        region = self.admissibility.region_of(row)
+        if row == region or self.policy.choose(region, gpus, cls) == REJECT:
+            return
+        self.jobs_rejected_residency += 1
+        if self.job_log is not None:
+            self.job_log.record_rejected(job_id, cls, region, gpus, work, self.engine.now_h)
+
     def _on_arrival(self, chain: _Chain) -> None:
         t, gpus_of, work_of, cls_of, origin_of = chain.t, chain.gpus, chain.work, chain.cls, chain.origin
         n = len(t)
@@ -206,19 +274,34 @@ class Model:
         first_id = chain.first_id
         # inputs is None when no class moves input data: a job then costs one identity test more.
         inputs, moves, remote = chain.input_gb, self.moves_input, self.transfers.remote
+        # Under residency rules a job's origin row depends on its class (sim.placement.residency).
+        row_of = None if self.admissibility is None else self.admissibility.row_of
         while True:
             now = t[i]
             engine.now_h = now  # the clock follows the chain (the engine's fast-path contract)
-            gpus, origin, cls = gpus_of[i], origin_of[i], cls_of[i]
+            gpus, region, cls = gpus_of[i], origin_of[i], cls_of[i]
+            origin = region if row_of is None else row_of[cls][region]  # the policy's row (= region without rules)
             site = choose(origin, gpus, cls)
-            if site == REJECT:
+            if self._defer is not None and site != REJECT:
+                hold = self._defer(origin, gpus, cls, site)
+                if hold > 0.0:  # held for better hours: one engine event releases it (sim.signals)
+                    self._hold(hold, (first_id + i, gpus, work_of[i], cls, region, origin, site,
+                                      0.0 if inputs is None else inputs[i]))
+                    site = _HELD
+            if site == _HELD:
+                pass
+            elif site == REJECT:
                 self.jobs_rejected += 1
                 self.rejected_real += self.classes[cls].scale
+                if row_of is not None:
+                    self._rejected(first_id + i, origin, gpus, work_of[i], cls)
             elif inputs is None or not moves[cls] or not remote[origin][site]:
-                submit[site](first_id + i, gpus, work_of[i], now, cls, origin)
+                submit[site](first_id + i, gpus, work_of[i], now, cls, region)
             else:
-                job = (first_id + i, gpus, work_of[i], cls, origin, site)
+                job = (first_id + i, gpus, work_of[i], cls, region, site)
                 self.transfers.send(origin, site, inputs[i], self._deliver, job)
+                if self._price_rows is not None and self.job_log is not None:
+                    self.job_log.note_transfer(first_id + i, inputs[i] * self._price_rows[origin][site])
             i += 1
             if i == n:
                 break
@@ -230,6 +313,25 @@ class Model:
                 engine.call_at(t[i], self._on_arrival_bound, chain)
                 break
         chain.i = i
+
+    def _hold(self, hold_h: float, job: tuple[int, int, float, int, int, int, int, float]) -> None:
+        """Hold a deferrable job for ``hold_h`` hours ([signals] defer); :meth:`_release` submits it."""
+        self.jobs_deferred += 1
+        self.jobs_held += 1
+        self.deferral_sum_h += hold_h
+        if self.job_log is not None:
+            self.deferred_h[job[0]] = hold_h
+        self.engine.call_later(hold_h, self._release, job)
+
+    def _release(self, job: tuple[int, int, float, int, int, int, int, float]) -> None:
+        """A held job's hour has come: submit it (or send its input) as on arrival."""
+        self.engine.events += 1
+        self.jobs_held -= 1
+        job_id, gpus, work, cls, region, origin, site, input_gb = job
+        if not self.moves_input[cls] or not self.transfers.remote[origin][site]:
+            self.pools[site].submit(job_id, gpus, work, self.engine.now, cls, region)
+        else:
+            self.transfers.send(origin, site, input_gb, self._deliver, (job_id, gpus, work, cls, region, site))
 
     # -- low-frequency actors ----------------------------------------------------------
     def _sampler(self) -> Generator[Event, Any, None]:
@@ -272,6 +374,8 @@ class Model:
             self.engine.process(self.adoption.process(self.engine, self.pools))
         self.engine.process(self._step_process())
         self.engine.process(self._sampler())
+        if self.meter is not None:
+            self.meter.start(self.scenario.horizon_h)
         start_failures(self.engine, self.pools, self.scenario.failures, self._stream, self.scenario.horizon_h)
         self.engine.run(self.scenario.horizon_h)
         if self.adoption is not None:

@@ -103,6 +103,10 @@ class Pool(Protocol):
         Reference GPU-hours of finished jobs.
     waits : list of float
         Waits (h) of jobs started since the metric sampler last emptied the list.
+    load_watch : set of int or None
+        When set (by :func:`sim.placement.least_loaded.least_loaded_of`'s index), the pool
+        adds :attr:`index` to it whenever its committed load ``total - free +
+        queued_gpus`` may have changed (a job arrived, finished, left the queue or failed).
     """
 
     index: int
@@ -120,6 +124,7 @@ class Pool(Protocol):
     t_last: float
     done_work_gpu_h: float
     waits: list[float]
+    load_watch: set[int] | None
 
     def submit(self, job_id: int, gpus: int, work_gpu_h: float, now: float, cls: int, origin: int) -> None:
         """A job of ``gpus`` GPUs and ``work_gpu_h`` reference GPU-h arrives at ``now`` (h)."""

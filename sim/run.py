@@ -124,6 +124,22 @@ def _summary(model: Model) -> dict[str, Any]:
         "co2_t": totals.co2_t,
         **_outcomes(model),
         **_adoption_at_horizon(model),
+        "jobs_rejected_residency": model.jobs_rejected_residency,
+        "transfer_cost_cny": model.transfers.cost_cny,
+        **_signal_summary(model, end["busy_area"] - start["busy_area"]),
+    }
+
+
+def _signal_summary(model: Model, gpu_h_busy: float) -> dict[str, Any]:
+    """Cost and CO2 per busy GPU-hour, renewable share and deferrals of ``runs`` (time signals, :mod:`sim.signals`)."""
+    totals = model.metrics.totals
+    return {
+        "cost_cny_per_gpu_h": totals.cost_cny / gpu_h_busy if gpu_h_busy > 0 else math.nan,
+        "co2_kg_per_gpu_h": 1000.0 * totals.co2_t / gpu_h_busy if gpu_h_busy > 0 else math.nan,
+        "renewable_share": totals.renewable_mwh / totals.energy_mwh if totals.energy_mwh > 0 else math.nan,
+        "jobs_deferred": model.jobs_deferred,
+        "deferral_mean_h": model.deferral_sum_h / model.jobs_deferred if model.jobs_deferred else math.nan,
+        "jobs_held_end": model.jobs_held,
     }
 
 

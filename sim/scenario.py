@@ -159,14 +159,14 @@ def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
         raise ConfigError(describe_validation_error(err, source, Scenario, data)) from None
 
 
-def _blame(source: str, overridden: Collection[str]) -> Callable[[str], str]:
-    """``key -> source``: :data:`OVERRIDE_SOURCE` for a key an override set, changed or lies under."""
+def _blame(source: str, overridden: Collection[str], override_source: str = OVERRIDE_SOURCE) -> Callable[[str], str]:
+    """``key -> source``: ``override_source`` for a key an override set, changed or lies under."""
 
     def source_of(key: str) -> str:
         key = key.replace("[", ".[")  # a list under an overridden key: adoption.segment[0] is under adoption.segment
         for item in overridden:
             if key == item or key.startswith(item + ".") or item.startswith(key + "."):
-                return OVERRIDE_SOURCE
+                return override_source
         return source
 
     return source_of
@@ -206,7 +206,7 @@ def override_keys(overrides: Sequence[str]) -> list[str]:
 
 
 def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
-                    overridden: Collection[str] = ()) -> Network:
+                    overridden: Collection[str] = (), override_source: str = OVERRIDE_SOURCE) -> Network:
     """Load ``scenario.network``, check the scenario's references into it, apply ``[sites.<id>]``,
     and check the size of the run (:func:`sim.size.check_size`).
 
@@ -220,14 +220,16 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
         Folder that a relative ``network`` path is resolved against.
     overridden : collection of str
         Key paths set by overrides: an error about one of them (or a key under it) names
-        :data:`OVERRIDE_SOURCE` instead of ``source``.
+        ``override_source`` instead of ``source``.
+    override_source : str
+        How errors name the overrides (:data:`OVERRIDE_SOURCE`; the Python API says ``overrides``).
 
     Raises
     ------
     ConfigError, TopologyError
         One line naming the source of the key and the key path.
     """
-    blame = _blame(source, overridden)
+    blame = _blame(source, overridden, override_source)
 
     def refused(parts: tuple[str, ...], message: str) -> ConfigError:
         return ConfigError(located(blame(".".join(parts)), format_loc(parts), message))
@@ -266,7 +268,7 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
             changes = override.model_dump(exclude_none=True, exclude={"scheduler"}) if override else {}
             sites.append(site.model_copy(update=changes) if changes else site)
         network = network.model_copy(update={"site": tuple(sites)})
-    check_size(scenario, network, OVERRIDE_SOURCE if overridden else source)
+    check_size(scenario, network, blame)
     return network
 
 

@@ -4,6 +4,8 @@
 for sites where one of these features is on (:func:`sim.site_pools.build_pools` decides), so the FIFO
 hot path pays nothing for them.  It is still callback-driven: no process per job, one
 finish call per run of a job, and a single pending timer per site for the maximum wait.
+The scheduling pass (heads in priority order, EASY backfill) is in :mod:`sim.backfill`
+and failures in :mod:`sim.interruptions`; both are bound here as the pool's methods.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections import deque
 from collections.abc import Collection
 from heapq import heappop, heappush
 
+from sim.backfill import head_of, reservation, schedule
 from sim.engine import Engine
+from sim.interruptions import interrupt, interrupt_gpu, set_down
 from sim.pool import JobRecorder, Outcome
 from sim.site import GpuPool
 from sim.task import ClassRules, Task
@@ -136,6 +140,8 @@ class SchedPool(GpuPool):
             self.queue_area += self.nqueued * dt
             self.t_last = now
         self.arrived += 1
+        if self.load_watch is not None:
+            self.load_watch.add(self.index)
         rules = self.rules
         self.totals_real[0] += rules.scale[cls]
         level = rules.level[cls]
@@ -205,6 +211,8 @@ class SchedPool(GpuPool):
             self.queue_area += self.nqueued * dt
             self.t_last = now
         self.free += gpus
+        if self.load_watch is not None:
+            self.load_watch.add(self.index)
         job_id = task.id
         del self.running[job_id]
         del self.tasks[job_id]
@@ -222,104 +230,6 @@ class SchedPool(GpuPool):
         self._resv = None
         if self.nqueued:
             self._schedule(now)
-
-    # -- the scheduling pass --------------------------------------------------------------
-    def _head(self) -> Task | None:
-        """The head of the highest non-empty priority queue."""
-        for q in self.levels:
-            if q:
-                return q[0]
-        return None
-
-    def _reservation(self, head: Task, now: float) -> tuple[float, int]:
-        """(time h, extra GPUs): when ``head`` can start, from the running jobs' finish times.
-
-        Extra GPUs are those free at that time beyond what the head needs.
-        """
-        cached = self._resv
-        if cached is not None and cached[0] is head:
-            return cached[1], cached[2]
-        avail = self.free
-        shadow, extra = math.inf, 0
-        if head.gpus <= avail:
-            shadow, extra = now, avail - head.gpus
-        else:
-            for end, gpus in sorted((t.end_h, t.gpus) for t in self.tasks.values()):
-                avail += gpus
-                if avail >= head.gpus:
-                    shadow, extra = end, avail - head.gpus
-                    break
-        self._resv = (head, shadow, extra)
-        return shadow, extra
-
-    def _schedule(self, now: float) -> None:
-        """Start what can start: heads in priority order, then (EASY) backfill around the blocked head."""
-        if self.down:
-            return
-        head = None
-        free = self.free
-        for q in self.levels:
-            if q and q[0].gpus <= free:
-                # _dequeued and _start inlined for the heads the freed GPUs let in: most
-                # starts at high load come through here (benchmarks/mmc.py, "cpnsim, every
-                # job recorded").
-                self._resv = None
-                running, tasks, waits, call_at, on_finish = (
-                    self.running, self.tasks, self.waits, self._call_at, self._on_finish)
-                while q and q[0].gpus <= free:
-                    task = q.popleft()
-                    gpus = task.gpus
-                    self.nqueued -= 1
-                    self.queued_gpus -= gpus
-                    free -= gpus
-                    if task.first_start_h is None:
-                        task.first_start_h = now
-                        task.deadline_h = None
-                        self.started += 1
-                        waits.append(now - task.arrival_h)
-                    task.start_h = now
-                    task.end_h = end = now + (task.run_h - task.progress_h)
-                    job_id = task.id
-                    running[job_id] = gpus * now
-                    tasks[job_id] = task
-                    call_at(end, on_finish, task)
-                self.free = free
-            if q:
-                head = q[0]
-                break
-        if head is None or not self.easy or not self.free:
-            return
-        shadow, extra = self._reservation(head, now)
-        free = self.free
-        for q in self.levels:
-            if not free:
-                break
-            go: list[Task] = []
-            scanned = 0
-            for task in q:
-                scanned += 1
-                gpus = task.gpus
-                if gpus > free or task is head:
-                    continue
-                if now + (task.run_h - task.progress_h) > shadow:
-                    if gpus > extra:
-                        continue
-                    extra -= gpus  # runs past the reservation: only on GPUs the head will not need
-                go.append(task)
-                free -= gpus
-                if not free:
-                    break  # nothing more fits (every job asks for at least one GPU)
-            if go:
-                # Rebuild only the scanned prefix of the queue, not the whole queue: with the
-                # early stop above, a backfill costs the jobs looked at, not the queue length
-                # (benchmarks/README.md, "EASY backfill and queue length").
-                ids = {t.id for t in go}
-                prefix = [q.popleft() for _ in range(scanned)]
-                q.extendleft(reversed([t for t in prefix if t.id not in ids]))
-                for task in go:
-                    self._dequeued(task)
-                    self._start(task, now)
-        self._resv = (head, shadow, extra)
 
     # -- maximum wait ---------------------------------------------------------------------------
     def _expire(self, _: None) -> None:
@@ -353,82 +263,15 @@ class SchedPool(GpuPool):
             self._timer_at = expiry[0][0]
             self.engine.call_later(self._timer_at - now, self._expire, None)
         if left:
+            if self.load_watch is not None:
+                self.load_watch.add(self.index)
             self._resv = None
             self._schedule(now)
 
-    # -- failures -------------------------------------------------------------------------------
-    def interrupt(self, task: Task, now: float) -> None:
-        """Stop running ``task`` at ``now`` (h): account lost work, requeue it at the head or fail it.
-
-        The work since its last checkpoint is lost; its checkpointed progress is kept.
-        """
-        self.advance(now)
-        gpus = task.gpus
-        ran = now - task.start_h
-        total = task.progress_h + ran
-        interval = self.rules.checkpoint_h[task.cls]
-        saved = math.floor(total / interval) * interval if interval is not None else 0.0
-        saved = max(task.progress_h, min(saved, total))
-        lost = gpus * (total - saved)
-        self.free += gpus
-        del self.running[task.id]
-        del self.tasks[task.id]
-        self.interrupted_gpu_h += gpus * ran
-        self.interruptions += 1
-        task.progress_h = saved
-        task.lost_gpu_h += lost
-        self.lost_gpu_h += lost
-        self._resv = None
-        again = task.requeued()
-        again.restarts += 1
-        if self.max_restarts is not None and again.restarts > self.max_restarts:
-            # Given up: its checkpointed progress is wasted too.
-            wasted = gpus * again.progress_h
-            again.lost_gpu_h += wasted
-            self.lost_gpu_h += wasted
-            again.progress_h = 0.0
-            self.failed += 1
-            self.failed_real += self.rules.scale[again.cls]
-            if self.log is not None:
-                self.log.record(again, self.index, "failed", now)
-            return
-        self.levels[again.level].appendleft(again)
-        self.nqueued += 1
-        self.queued_gpus += gpus
-
-    def interrupt_gpu(self, gpu: float, now: float) -> bool:
-        """A GPU failure: interrupt the running job holding busy GPU number ``gpu`` (0 ≤ gpu < busy).
-
-        Running jobs are laid end to end in start order; returns False (nothing
-        interrupted) when ``gpu`` is not below the busy GPU count or the site is down
-        (an outage has interrupted every job already).
-        """
-        if self.down:
-            return False
-        for task in self.tasks.values():
-            if gpu < task.gpus:
-                self.interrupt(task, now)
-                self._schedule(now)
-                return True
-            gpu -= task.gpus
-        return False
-
-    def set_down(self, down: bool, now: float) -> None:
-        """Start (``down=True``) or end an outage at ``now`` (h).
-
-        An outage interrupts every running job (they requeue at the head of their
-        queues in their start order) and starts nothing until it ends.
-        """
-        if down == self.down:
-            return
-        self.advance(now)
-        if down:
-            self.down, self.down_since = True, now
-            # Latest-started first, each to the head: the earliest-started ends up first.
-            for task in sorted(self.tasks.values(), key=lambda t: (t.start_h, t.id), reverse=True):
-                self.interrupt(task, now)
-        else:
-            self.down = False
-            self.down_h += now - self.down_since
-            self._resv = None
-            self._schedule(now)
+    # -- the scheduling pass (sim.backfill) and failures (sim.interruptions) ----------------
+    _head = head_of
+    _reservation = reservation
+    _schedule = schedule
+    interrupt = interrupt
+    interrupt_gpu = interrupt_gpu
+    set_down = set_down

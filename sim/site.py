@@ -58,6 +58,7 @@ class GpuPool:
         "finished",
         "free",
         "index",
+        "load_watch",
         "queue",
         "queue_area",
         "queued_gpus",
@@ -94,6 +95,9 @@ class GpuPool:
         self.waits: list[float] = []
         self._call_at = engine.call_at  # the engine's fast path (see sim.engine), bound once
         self._on_finish = self._finish  # bound once: a bound method is an allocation per access
+        # Set by sim.placement.least_loaded's index: where to report that this site's committed
+        # load (busy + queued GPUs) changed; None (no index) costs one test per submit and finish.
+        self.load_watch: set[int] | None = None
 
     def advance(self, now: float) -> None:
         """Bring the time integrals up to ``now`` (hours)."""
@@ -106,6 +110,8 @@ class GpuPool:
     def submit(self, job_id: int, gpus: int, work_gpu_h: float, now: float, cls: int, origin: int) -> None:
         """A job arrives at time ``now`` (h): start it if it is first in line and fits, else queue it."""
         self.arrived += 1
+        if self.load_watch is not None:
+            self.load_watch.add(self.index)
         job: Job = (job_id, gpus, work_gpu_h / (gpus * self.speed), now, cls, origin, work_gpu_h)
         queue = self.queue
         free = self.free
@@ -137,6 +143,8 @@ class GpuPool:
             self.t_last = now
         gpus = job[1]
         self.free += gpus
+        if self.load_watch is not None:
+            self.load_watch.add(self.index)
         del self.running[job[0]]
         self.finished += 1
         self.done_gpu_h += gpus * job[2]
@@ -240,6 +248,8 @@ class LoggedGpuPool(GpuPool):
         # M/M/c path a call per job (benchmarks/mmc.py, contestants "cpnsim" and "cpnsim-jobs").
         # tests/sim/test_job_log.py checks it gives the rows and schedule a SchedPool gives.
         self.arrived += 1
+        if self.load_watch is not None:
+            self.load_watch.add(self.index)
         job: Job = (job_id, gpus, work_gpu_h / (gpus * self.speed), now, cls, origin, work_gpu_h)
         queue = self.queue
         free = self.free
@@ -272,6 +282,8 @@ class LoggedGpuPool(GpuPool):
         gpus = job[1]
         job_id = job[0]
         self.free += gpus
+        if self.load_watch is not None:
+            self.load_watch.add(self.index)
         del self.running[job_id]
         start_h = self.live.pop(job_id)[1]
         columns = self.columns

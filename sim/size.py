@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "check_size",
     "estimate_size",
     "memory_limit_gb",
+    "size_keys",
 ]
 
 EVENTS_PER_JOB = 2
@@ -184,7 +186,33 @@ def memory_limit_gb() -> float:
     return total / 2 / 1e9 if total > 0 else FALLBACK_MEMORY_GB / 2
 
 
-def check_size(scenario: Scenario, network: Network, source: str) -> SizeEstimate:
+def size_keys(scenario: Scenario) -> tuple[str, ...]:
+    """The scenario keys :func:`estimate_size` depends on (a key set above one counts too).
+
+    Examples
+    --------
+    >>> from sim.scenario import load_scenario
+    >>> keys = size_keys(load_scenario(None, ["sites.cl_zhongwei.pue=1.2"]).scenario)
+    >>> "horizon_h" in keys, "workload.batch.arrival_rate_per_h" in keys, "sites.cl_zhongwei.gpus" in keys
+    (True, True, True)
+    >>> "policy" in keys or "sites.cl_zhongwei.pue" in keys
+    False
+    """
+    per_class = [f"workload.{name}.{key}" for name in scenario.workload for key in ("arrival_rate_per_h", "input_gb")]
+    return ("horizon_h", "replications", "metric_interval_h", "jobs_sample", "network", "engine.arrival_step_h",
+            *per_class, "adoption", "failures", *(f"sites.{site}.gpus" for site in scenario.sites))
+
+
+def _blamed(source: str | Callable[[str], str], keys: tuple[str, ...]) -> str:
+    """The source a refusal names: ``source`` itself, or the first source other than the
+    scenario's own (``source("")``) that ``source(key)`` gives for one of ``keys``."""
+    if isinstance(source, str):
+        return source
+    own = source("")
+    return next((source(key) for key in keys if source(key) != own), own)
+
+
+def check_size(scenario: Scenario, network: Network, source: str | Callable[[str], str]) -> SizeEstimate:
     """Refuse a run above ``engine.max_events`` or ``engine.max_memory_gb``, naming the estimate.
 
     Parameters
@@ -193,8 +221,12 @@ def check_size(scenario: Scenario, network: Network, source: str) -> SizeEstimat
         The configuration.
     network : Network
         The resolved network.
-    source : str
-        Named in the error (the scenario file, or ``--set``).
+    source : str or callable
+        Named in the error: a source, or ``key -> source`` (the scenario file for keys it set,
+        ``--set`` for keys an override set; ``""`` gives the file).  The error names the
+        override's source only when an override set a key of :func:`size_keys` or the limit
+        exceeded; an override of anything else (the policy, a site's PUE) leaves the blame on
+        the file.
 
     Returns
     -------
@@ -211,14 +243,15 @@ def check_size(scenario: Scenario, network: Network, source: str) -> SizeEstimat
             f"{sum(size.rows.values()):.3g} output rows")
     limit = scenario.engine.max_events
     if not size.events <= limit:
-        raise ConfigError(located(source, "engine.max_events", (
+        raise ConfigError(located(_blamed(source, (*size_keys(scenario), "engine.max_events")), "engine.max_events", (
             f"the run would simulate about {size.events:.3g} events ({what}), above the limit {limit:.3g}; "
             "shorten horizon_h, lower the rates, lengthen the steps, or raise engine.max_events")))
     given = scenario.engine.max_memory_gb
     memory_gb = given if given is not None else memory_limit_gb()
     if not size.memory_gb <= memory_gb:
         limit_text = f"{memory_gb:.3g} GB" + ("" if given is not None else " (half this machine's memory)")
-        raise ConfigError(located(source, "engine.max_memory_gb", (
+        blamed = _blamed(source, (*size_keys(scenario), "engine.max_memory_gb"))
+        raise ConfigError(located(blamed, "engine.max_memory_gb", (
             f"the run would need about {size.memory_gb:.3g} GB ({what}), above {limit_text}; "
             "shorten horizon_h, lengthen metric_interval_h or engine.arrival_step_h, or raise "
             "engine.max_memory_gb")))

@@ -105,6 +105,17 @@ RUNS_COLUMNS: list[Column] = [
     ("adoption_frac_end", pa.float64(), "1",
      "Adopted fraction of all enterprises (enterprise-weighted over segments) at the horizon; null without [adoption]"),
     ("adopters_end", pa.float64(), "enterprises", "Adopting enterprises over all segments at the horizon"),
+    # Time signals (sim.signals): per busy GPU-hour of the window (idle power included); deferral by policies.
+    ("cost_cny_per_gpu_h", pa.float64(), "CNY/GPU-h", "cost_cny / gpu_h_busy over the window"),
+    ("co2_kg_per_gpu_h", pa.float64(), "kg CO2/GPU-h", "1000 x co2_t / gpu_h_busy over the window"),
+    ("renewable_share", pa.float64(), "1", "Share of the window's energy from the sites' renewable supply"),
+    ("jobs_deferred", pa.int64(), "jobs", "Jobs held for cheaper or greener hours ([signals] defer), whole run"),
+    ("deferral_mean_h", pa.float64(), "h", "Mean hold of the deferred jobs (null if none)"),
+    ("jobs_held_end", pa.int64(), "jobs", "Deferred jobs still held at the horizon (not yet at a site)"),
+    ("jobs_rejected_residency", pa.int64(), "jobs",
+     "Jobs rejected because the data-residency rules left no site the policy would take (within jobs_rejected)"),
+    ("transfer_cost_cny", pa.float64(), "CNY",
+     "GB moved over each link x its price_cny_per_gb, summed over links, whole run"),
 ]
 
 SITES_COLUMNS: list[Column] = [
@@ -132,6 +143,11 @@ SITES_COLUMNS: list[Column] = [
     ("jobs_unmet", pa.int64(), "jobs", "Jobs that left the site's queue unserved in the interval (max_wait_h)"),
     ("gpu_h_lost", pa.float64(), "GPU-h", "GPU-hours lost to interruptions in the interval"),
     ("down_h", pa.float64(), "h", "Hours the site was down (outage) in the interval"),
+    # Time signals (sim.signals): the annual figures without [signals]; energy-weighted hourly means with it.
+    ("price_cny_per_kwh", pa.float64(), "CNY/kWh", "Mean electricity price of the interval's energy"),
+    ("carbon_kg_per_kwh", pa.float64(), "kg CO2/kWh", "Mean grid carbon intensity of the interval's energy"),
+    ("renewable_mwh", pa.float64(), "MWh", "Energy from the site's renewable supply in the interval"),
+    ("renewable_share", pa.float64(), "1", "renewable_mwh / energy_mwh (null when no energy)"),
 ]
 
 TIMINGS_COLUMNS: list[Column] = [
@@ -159,6 +175,7 @@ LINKS_COLUMNS: list[Column] = [
     ("utilisation", pa.float64(), "1", "Time-average allocated bandwidth / capacity"),
     ("flows_mean", pa.float64(), "flows", "Time-average number of transfers crossing the link"),
     ("flows_max", pa.int64(), "flows", "Most transfers crossing the link at once in the interval"),
+    ("cost_cny", pa.float64(), "CNY", "moved_gb x the link's price_cny_per_gb (0 when it has none)"),
 ]
 
 JOBS_COLUMNS: list[Column] = [
@@ -173,9 +190,16 @@ JOBS_COLUMNS: list[Column] = [
     ("wait_h", pa.float64(), "h", "start_h - arrival_h (null if it never started)"),
     ("gpus", pa.int64(), "GPUs", "GPUs the job holds while it runs"),
     ("work_gpu_h", pa.float64(), "reference GPU-h", "Work of the job"),
-    ("status", pa.string(), "", "'done', 'failed', 'unmet', or at the horizon 'running' or 'queued'"),
+    ("status", pa.string(), "", "'done', 'failed', 'unmet', 'rejected', or at the horizon 'running' or 'queued'"),
     ("restarts", pa.int32(), "1", "Times the job was interrupted and requeued"),
     ("lost_gpu_h", pa.float64(), "GPU-h", "GPU-hours of this job lost to interruptions"),
+    ("origin_country", pa.string(), "", "ISO 3166-1 alpha-2 country of the origin region (null if unknown)"),
+    ("site_country", pa.string(), "", "ISO 3166-1 alpha-2 country of the site (null if unknown or not placed)"),
+    ("crossed_border", pa.bool_(), "", "origin_country != site_country (null if either is unknown)"),
+    ("reject_reason", pa.string(), "",
+     "Why the job was not placed ('residency' for status 'rejected'); null for placed jobs"),
+    ("transfer_cny", pa.float64(), "CNY",
+     "Input GB x the summed price_cny_per_gb of its route, for a job whose input moved (0 otherwise)"),
 ]
 
 ADOPTION_COLUMNS: list[Column] = [

@@ -15,24 +15,80 @@ The route
     :class:`sim.flows.FlowNetwork` over those links; it ends when its last byte has
     arrived (max-min fair share of bandwidth, plus the path's one-way latency).
 
+Residency, price and window
+    Under binding data-residency rules a job's origin is a *row* of the placement context
+    (:mod:`sim.placement.residency`) whose routes cross only the nodes of allowed
+    countries: the route is the shortest one within them.  Every GB carried over a link
+    costs its ``price_cny_per_gb`` (``cost_cny`` in ``links``, ``transfer_cost_cny`` in
+    ``runs``).  With ``[wan] tcp_window_mb`` each flow moves at most ``window / RTT``
+    (:func:`window_cap_gbps`), its max-min share otherwise.
+
 :class:`Transfers` also samples the per-link rows of the ``links`` table.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
+from pydantic import Field
 
 from sim.engine import Callback, Engine
 from sim.flows import FlowNetwork, LinkCounters
+from sim.placement.residency import route_nodes
+from sim.pool import JobRecorder
 from sim.tables import append_row, empty_columns
 from topology.graph import to_graph
 from topology.model import Network
+from topology.plumbing import StrictModel
+from workloads.distributions import Distribution
 
-__all__ = ["LOCAL_LATENCY_MS", "Transfers", "remote_matrix"]
+if TYPE_CHECKING:
+    from sim.task import Task
+
+__all__ = [
+    "LOCAL_LATENCY_MS", "MAX_TCP_WINDOW_MB", "ResultLog", "Transfers", "WanOptions", "remote_matrix", "window_cap_gbps",
+]
+
+MAX_TCP_WINDOW_MB = 1e6
+"""Largest TCP window, MB (10^6 bytes); Linux's default maximum receive buffer is ~6 MB."""
+
+
+class WanOptions(StrictModel):
+    """The ``[wan]`` table of a scenario.
+
+    Attributes
+    ----------
+    tcp_window_mb : float, optional
+        Largest TCP window of one transfer, MB (10^6 bytes).  A transfer then moves at
+        most ``window / RTT`` (:func:`window_cap_gbps`), as in SimGrid's flow models
+        (``network/TCP-gamma``, default 4,194,304 bytes).  ``None`` (default): no cap.
+    """
+
+    tcp_window_mb: float | None = Field(default=None, gt=0, le=MAX_TCP_WINDOW_MB)
+
+
+def window_cap_gbps(window_mb: float | None, one_way_ms: float) -> float:
+    """Most a TCP flow with a window of ``window_mb`` MB moves over a route of ``one_way_ms`` one-way latency, Gbit/s.
+
+    A window-limited sender has at most one window in flight per round trip, so its rate is
+    ``window / RTT`` with ``RTT = 2 × one_way_ms``: SimGrid's bound ``gamma / (2 × latency)``
+    (network/TCP-gamma, its CM02 and LV08 models).  ``inf`` without a window or latency.
+
+    Examples
+    --------
+    >>> window_cap_gbps(15.0, 60.0)  # 15 MB per 120 ms round trip: 1.2e8 bit / 0.12 s
+    1.0
+    >>> window_cap_gbps(None, 60.0)
+    inf
+    """
+    if window_mb is None or one_way_ms <= 0:
+        return math.inf
+    return window_mb * 1e6 * 8 / (2.0 * one_way_ms / 1e3) / 1e9
 
 LOCAL_LATENCY_MS = 2.5
 """One-way latency (ms) up to which a site counts as co-located with a region: no transfer."""
@@ -65,17 +121,25 @@ class Transfers:
         Region → site one-way latency, ms (as given to placement).
     """
 
-    def __init__(self, network: Network, engine: Engine, latency_ms: np.ndarray) -> None:
+    def __init__(self, network: Network, engine: Engine, latency_ms: np.ndarray,
+                 allowed_nodes: tuple[frozenset[str] | None, ...] | None = None,
+                 tcp_window_mb: float | None = None) -> None:
         self.network = network
         self.engine = engine
         self.flows = FlowNetwork(engine, [link.bandwidth_gbps for link in network.links])
         self._graph: nx.Graph | None = None  # built at the first transfer: runs without any pay nothing
         self._link_index = {link.id: i for i, link in enumerate(network.links)}
         self.remote = remote_matrix(latency_ms)
-        self._paths: dict[tuple[int, int], tuple[tuple[int, ...], float]] = {}
+        self._paths: dict[tuple[int, int], tuple[tuple[int, ...], float, float]] = {}
+        # Per origin row (sim.placement.residency): the nodes its routes may cross; None: any.
+        self._allowed = allowed_nodes
+        self._window_mb = tcp_window_mb
+        self._price = [link.price_cny_per_gb or 0.0 for link in network.links]  # CNY/GB; unset: free
         self.sent = 0
         self.delivered = 0
         self.time_sum_h = 0.0  # Σ (delivery − send) over delivered transfers, h
+        self.results_sent = 0  # results returned to the origin (not jobs: outside the job counts)
+        self.results_delivered = 0
         self._last = [LinkCounters() for _ in network.links]
         self._t_last = engine.now
         self.columns = empty_columns("links")
@@ -86,25 +150,41 @@ class Transfers:
         """Transfers sent and not yet delivered."""
         return self.sent - self.delivered
 
-    def path(self, region: int, site: int) -> tuple[tuple[int, ...], float]:
-        """Link indices and one-way latency (ms) of the route from ``region`` to ``site`` (cached)."""
+    @property
+    def cost_cny(self) -> float:
+        """What the bytes moved so far cost, CNY: Σ over links of GB carried × ``price_cny_per_gb``.
+
+        Counted up to the last :meth:`sample` (or flow event), like the ``links`` table.
+        """
+        return sum(c.bytes / 1e9 * p for c, p in zip(self.flows.links, self._price, strict=True) if p)
+
+    def path(self, region: int, site: int) -> tuple[tuple[int, ...], float, float]:
+        """Links, one-way latency (ms) and TCP rate cap (Gbit/s) of the route from origin row ``region`` to ``site``.
+
+        ``region`` is an origin row (:mod:`sim.placement.residency`): the region index, or
+        under residency rules a row whose routes cross only its allowed nodes.  Cached.
+        """
         key = (region, site)
         cached = self._paths.get(key)
         if cached is None:
             if self._graph is None:
                 self._graph = to_graph(self.network)
             graph = self._graph
+            n_regions = len(self.network.regions)
+            allowed = None if self._allowed is None else self._allowed[region]
             # One Dijkstra from the region gives its routes to every site (the same routes
             # as one search per site: a search that stops at its target has settled it
             # exactly as the full one does), so a region costs one search, not one per site.
-            routes = nx.single_source_dijkstra_path(graph, self.network.regions[region].id, weight="latency_ms")
+            routes = route_nodes(graph, self.network.regions[region % n_regions].id, allowed)
             for j, target in enumerate(self.network.sites):
                 nodes = routes.get(target.id)
                 if nodes is None:
                     continue  # unreachable: placement never sends a job there (infinite latency)
                 edges = [graph.edges[a, b] for a, b in pairwise(nodes)]
+                latency = float(sum(e["latency_ms"] for e in edges))
                 self._paths[(region, j)] = (
-                    tuple(self._link_index[e["id"]] for e in edges), float(sum(e["latency_ms"] for e in edges)))
+                    tuple(self._link_index[e["id"]] for e in edges), latency,
+                    window_cap_gbps(self._window_mb, latency))
             cached = self._paths.get(key)
             if cached is None:
                 raise nx.NetworkXNoPath(f"no route from region {region} to site {site}")
@@ -113,9 +193,30 @@ class Transfers:
     def send(self, region: int, site: int, size_gb: float, callback: Callback, value: Any) -> None:
         """Move ``size_gb`` GB (10^9 bytes) from ``region`` to ``site``; then ``callback(value)``."""
         cached = self._paths.get((region, site))  # path() inlined for the cache hit, the usual case
-        links, latency_ms = cached if cached is not None else self.path(region, site)
+        links, latency_ms, cap = cached if cached is not None else self.path(region, site)
         self.sent += 1
-        self.flows.start(size_gb * 1e9, links, latency_ms, self._delivered_bound, (self.engine.now_h, callback, value))
+        record = (self.engine.now_h, callback, value)
+        if cap == math.inf:
+            self.flows.start(size_gb * 1e9, links, latency_ms, self._delivered_bound, record)
+        else:
+            self.flows.start(size_gb * 1e9, links, latency_ms, self._delivered_bound, record, rate_cap_gbps=cap)
+
+    def send_result(self, region: int, site: int, size_gb: float) -> None:
+        """Move a finished job's ``size_gb`` GB result from ``site`` back to origin row ``region``.
+
+        The route is the input's (links carry both directions); it counts in the links'
+        bytes and cost, and in :attr:`results_sent` / :attr:`results_delivered`, not in
+        the input transfers of the ``runs`` table.
+        """
+        links, latency_ms, cap = self.path(region, site)
+        self.results_sent += 1
+        if cap == math.inf:
+            self.flows.start(size_gb * 1e9, links, latency_ms, self._result_delivered, None)
+        else:
+            self.flows.start(size_gb * 1e9, links, latency_ms, self._result_delivered, None, rate_cap_gbps=cap)
+
+    def _result_delivered(self, _: None) -> None:
+        self.results_delivered += 1
 
     def _delivered(self, record: tuple[float, Callback, Any]) -> None:
         sent_h, callback, value = record
@@ -136,7 +237,49 @@ class Transfers:
                 "link_id": link.id, "t_start_h": self._t_last, "t_end_h": now, "bandwidth_gbps": link.bandwidth_gbps,
                 "moved_gb": (c.bytes - last.bytes) / 1e9, "utilisation": (c.util_area_h - last.util_area_h) / dt,
                 "flows_mean": (c.flows_area_h - last.flows_area_h) / dt, "flows_max": c.flows_max,
+                "cost_cny": (c.bytes - last.bytes) / 1e9 * self._price[i],
             })
             self._last[i] = LinkCounters(c.bytes, c.util_area_h, c.flows_area_h, c.flows_max)
         self.flows.reset_max()
         self._t_last = now
+
+
+class ResultLog:
+    """The pools' job recorder when some class returns results (``result_gb``): sends them home, then ``inner``.
+
+    A job that finishes (status ``done``) at a site remote from its origin row sends a
+    result of its class's ``result_gb`` (one draw from the class's own stream, in order of
+    finishing) over :meth:`Transfers.send_result`.
+
+    Parameters
+    ----------
+    result_gb : list of (Distribution or None)
+        Per class index, the size of its result, GB; ``None``: nothing returns.
+    rngs : dict of int to numpy.random.Generator
+        The stream of each class that returns results.
+    inner : JobRecorder, optional
+        The next recorder (adoption, the ``jobs`` table).
+    """
+
+    def __init__(self, result_gb: Sequence[Distribution | None], rngs: dict[int, np.random.Generator],
+                 inner: JobRecorder | None = None) -> None:
+        self.result_gb = result_gb
+        self.rngs = rngs
+        self.inner = inner
+        self.transfers: Transfers | None = None  # attached once the model has built them
+        self.row_of: tuple[tuple[int, ...], ...] | None = None
+
+    def attach(self, transfers: Transfers, row_of: tuple[tuple[int, ...], ...] | None) -> None:
+        """Send results over ``transfers``, from the origin row ``row_of[cls][region]`` (region if ``None``)."""
+        self.transfers = transfers
+        self.row_of = row_of
+
+    def record(self, task: Task, site: int, status: str, now: float) -> None:
+        """Send ``task``'s result home if it finished remotely, then pass the row on."""
+        dist = self.result_gb[task.cls]
+        if status == "done" and dist is not None and self.transfers is not None:
+            row = task.origin if self.row_of is None else self.row_of[task.cls][task.origin]
+            if self.transfers.remote[row][site]:
+                self.transfers.send_result(row, site, float(dist.sample(self.rngs[task.cls], 1)[0]))
+        if self.inner is not None:
+            self.inner.record(task, site, status, now)

@@ -12,8 +12,15 @@ PRODUCERS = {p.name: p for p in figures["PRODUCERS"]}
 
 def test_every_span_has_a_producer_and_every_producer_is_quoted():
     produced = {"default-gpus", "national-sites", "national-regions", "national-gpus", "national-run-s",
-                "sens-ew-scenarios", "sens-ew-st", "sens-ew-st-0", "sens-ew-st-1", "sens-ew-st-2",
-                "validate-s", "validate-quick-s", "national-policies"}
+                "sens-ew-scenarios", "sens-ew-st", "sens-ew-st-0", "sens-ew-st-1", "sens-ew-st-2", "sens-ew-s",
+                "validate-s", "validate-quick-s", "national-policies", "adoption-run-s",
+                "small-grid-s", "adoption-capacity-s", "national-capacity-policy-s",
+                "mmc-customers-per-s", "mmc-vs-simpy", "mmc-vs-ciw", "mmc-vs-heapq", "mmc-jobs-vs-simpy",
+                "mmc-jobs-vs-ciw", "mmc-date", "sweep-long", "sweep-efficiency", "sweep-tiny", "sweep-overhead-ms",
+                "sweep-tiny-ms", "ray-startup-s", "sweep-load-avg",
+                "search-adoption-runs", "search-adoption-s", "search-adoption-status", "search-adoption-base",
+                "search-adoption-top", "search-adoption-top-added", "search-adoption-overlap",
+                "search-adoption-gain", "search-mmc-added", "search-mmc-servers"}
     quoted: set[str] = set()
     for path in figures["quoted_files"]():
         quoted |= set(figures["spans_in"](path.read_text()))
@@ -52,3 +59,29 @@ def test_default_network_gpu_total_is_the_sum_of_its_sites_by_hand():
     data = tomllib.loads((ROOT / "topology" / "data" / "default.toml").read_text())
     by_hand = sum(site["gpus"] for site in data["site"])
     assert PRODUCERS["networks"].compute()["default-gpus"] == f"{by_hand:,}"
+
+
+def test_benchmark_figures_are_read_from_the_stored_results_not_timed(tmp_path, monkeypatch):
+    import json
+
+    results = {"mmc": {"date": "2026-01-02", "timings": {"cpnsim": {"customers_per_s": 632883.4}},
+                       "ratios": {"cpnsim/SimPy": 4.96, "cpnsim/ciw": 10.94, "heapq/cpnsim": 2.271,
+                                  "cpnsim-jobs/SimPy": 3.04, "cpnsim-jobs/ciw": 6.75}},
+               "sweep": {"cpus_used": 2, "ray_startup_s": 3.71,
+                         "efficiency": {"scenarios": 8, "mean_scenario_s": 2.46, "efficiency": 0.9957,
+                                        "load_avg": [[0.31, 0.2, 0.1], [1.94, 0.9, 0.4]]},
+                         "overhead": {"scenarios": 1000, "overhead_ms_per_scenario": 0.7249,
+                                      "serial_ms_per_scenario": 3.664, "load_avg": [[1.2, 1, 1], [0.5, 1, 1]]}}}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    compute = PRODUCERS["benchmarks"].compute
+    monkeypatch.setitem(compute.__globals__, "BENCH_RESULTS", path)
+    assert compute() == {
+        "mmc-customers-per-s": "630,000", "mmc-vs-simpy": "5.0×", "mmc-vs-ciw": "10.9×", "mmc-vs-heapq": "2.3×",
+        "mmc-jobs-vs-simpy": "3.0×", "mmc-jobs-vs-ciw": "6.8×", "mmc-date": "2026-01-02",
+        "sweep-long": "8 scenarios of 2.5 s on 2 cores", "sweep-efficiency": "0.996", "sweep-tiny": "1,000",
+        "sweep-overhead-ms": "0.72 ms", "sweep-tiny-ms": "3.7 ms", "ray-startup-s": "3.7 s",
+        "sweep-load-avg": "1.9"}
+    monkeypatch.setitem(compute.__globals__, "BENCH_RESULTS", tmp_path / "missing.json")
+    with pytest.raises(FileNotFoundError, match=r"missing\.json: missing; run `make bench`"):
+        compute()

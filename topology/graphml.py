@@ -186,7 +186,8 @@ def _read_keys(root: ET.Element, source: str) -> dict[str, _Key | None]:
             continue
         attr_type = key.get("attr.type", "string")
         if attr_type not in ("boolean", "int", "long", "float", "double", "string"):
-            raise TopologyError(located(source, f"key {key_id!r} ({name})", f"unknown attr.type {attr_type!r}"))
+            raise TopologyError(located(source, f"key[{i}] (id {key_id!r})",
+                                        f"attribute {name!r} has unknown attr.type {attr_type!r}"))
         defaults = _children(key, "default")
         keys[key_id] = _Key(name, attr_type, key.get("for", "all"), defaults[0].text or "" if defaults else None)
     return keys

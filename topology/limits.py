@@ -19,6 +19,7 @@ __all__ = [
     "MAX_GPU_W",
     "MAX_HOP_MS",
     "MAX_HORIZON_H",
+    "MAX_PRICE_CNY_PER_GB",
     "MAX_PRICE_CNY_PER_KWH",
     "MAX_PRIORITY",
     "MAX_PUE",
@@ -77,3 +78,5 @@ MAX_ROUTE_FACTOR = 100.0
 """Route length over great-circle distance."""
 MAX_FIBRE_US_PER_KM = 1e6
 """Propagation delay, µs/km (light in fibre: ~5)."""
+MAX_PRICE_CNY_PER_GB = 1e4
+"""Price of moving one GB over a link, CNY (public-cloud egress list prices are ~0.5-1 CNY/GB)."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from topology.countries import check_country
 from topology.limits import (
     MAX_BANDWIDTH_GBPS,
     MAX_CARBON_KG_PER_KWH,
@@ -18,6 +19,7 @@ from topology.limits import (
     MAX_FIBRE_US_PER_KM,
     MAX_GPU_W,
     MAX_HOP_MS,
+    MAX_PRICE_CNY_PER_GB,
     MAX_PRICE_CNY_PER_KWH,
     MAX_PUE,
     MAX_ROUTE_FACTOR,
@@ -43,6 +45,19 @@ ZONES: tuple[Zone, ...] = ("east", "west", "other", "abroad")
 """Every :data:`Zone`, in that order."""
 
 
+def _unset(value: object) -> bool:
+    """Whether an optional key is unset: keys added to the format later are dumped only when set.
+
+    So the dump of a network without them, and with it the scenario id (a digest of the
+    dump), stays what it was.
+    """
+    return value is None
+
+
+def _country(value: str | None) -> str | None:
+    return None if value is None else check_country(value)
+
+
 class Site(StrictModel):
     """Where compute lives: a pool of identical GPUs with its power and grid figures.
 
@@ -61,6 +76,10 @@ class Site(StrictModel):
     zone : Zone or None
         EDWC zone (:data:`Zone`); ``None`` when the network does not say (then
         :func:`sim.placement.west.is_western` falls back to the ``region`` label).
+    country : str or None
+        ISO 3166-1 alpha-2 code of the country the site is in; ``None``: China when
+        ``zone`` is ``east``, ``west`` or ``other``, else unknown
+        (:func:`topology.residency.country_of`).  Residency rules read it.
     """
 
     id: str = Field(min_length=1)
@@ -80,7 +99,10 @@ class Site(StrictModel):
     carbon_kg_per_kwh: float = Field(default=0.55, ge=0, le=MAX_CARBON_KG_PER_KWH)
     renewable_frac: float = Field(default=0.0, ge=0, le=1)
     residency: str | None = None
+    country: str | None = Field(default=None, exclude_if=_unset)
     source: str = ""
+
+    _check_country = field_validator("country")(_country)
 
 
 class Region(StrictModel):
@@ -93,6 +115,8 @@ class Region(StrictModel):
         normalisation over all regions (>= 0).
     zone : Zone or None
         EDWC zone (:data:`Zone`); ``None`` when the network does not say.
+    country : str or None
+        ISO 3166-1 alpha-2 code of the region's country (as for :class:`Site`).
     """
 
     id: str = Field(min_length=1)
@@ -101,7 +125,10 @@ class Region(StrictModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     demand_weight: float = Field(default=1.0, ge=0, le=MAX_DEMAND_WEIGHT)
+    country: str | None = Field(default=None, exclude_if=_unset)
     source: str = ""
+
+    _check_country = field_validator("country")(_country)
 
 
 class Link(StrictModel):
@@ -116,6 +143,9 @@ class Link(StrictModel):
         Fixed one-way cost of the hop (equipment, IP overhead) in milliseconds.
     bandwidth_gbps : float
         Capacity in Gbit/s.
+    price_cny_per_gb : float or None
+        What moving one GB (10^9 bytes) over the link costs, CNY; ``None``: free (0).
+        Counted in the ``links`` and ``runs`` tables (``cost_cny``, ``transfer_cost_cny``).
     """
 
     id: str = Field(min_length=1)
@@ -125,6 +155,7 @@ class Link(StrictModel):
     route_factor: float = Field(default=1.5, ge=1.0, le=MAX_ROUTE_FACTOR)
     hop_ms: float = Field(default=0.0, ge=0, le=MAX_HOP_MS)
     bandwidth_gbps: float = Field(default=100.0, gt=0, le=MAX_BANDWIDTH_GBPS)
+    price_cny_per_gb: float | None = Field(default=None, ge=0, le=MAX_PRICE_CNY_PER_GB, exclude_if=_unset)
     source: str = ""
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from topology.plumbing import ConfigError
 from workloads.job_class import JobClass
 
-__all__ = ["MAX_ARRIVALS_PER_STEP", "ArrivalBatch", "class_arrivals", "merge_batches", "window"]
+__all__ = ["MAX_ARRIVALS_PER_STEP", "ArrivalBatch", "class_arrivals", "merge_batches", "profiled_arrivals", "window"]
 
 MAX_ARRIVALS_PER_STEP = 1e9
 """Most arrivals one class may expect in one step (about 40 GB of arrays): beyond it the draw
@@ -94,6 +94,45 @@ def class_arrivals(
     work = job_class.work_gpu_h.sample(rng, n)
     origin = rng.choice(origin_p.shape[0], size=n, p=origin_p).astype(np.int64)
     return ArrivalBatch(t, np.full(n, cls_index, np.int64), gpus, work, origin)
+
+
+def profiled_arrivals(
+    job_class: JobClass,
+    cls_index: int,
+    origin_p: np.ndarray,
+    rate_per_h: float,
+    t0_h: float,
+    t1_h: float,
+    rng: np.random.Generator,
+    factor: np.ndarray,
+) -> ArrivalBatch:
+    """Non-homogeneous Poisson arrivals by thinning: rate ``rate_per_h × factor[origin, hour]``.
+
+    Arrivals are drawn at the peak rate ``rate_per_h × factor.max()`` (:func:`class_arrivals`)
+    and each is kept with probability ``factor[origin, floor(t) mod period] / factor.max()``
+    (one uniform per drawn arrival, from the same stream, after the sizes), so a region's
+    rate is piecewise constant by clock hour.
+
+    Parameters
+    ----------
+    job_class, cls_index, origin_p, rate_per_h, t0_h, t1_h, rng
+        As for :func:`class_arrivals`; ``rate_per_h`` is the mean rate (factor 1).
+    factor : numpy.ndarray
+        Relative rate by origin region (rows) and clock hour of the period (columns), >= 0.
+
+    Examples
+    --------
+    >>> c = JobClass(arrival_rate_per_h=10.0, work_gpu_h={"dist": "constant", "value": 1.0})
+    >>> factor = np.array([[2.0, 0.0]])  # busy even hours, empty odd hours, mean 1
+    >>> b = profiled_arrivals(c, 0, np.array([1.0]), 10.0, 0.0, 2000.0, np.random.default_rng(1), factor)
+    >>> bool(np.all(np.floor(b.t_h) % 2 == 0)), abs(len(b) / 20000 - 1) < 0.03
+    (True, True)
+    """
+    peak = float(factor.max())
+    batch = class_arrivals(job_class, cls_index, origin_p, rate_per_h * peak, t0_h, t1_h, rng)
+    hour = np.floor(batch.t_h).astype(np.int64) % factor.shape[1]
+    keep = rng.random(len(batch)) * peak < factor[batch.origin, hour]
+    return ArrivalBatch(batch.t_h[keep], batch.cls[keep], batch.gpus[keep], batch.work_gpu_h[keep], batch.origin[keep])
 
 
 def merge_batches(batches: Sequence[ArrivalBatch]) -> ArrivalBatch:

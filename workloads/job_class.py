@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from topology.limits import MAX_HORIZON_H, MAX_PRIORITY, MAX_RATE_PER_H, MAX_SCALE, MAX_WEIGHT
 from topology.plumbing import StrictModel
+from topology.residency import DataKind
 from workloads.distributions import Constant, Distribution
 
 __all__ = ["MAX_JOB_GPUS", "MAX_LATENCY_BUDGET_MS", "JobClass"]
@@ -55,8 +56,16 @@ class JobClass(StrictModel):
     scale : float
         Real jobs one simulated job stands for (> 0); totals are reported in real
         units by multiplying by it.
+    result_gb : Distribution, optional
+        Result data one job sends back from a site elsewhere to its origin region when it
+        finishes, in GB; it moves over the same route as the input (``links``,
+        ``transfer_cost_cny``).  ``None``: nothing returns.
+    data_kind : {"none", "personal", "important"}
+        What data the class's jobs carry; with ``personal`` or ``important`` the
+        residency rules of the origin's country (:mod:`topology.residency`) decide the
+        sites a job may run at and the countries its input may cross.  ``none``
+        (default): no rule applies.
     """
-
 
     arrival_rate_per_h: float = Field(ge=0, le=MAX_RATE_PER_H)
     gpus: Distribution = Constant(dist="constant", value=1)
@@ -69,6 +78,10 @@ class JobClass(StrictModel):
     checkpoint_interval_h: float | None = Field(default=None, gt=0, le=MAX_HORIZON_H)
     input_gb: Distribution | None = None
     scale: float = Field(default=1.0, gt=0, le=MAX_SCALE)
+    # Keys added later are dumped only when set, so the scenario id (a digest of the dump) of a
+    # scenario that does not use them stays what it was.
+    data_kind: DataKind = Field(default="none", exclude_if=lambda value: value == "none")
+    result_gb: Distribution | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @model_validator(mode="after")
     def _bounded_gpus(self) -> Self:

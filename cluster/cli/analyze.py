@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="numeric column of the runs table, e.g. adoption_frac_end or wait_mean_h")
     sens.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals "
                       "(default 0.95)")
+    sens.add_argument("--band", type=float, default=0.9, help="mass of the central band of OUTPUT printed with "
+                      "its median over the design's scenarios (default 0.9: 5th to 95th percentile)")
     sens.add_argument("--resamples", type=int, default=1000, metavar="N",
                       help="bootstrap resamples for the intervals (default 1000)")
     sens.add_argument("--drop-failed", action="store_true", help="leave out the base samples of failed or missing "
@@ -64,22 +66,28 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
     if args.resamples < 10:
         raise CpnsimError(f"--resamples: must be >= 10, got {args.resamples}")
     result = sobol_indices(args.out_dir, args.output, args.confidence, drop_failed=args.drop_failed,
-                           num_resamples=args.resamples)
+                           num_resamples=args.resamples, band=args.band)
     path = args.out or default_output_path(args.out_dir, args.output)
     write_table(sensitivity_table(result, str(args.out_dir)), path)
     if not args.quiet:
         unit = f" [{result.unit}]" if result.unit else ""
         pct = f"{result.confidence:.0%}"
         for g in result.groups:
+            at = f" at {g.grid}" if g.grid else ""
+            console.print(f"{result.output}{unit}{at}: median {g.median:.4g}, {result.band:.0%} band "
+                          f"{g.band_low:.4g} to {g.band_high:.4g} over the design's {g.base_samples} base samples' "
+                          "scenarios (each the mean of its replications)", highlight=False)
             title = f"Sobol' indices of {result.output}{unit}" + (f" at {g.grid}" if g.grid else "")
             caption = f"N = {g.base_samples} base samples; ± is the half-width of the {pct} bootstrap interval"
             if g.dropped:
-                caption += f"; {g.dropped} base sample(s) with failed scenarios left out"
+                caption += f"; {g.dropped} base sample(s) with failed or missing scenarios left out"
             table = Table(title=title, caption=caption)
-            for name in ("parameter", "S1 (first order)", f"± {pct}", "ST (total)", f"± {pct} "):
+            for name in ("rank", "parameter", "S1 (first order)", f"± {pct}", "ST (total)", f"± {pct} "):
                 table.add_column(name, justify="left" if name == "parameter" else "right")
-            for i, key in enumerate(g.parameters):
-                table.add_row(key, f"{g.s1[i]:.4f}", f"{g.s1_conf[i]:.4f}", f"{g.st[i]:.4f}", f"{g.st_conf[i]:.4f}")
+            for rank, i in enumerate(g.ranking(), start=1):  # what drives OUTPUT most first (total index)
+                key = g.parameters[i]
+                table.add_row(str(rank), key, f"{g.s1[i]:.4f}", f"{g.s1_conf[i]:.4f}", f"{g.st[i]:.4f}",
+                              f"{g.st_conf[i]:.4f}")
             console.print(table)
         if result.failed:
             err.print(f"{result.failed} scenario(s) failed or missing; their base samples were left out",

@@ -9,6 +9,7 @@ points that come with cpnsim.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -24,21 +25,25 @@ from workloads.adoption import (
     shipped_points_path,
 )
 
-__all__ = ["DESCRIPTION", "SHIPPED", "add_arguments", "run"]
+__all__ = ["DESCRIPTION", "FACTORS", "SHIPPED", "add_arguments", "run"]
 
 SHIPPED = "shipped"
+FACTORS = "factors"
 
 DESCRIPTION = (
     "Fit p0 and q0 (with --fit-resonance the resonance elasticity, with --fit-ceiling or a segment's fit_ceiling "
     "its market potential) of the DANT-KIF/Bass adoption model to the points of a TOML points file by weighted "
     "least squares, bounds ('under 5%') as constraints when they can be met; print the fitted values, their "
-    f"standard errors and the residual at every point. '{SHIPPED}' names the points shipped with cpnsim."
+    f"standard errors and the residual at every point. '{SHIPPED}' names the points shipped with cpnsim. "
+    f"'{FACTORS}' instead prints the demand factors derived from regional indicators "
+    "(workloads/data/regional_factors.toml, used with [adoption] regional_factors = true) and the factors without data."
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``cpnsim calibrate`` to ``parser``."""
-    parser.add_argument("points", help=f"points TOML file, or '{SHIPPED}'")
+    parser.add_argument("points", help=f"points TOML file, or '{SHIPPED}', or '{FACTORS}' (list the regional "
+                        "factors derived from data)")
     parser.add_argument("--segment", action="append", default=[], metavar="ID",
                         help="fit only this segment (repeatable; default: every segment in the file)")
     parser.add_argument("--fit-resonance", action="store_true",
@@ -88,8 +93,54 @@ def _print(console: Console, result: CalibrationResult, source: str) -> None:
     console.print(res)
 
 
+def _strip_notes(text: str) -> str:
+    """``text`` without its parenthesised notes (nested too): the formula with its figures.
+
+    Examples
+    --------
+    >>> _strip_notes("x 0.1 (2023, a (b)) / 0.5 (c) ** 0.5")
+    'x 0.1 / 0.5 ** 0.5'
+    """
+    while True:
+        shorter = re.sub(r"\s*\([^()]*\)", "", text)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def _print_factors(console: Console) -> None:
+    from workloads.adoption.config import DEMAND_FACTORS
+    from workloads.adoption.regional import load_regional_factors, regional_factors_path
+
+    data = load_regional_factors()
+    table = Table(title=f"demand factors derived from regional indicators ({regional_factors_path().name}; "
+                  f"f = prod (x / x_ref) ** {data.elasticity:g})", title_justify="left")
+    for name in ("region", *DEMAND_FACTORS, "from"):
+        table.add_column(name, justify="left" if name in ("region", "from") else "right")
+    for r in data.region:
+        used = [_strip_notes(getattr(r, f"{f}_source").removeprefix("derived: "))
+                for f in DEMAND_FACTORS if f not in r.without_data]
+        table.add_row(r.id, *(f"{getattr(r, f):.4f}" for f in DEMAND_FACTORS), "; ".join(used) or "no data")
+    console.print(table)
+    none = [r.id for r in data.region if len(r.without_data) == len(DEMAND_FACTORS)]
+    console.print(f"without data (every factor 1): {', '.join(none)}", highlight=False)
+    partial = [f"{r.id} ({', '.join(r.without_data)})" for r in data.region
+               if 0 < len(r.without_data) < len(DEMAND_FACTORS)]
+    if partial:
+        console.print(f"factors without data (1): {'; '.join(partial)}", highlight=False)
+    notes: dict[str, list[str]] = {}
+    for r in data.region:
+        for note in r.unused:
+            notes.setdefault(note, []).append(r.id)
+    for note, ids in notes.items():
+        console.print(f"not used for {', '.join(ids)}: {note}", highlight=False)
+
+
 def run(args: argparse.Namespace, console: Console, err: Console) -> int:
     """Run ``cpnsim calibrate``; bad input raises a :class:`~topology.plumbing.CpnsimError` (exit 2)."""
+    if args.points == FACTORS:
+        _print_factors(console)
+        return 0
     path = shipped_points_path() if args.points == SHIPPED else Path(args.points)
     points = load_points(path)
     segments = select_segments(points, args.segment, str(path))

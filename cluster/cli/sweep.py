@@ -23,7 +23,7 @@ from cluster.sweeps import SweepInterrupted, load_sweep, run_sweep
 from cluster.sweeps.location import check_out_location
 from cluster.sweeps.plan import plan_sweep
 from cluster.sweeps.progress import SweepProgress
-from cluster.sweeps.store import check_writable
+from cluster.sweeps.storage import LocalStorage
 from topology.plumbing import CpnsimError
 
 __all__ = ["DESCRIPTION", "PLAIN_PROGRESS_EVERY_S", "add_arguments", "resume_command", "run"]
@@ -39,7 +39,8 @@ DESCRIPTION = ("Expand a sweep spec (base scenario + axes) and run every scenari
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``cpnsim sweep`` to ``parser``."""
     parser.add_argument("spec", type=Path, help="sweep spec TOML file")
-    add_out(parser, "output dataset directory", required=True)
+    add_out(parser, "output dataset directory, or a pyarrow filesystem URI (s3://bucket/prefix, gs://, hdfs://)",
+            required=True)
     add_executor_options(parser, executor_help="ray (default; embedded unless --address/RAY_ADDRESS) or serial "
                          "(this process)", batch_size=True, max_retries=True)
     parser.add_argument("--resume", action="store_true",
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
         raise CpnsimError("--resume and --overwrite: choose one")
     if args.retry_failed and not args.resume:
         raise CpnsimError("--retry-failed: only with --resume (it reruns the failed scenarios of a dataset)")
-    args.out = check_out_location(args.out)  # no URI, no relative path inside a Ray job
+    args.out = check_out_location(args.out)  # a path (never relative inside a Ray job) or an object store
     spec = load_sweep(args.spec)
     if args.dry_run:
         cpus = 1 if args.executor == "serial" else (args.num_cpus or os.cpu_count() or 1)
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
         for line in plan.lines():
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         return EXIT_OK
-    check_writable(args.out)
+    (LocalStorage(args.out) if isinstance(args.out, Path) else args.out).check_writable()
     if not args.quiet:
         err.print(f"sweep [bold]{args.spec}[/bold]: {len(spec.scenarios)} scenarios x "
                   f"{spec.scenarios[0].scenario.replications} replication(s), executor {args.executor}")

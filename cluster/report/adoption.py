@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 
 import matplotlib as mpl
 import numpy as np
@@ -18,12 +19,16 @@ import pyarrow as pa
 
 from cluster.report.data import Axis, ReportData, ScenarioRow, column, scenario_rows
 from cluster.report.figures import SEQUENCE_CMAP, colours, figure, to_svg
-from cluster.report.page import Omitted, Section, figure_html
+from cluster.report.page import Omitted, Section, figure_html, table_html
 from cluster.report.utilisation import time_unit
 
-__all__ = ["AdoptionColumns", "adoption_section", "capacity_axis", "find_columns", "region_curves"]
+__all__ = ["AdoptionColumns", "adoption_section", "capacity_axis", "find_columns", "region_curves",
+           "yearly_adoption"]
 
 MAX_REGIONS = 30
+HOURS_PER_YEAR = 8766.0
+"""Hours in a Julian year (as workloads.adoption.HOURS_PER_YEAR; the report does not import workloads)."""
+MAX_YEARLY_ROWS = 60
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,124 @@ def region_curves(table: pa.Table, cols: AdoptionColumns, scenario_id: str,
             frac = np.concatenate([[np.nansum(ent * start[1][first]) / np.nansum(ent)], frac])
         out[str(r)] = (times, frac)
     return out
+
+
+def yearly_adoption(table: pa.Table, scenario_id: str, confidence: float = 0.95,
+                    ) -> tuple[list[float], dict[str, list[tuple[float, float]]]]:
+    """Adoption at the end of every simulated year, per region and over all regions, with its replication interval.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The ``adoption`` table (columns ``scenario_id``, ``replication``, ``t_end_h``, ``region``,
+        ``adopters``, ``enterprises``).
+    scenario_id : str
+        The scenario.
+    confidence : float
+        Level of the Student-t interval over replications.
+
+    Returns
+    -------
+    (list of float, dict)
+        The year ends (h: 8766, 17532, ..., the horizon when it is not a whole year, and only
+        those a step ends on), and per region (then ``"all regions"``) one ``(mean,
+        half-width)`` per year end: Σ adopters / Σ enterprises of the step ending there;
+        the half-width is NaN with one replication.
+    """
+    from cluster.search import replication_ci  # the interval cpnsim run and search print
+
+    ids = np.asarray(table.column("scenario_id").to_pylist(), dtype=object)
+    mask = ids == scenario_id
+    t_end = column(table, "t_end_h")[mask]
+    rep = column(table, "replication")[mask]
+    region = np.asarray(table.column("region").to_pylist(), dtype=object)[mask]
+    num, den = column(table, "adopters")[mask], column(table, "enterprises")[mask]
+    if t_end.size == 0:
+        return [], {}
+    horizon = float(np.max(t_end))
+    ends = [k * HOURS_PER_YEAR for k in range(1, int(horizon // HOURS_PER_YEAR) + 1)]
+    if not ends or ends[-1] < horizon:
+        ends.append(horizon)
+    ends = [e for e in ends if np.any(np.isclose(t_end, e, rtol=0, atol=1e-6))]
+    out: dict[str, list[tuple[float, float]]] = {}
+    for name in [*dict.fromkeys(region), "all regions"]:
+        sel = np.ones_like(mask[mask]) if name == "all regions" else region == name
+        cells = []
+        for e in ends:
+            at = sel & np.isclose(t_end, e, rtol=0, atol=1e-6)
+            fracs = [float(np.sum(num[at & (rep == r)]) / np.sum(den[at & (rep == r)]))
+                     for r in np.unique(rep[at]) if np.sum(den[at & (rep == r)]) > 0]
+            cells.append(replication_ci(fracs, confidence) if fracs else (math.nan, math.nan))
+        out[str(name)] = cells
+    return ends, out
+
+
+def _fmt_ci(mean: float, half: float) -> str:
+    if math.isnan(mean):
+        return "-"
+    return f"{mean:.3f}" if math.isnan(half) else f"{mean:.3f} ± {half:.3f}"
+
+
+def _yearly_block(data: ReportData, rows: list[ScenarioRow]) -> str | None:
+    table = data.tables["adoption"]
+    needed = ("replication", "t_end_h", "region", "adopters", "enterprises")
+    if any(c not in table.column_names for c in needed):
+        return None
+    cap = capacity_axis(data)
+    if cap is not None:
+        rows = sorted(rows, key=lambda r: float(r.settings[cap.key]))
+    scenario = data.manifest.scenario or (data.manifest.spec or {}).get("base") or {}
+    start_year = scenario.get("start_year") if isinstance(scenario, dict) else None
+    names = _region_names(data, 40)
+    body: list[list[str]] = []
+    header: list[str] = []
+    for r in rows[:8]:
+        ends, cells = yearly_adoption(table, r.scenario_id)
+        if not ends:
+            continue
+        if not header:
+            header = [f"end of {int(start_year) + k}" if start_year is not None and e == (k + 1) * HOURS_PER_YEAR
+                      else f"{e / HOURS_PER_YEAR:.2f} yr" for k, e in enumerate(ends)]
+        level = f"{float(r.settings[cap.key]):,g} {cap.unit}".strip() if cap is not None else ""
+        for region, values in cells.items():
+            if len(body) < MAX_YEARLY_ROWS:
+                body.append(([level] if cap is not None else [])
+                            + [names.get(region, region)] + [_fmt_ci(m, h) for m, h in values])
+    if not body:
+        return None
+    headers = ([cap.label] if cap is not None else []) + ["region"] + [f"{h} (adopted share)" for h in header]
+    numeric = [False] * (len(headers) - len(header)) + [True] * len(header)
+    reps = data.manifest.replications or (data.manifest.spec or {}).get("replications")
+    caption = ("Adoption at the end of each simulated year by region"
+               + (" and capacity level" if cap is not None else "")
+               + ": share of enterprises that have adopted, mean ± half-width of the 95 % Student-t interval over "
+               + (f"{reps} " if reps else "the ") + "replications (no ± with one replication).")
+    return table_html(headers, body, numeric, caption)
+
+
+def _drivers_block(data: ReportData) -> str | None:
+    """Median, band and Sobol' ranking of adoption at the horizon when the dataset is a Saltelli sweep."""
+    design = data.manifest.design
+    if not isinstance(design, dict) or design.get("method") != "saltelli":
+        return None
+    from cluster.sensitivity import sobol_indices  # deferred: SALib imports pandas
+    from topology.plumbing import CpnsimError
+
+    try:
+        result = sobol_indices(data.out, "adoption_frac_end", drop_failed=True)
+    except CpnsimError as err:
+        return f"<p>Drivers of adoption not computed: {escape(str(err))}</p>"
+    blocks = []
+    for g in result.groups:
+        rows = [[str(k + 1), g.parameters[i], f"{g.st[i]:.3f} ± {g.st_conf[i]:.3f}",
+                 f"{g.s1[i]:.3f} ± {g.s1_conf[i]:.3f}"] for k, i in enumerate(g.ranking())]
+        at = f" at {g.grid}" if g.grid else ""
+        caption = (f"What drives adoption at the horizon{at}: median {g.median:.3f}, {result.band:.0%} band "
+                   f"{g.band_low:.3f}–{g.band_high:.3f} over the design's scenarios; parameters ranked by total "
+                   f"Sobol' index ST (± {result.confidence:.0%} bootstrap half-width), N = {g.base_samples}.")
+        blocks.append(table_html(["rank", "parameter", "ST (total)", "S1 (first order)"], rows,
+                                 [True, False, True, True], caption))
+    return "\n".join(blocks)
 
 
 def capacity_axis(data: ReportData) -> Axis | None:
@@ -223,5 +346,11 @@ def adoption_section(data: ReportData) -> Section | Omitted:
     if unmet is not None:
         blocks.append(figure_html(unmet, "Share of each region's demand (GPU-hours) that was not served "
                                          "within its latency budget and maximum wait, over the whole run."))
+    yearly = _yearly_block(data, rows)
+    if yearly is not None:
+        blocks.append(yearly)
+    drivers = _drivers_block(data)
+    if drivers is not None:
+        blocks.append(drivers)
     intro = "How fast AI adoption spreads in each region, and how much of the demand the network could not serve."
     return Section("adoption", title, intro, tuple(blocks))

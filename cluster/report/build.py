@@ -9,10 +9,12 @@ from cluster.report.adoption import adoption_section
 from cluster.report.calibration import calibration_section
 from cluster.report.data import ReportData, load_report_data
 from cluster.report.energy import energy_section
+from cluster.report.hourly import hourly_section
 from cluster.report.jobs import jobs_section
 from cluster.report.links import links_section
 from cluster.report.network_map import network_section
 from cluster.report.page import Omitted, Section, render_page
+from cluster.report.residency import residency_section
 from cluster.report.response import response_section
 from cluster.report.summary import summary_section
 from cluster.report.utilisation import utilisation_section
@@ -26,9 +28,11 @@ SECTIONS: tuple[Callable[[ReportData], Section | Omitted], ...] = (
     adoption_section,
     utilisation_section,
     energy_section,
+    hourly_section,
     network_section,
     links_section,
     jobs_section,
+    residency_section,
     calibration_section,
 )
 """Section builders in page order; each returns its section or an :class:`Omitted` note."""

@@ -14,6 +14,9 @@ One concept per module:
 * :mod:`cluster.sweeps.lock`: the writer's exclusive lock on the output directory;
 * :mod:`cluster.sweeps.journal`: ``journal.jsonl``, one committed batch per line;
 * :mod:`cluster.sweeps.location`: which ``--out`` a sweep accepts;
+* :mod:`cluster.sweeps.storage`: the dataset operations a writer needs, on a local directory;
+* :mod:`cluster.sweeps.objectstore`: the same in an object store (``s3://``, ``gs://``, ``hdfs://``);
+* :mod:`cluster.sweeps.code`: the code shipped to a cluster's workers, and checked to be the driver's;
 * :mod:`cluster.sweeps.manifest`: ``manifest.json`` as a typed model (journal folded in);
 * :mod:`cluster.sweeps.progress`: the progress bar, or plain lines off a terminal.
 

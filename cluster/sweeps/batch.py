@@ -130,3 +130,18 @@ def lost_batch(index: int, batch: Sequence[LoadedScenario], error: str) -> Batch
     """The result of a batch whose worker was lost for good: one failed ``runs`` row per scenario."""
     tables = concat_tables([failed_runs(loaded, error) for loaded in batch])
     return BatchResult(index, {"runs": tables}, failed=[loaded.scenario_id for loaded in batch])
+
+
+def checked_batch(identity: str, index: int, batch: Sequence[LoadedScenario],
+                  runner: Runner = run_scenario) -> BatchResult:
+    """:func:`run_batch`, after checking that this worker runs the driver's code (``identity``).
+
+    Raises
+    ------
+    cluster.sweeps.code.CodeMismatch
+        This process imports other cpnsim code (:func:`cluster.sweeps.code.code_identity`).
+    """
+    from cluster.sweeps.code import check_code
+
+    check_code(identity)
+    return run_batch(index, batch, runner)

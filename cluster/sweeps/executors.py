@@ -15,8 +15,10 @@ import secrets
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from cluster.sweeps.batch import BatchResult, Runner, lost_batch, run_batch
-from cluster.sweeps.ray_internals import dead_workers, lost_worker_error, reload_ray_auth
+from cluster.sweeps.batch import BatchResult, Runner, checked_batch, lost_batch, run_batch
+from cluster.sweeps.code import PACKAGES, CodeMismatch, code_identity, runtime_env
+from cluster.sweeps.lock import ray_job_id
+from cluster.sweeps.ray_internals import check_cluster_access, dead_workers, lost_worker_error, reload_ray_auth
 from sim.run import run_scenario
 from sim.scenario import LoadedScenario
 from topology.plumbing import ConfigError
@@ -75,18 +77,25 @@ class RayExecutor:
     max_retries : int
         Times a batch is run again when its worker process dies (Ray's ``max_retries``).
         A scenario that raises is not retried: it is a failed row at once.
+    ship : bool
+        Joining a cluster from outside a Ray job: ship the four packages to the workers
+        (:func:`cluster.sweeps.code.runtime_env`).  Inside a job the job's working dir is
+        already shipped, and nothing more is.  Either way, on a cluster each batch checks
+        that its worker runs the driver's code (:func:`cluster.sweeps.code.code_identity`);
+        a mismatch, or workers that cannot import cpnsim, is one :class:`ConfigError` line.
     """
 
     name = "ray"
 
     def __init__(self, address: str | None = None, num_cpus: int | None = None,
-                 runner: Runner = run_scenario, max_retries: int = DEFAULT_MAX_RETRIES) -> None:
+                 runner: Runner = run_scenario, max_retries: int = DEFAULT_MAX_RETRIES, *, ship: bool = True) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.requested_cpus = num_cpus
         self.runner = runner
         self.max_retries = max_retries
+        self.ship = ship
         self.num_cpus = num_cpus or os.cpu_count() or 1
         self._started = False
         self._saved_env: dict[str, str | None] = {}
@@ -118,7 +127,14 @@ class RayExecutor:
             self.num_cpus = _ray_cpus(self.num_cpus)
             return self
         if self.address:
-            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+            check_cluster_access(self.address)  # one line within seconds, not ~20 s of retries and a traceback
+            env = runtime_env() if self.ship and ray_job_id() is None else None
+            try:
+                ray.init(address=self.address, runtime_env=env, logging_level=logging.WARNING, log_to_driver=False)
+            except Exception as exc:  # joining or shipping failed: Ray's reason, in one line
+                what = "join the cluster or ship cpnsim to it" if env else "join the cluster"
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ConfigError(f"--address {self.address}: could not {what} ({first})") from None
         else:
             ray.init(address="local", num_cpus=self.requested_cpus, include_dashboard=False,
                      logging_level=logging.WARNING, log_to_driver=False)
@@ -160,10 +176,16 @@ class RayExecutor:
 
         # retry_exceptions=False: only system failures (a dead worker) are retried; run_batch
         # already turns a scenario's own exception into a failed row.
-        task: Any = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(run_batch)
+        options: dict[str, Any] = {"num_cpus": 1, "max_retries": self.max_retries, "retry_exceptions": False}
         runner_ref = ray.put(self.runner)
         before, named = set(dead_workers()), set[str]()  # workers lost before this sweep are not its
-        submitted = {task.remote(i, list(batch), runner_ref): i for i, batch in enumerate(batches)}
+        if self.address:  # a cluster: every worker checks it runs the driver's code
+            task: Any = ray.remote(**options)(checked_batch)
+            identity = code_identity()
+            submitted = {task.remote(identity, i, list(batch), runner_ref): i for i, batch in enumerate(batches)}
+        else:  # embedded: the workers are this machine's own processes
+            task = ray.remote(**options)(run_batch)
+            submitted = {task.remote(i, list(batch), runner_ref): i for i, batch in enumerate(batches)}
         pending = list(submitted)
         try:
             while pending:
@@ -174,7 +196,8 @@ class RayExecutor:
                     index = submitted.pop(ref)
                     try:
                         result = ray.get(ref)
-                    except RayTaskError:
+                    except RayTaskError as exc:
+                        _refuse_foreign_code(exc, self.address)
                         raise  # run_batch itself failed (say, a result that cannot be pickled): a bug
                     except RayError as exc:
                         result = lost_batch(index, batches[index], lost_worker_error(exc, before, named))
@@ -191,6 +214,26 @@ class RayExecutor:
             if not (self._started and not self.address):
                 for ref in pending:
                     ray.cancel(ref)
+
+
+def _refuse_foreign_code(exc: BaseException, address: str | None) -> None:
+    """Turn a task error that says the worker runs other code, or no cpnsim at all, into one line.
+
+    Raises
+    ------
+    ConfigError
+        ``exc`` is (or was caused by) :class:`cluster.sweeps.code.CodeMismatch`, or a
+        ``ModuleNotFoundError`` for one of cpnsim's packages.
+    """
+    cause = getattr(exc, "cause", None)
+    for err in (exc, cause):
+        if isinstance(err, CodeMismatch):
+            message = str(err).strip().splitlines()[-1].split("CodeMismatch: ")[-1]
+            raise ConfigError(f"--address {address}: {message}; ship the same code to every node (the default "
+                              "outside a Ray job) or install the driver's cpnsim there") from None
+        if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] in PACKAGES:
+            raise ConfigError(f"--address {address}: the workers cannot import cpnsim ({err}); ship it (the "
+                              "default outside a Ray job: `ray job submit --working-dir .` inside one)") from None
 
 
 def make_executor(

@@ -30,7 +30,8 @@ from typing import Any
 from cluster.sweeps.lock import LockHolder
 from topology.plumbing import SchemaError
 
-__all__ = ["JOURNAL", "Commit", "Journal", "JournalRecords", "read_journal"]
+__all__ = ["JOURNAL", "Commit", "Journal", "JournalRecords", "add_record", "commit_of", "commit_record",
+           "read_journal"]
 
 JOURNAL = "journal.jsonl"
 
@@ -81,6 +82,36 @@ def _commit(data: dict[str, Any], number: int) -> Commit:
                   retried=tuple(data.get("retried", ())))
 
 
+def add_record(records: JournalRecords, data: dict[str, Any]) -> None:
+    """Add one parsed journal record (a commit or a writer) to ``records``.
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError, AttributeError
+        ``data`` is not a journal record (callers name the file and line).
+    """
+    if "commit" in data:
+        records.commits.append(_commit(data, len(records.commits)))
+    else:
+        w = data["writer"]
+        records.writers[w["writer"]] = LockHolder(**w)
+
+
+def commit_record(number: int, writer: str, parts: dict[str, tuple[str, int]], done: list[str], failed: list[str],
+                  drops: dict[str, list[tuple[str, int]]] | None = None,
+                  retried: list[str] | None = None) -> dict[str, Any]:
+    """The JSON record of one commit, as a journal line (or an object-store journal entry) holds it."""
+    record: dict[str, Any] = {"commit": number, "writer": writer, "parts": parts, "done": done, "failed": failed}
+    if drops or retried:
+        record.update(drops=drops or {}, retried=retried or [])
+    return record
+
+
+def commit_of(record: dict[str, Any]) -> Commit:
+    """The :class:`Commit` a record made by :func:`commit_record` stands for."""
+    return _commit(record, int(record["commit"]))
+
+
 def read_journal(out: Path) -> JournalRecords:
     """Read ``<out>/journal.jsonl`` (empty records when there is none).
 
@@ -101,12 +132,7 @@ def read_journal(out: Path) -> JournalRecords:
         if i == len(lines) - 1:
             break  # after the last newline: empty, or a line cut short (never a commit)
         try:
-            data = json.loads(line)
-            if "commit" in data:
-                records.commits.append(_commit(data, len(records.commits)))
-            else:
-                w = data["writer"]
-                records.writers[w["writer"]] = LockHolder(**w)
+            add_record(records, json.loads(line))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SchemaError(f"{out / JOURNAL}: line {i + 1} is not a journal record ({exc})") from None
         offset += len(line) + 1
@@ -149,10 +175,7 @@ class Journal:
                drops: dict[str, list[tuple[str, int]]] | None = None, retried: list[str] | None = None) -> Commit:
         """Append (and fsync) the line that commits ``parts`` (and ``drops``, ``retried``); returns the commit."""
         number = self.next_commit
-        record: dict[str, Any] = {"commit": number, "writer": self.writer, "parts": parts, "done": done,
-                                  "failed": failed}
-        if drops or retried:
-            record.update(drops=drops or {}, retried=retried or [])
+        record = commit_record(number, self.writer, parts, done, failed, drops, retried)
         self._append(record)
         self.next_commit += 1
         return _commit(record, number)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from topology.plumbing import ConfigError
 
-__all__ = ["LOCK", "DatasetLock", "LockHolder", "pid_alive", "ray_job_id"]
+__all__ = ["LOCK", "DatasetLock", "LockHolder", "pid_alive", "ray_job_id", "read_holder_text"]
 
 LOCK = "writer.lock"
 """Name of the lock file inside the dataset directory."""
@@ -101,10 +101,18 @@ class LockHolder:
 def read_holder(path: Path) -> LockHolder | None:
     """The holder recorded in the lock file ``path``; None if it is unreadable or half-written."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return read_holder_text(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+
+
+def read_holder_text(text: str) -> LockHolder | None:
+    """The holder a lock file's text records; None if it is half-written or not a lock."""
+    try:
+        data = json.loads(text)
         return LockHolder(writer=str(data["writer"]), host=str(data["host"]), pid=int(data["pid"]),
                           ray_job_id=data.get("ray_job_id"), started_utc=str(data["started_utc"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

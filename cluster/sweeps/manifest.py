@@ -32,6 +32,8 @@ __all__ = [
     "TableParts",
     "fold_commits",
     "is_dataset",
+    "manifest_from_json",
+    "manifest_text",
     "network_record",
     "read_manifest",
     "write_manifest",
@@ -230,8 +232,8 @@ def fold_commits(manifest: Manifest, commits: Sequence[Commit]) -> Manifest:
         "done": tuple(done), "failed": tuple(failed), "journal_commits": len(commits)})
 
 
-def read_manifest(out: Path) -> Manifest:
-    """The manifest of the dataset at ``out``, with a sweep's journal folded in.
+def read_manifest(out: Path | str) -> Manifest:
+    """The manifest of the dataset at ``out`` (a directory, or a URI such as ``s3://b/x``), journal folded in.
 
     A sweep writes its manifest when it starts and when it ends; between the two, the
     batches it has committed are lines of ``journal.jsonl`` (:mod:`cluster.sweeps.journal`),
@@ -242,20 +244,42 @@ def read_manifest(out: Path) -> Manifest:
     SchemaError
         ``out`` is not a cpnsim dataset, or its manifest does not fit :class:`Manifest`.
     """
+    from cluster.sweeps.location import object_storage
+
+    remote = object_storage(out)  # s3://, gs://, hdfs://: the same dataset in an object store
+    if remote is not None:
+        return remote.read_manifest()
+    out = Path(out)
     path = out / MANIFEST
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SchemaError(f"{out}: not a cpnsim dataset ({exc})") from None
-    if not isinstance(data, dict) or "cpnsim" not in data:
-        raise SchemaError(f"{path}: not a cpnsim manifest (no 'cpnsim' key)")
-    try:
-        manifest = Manifest.model_validate(data)
-    except pydantic.ValidationError as err:
-        raise SchemaError(describe_validation_error(err, str(path), Manifest, data)) from None
+    manifest = manifest_from_json(data, str(path))
     if manifest.kind != "sweep":
         return manifest
     return fold_commits(manifest, read_journal(out).commits)
+
+
+def manifest_from_json(data: Any, where: str) -> Manifest:
+    """The :class:`Manifest` of parsed ``manifest.json`` content (journal not folded in).
+
+    Raises
+    ------
+    SchemaError
+        ``data`` is not a cpnsim manifest; the message names ``where``.
+    """
+    if not isinstance(data, dict) or "cpnsim" not in data:
+        raise SchemaError(f"{where}: not a cpnsim manifest (no 'cpnsim' key)")
+    try:
+        return Manifest.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise SchemaError(describe_validation_error(err, where, Manifest, data)) from None
+
+
+def manifest_text(manifest: Manifest) -> str:
+    """The text of ``manifest.json`` for ``manifest``."""
+    return json.dumps(manifest.to_json(), indent=2, sort_keys=False) + "\n"
 
 
 def write_manifest(out: Path, manifest: Manifest) -> Path:
@@ -264,7 +288,7 @@ def write_manifest(out: Path, manifest: Manifest) -> Path:
     The sync matters to a sweep: the manifest is what says which parts are data, so it
     must not reach the disk before the parts it lists (which are written first).
     """
-    text = json.dumps(manifest.to_json(), indent=2, sort_keys=False) + "\n"
+    text = manifest_text(manifest)
 
     def write(handle: IO[bytes]) -> None:
         handle.write(text.encode("utf-8"))

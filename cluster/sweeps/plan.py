@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cluster.sweeps.batch import Runner
-from cluster.sweeps.manifest import is_dataset, read_manifest
 from cluster.sweeps.run import default_batch_size
 from cluster.sweeps.spec import SweepSpec
+from cluster.sweeps.storage import LocalStorage, Storage
 from sim.run import run_scenario
 
 __all__ = ["SweepPlan", "plan_sweep"]
@@ -83,7 +83,7 @@ class SweepPlan:
         return out
 
 
-def plan_sweep(spec: SweepSpec, out: Path, *, cpus: int, resume: bool = False, batch_size: int | None = None,
+def plan_sweep(spec: SweepSpec, out: Path | Storage, *, cpus: int, resume: bool = False, batch_size: int | None = None,
                runner: Runner = run_scenario) -> SweepPlan:
     """Count what :func:`cluster.sweeps.run_sweep` would run and time one scenario of it.
 
@@ -91,7 +91,7 @@ def plan_sweep(spec: SweepSpec, out: Path, *, cpus: int, resume: bool = False, b
     ----------
     spec : SweepSpec
         From :func:`cluster.sweeps.load_sweep`.
-    out : Path
+    out : Path or Storage
         The dataset directory (read with ``resume`` only; never written).
     cpus : int
         CPUs to spread the estimate over (1 for the serial executor).
@@ -107,8 +107,9 @@ def plan_sweep(spec: SweepSpec, out: Path, *, cpus: int, resume: bool = False, b
     SweepPlan
     """
     done_ids: set[str] = set()
-    if resume and is_dataset(out):
-        manifest = read_manifest(out)
+    store = LocalStorage(out) if isinstance(out, Path) else out
+    if resume and store.is_dataset():
+        manifest = store.read_manifest()
         done_ids = set(manifest.done or ()) | set(manifest.failed or ())
     todo = [s for s in spec.scenarios if s.scenario_id not in done_ids]
     size = batch_size or default_batch_size(len(todo), cpus)

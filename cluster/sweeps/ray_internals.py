@@ -4,17 +4,33 @@
   worker; the GCS worker table does, so a lost batch's failed rows can say which process
   died, where, and why.
 * :func:`reload_ray_auth`: Ray reads its auth settings once, at import.
+* :func:`check_cluster_access`: before ``ray.init`` joins a cluster, one TCP connect and
+  one authenticated GCS call, so a cluster that is not there, or refuses this driver's
+  token, is one line within seconds (``ray.init`` retries for ~20 s, logs a warning a
+  second and ends in a traceback).
 
 Each degrades to a less specific message or a no-op if the private API moves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import re
+import socket
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["dead_workers", "lost_worker_error", "reload_ray_auth"]
+from topology.plumbing import ConfigError
+
+__all__ = ["check_cluster_access", "dead_workers", "lost_worker_error", "reload_ray_auth"]
+
+CONNECT_TIMEOUT_S = 3.0
+"""Seconds :func:`check_cluster_access` waits for the cluster's GCS port to accept a connection."""
+_HOST_PORT = re.compile(r"^(?P<host>\[[^\]]+\]|[^:/\s]+):(?P<port>\d{1,5})$")
 
 
 def dead_workers() -> dict[str, tuple[int, str]]:
@@ -81,3 +97,64 @@ def reload_ray_auth() -> None:
         raylet.AuthenticationTokenLoader.instance().reset_cache()
     except (ImportError, AttributeError):  # another Ray version: nothing cached to refresh
         pass
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null meanwhile: Ray's C++ client logs each failed call there."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def check_cluster_access(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Refuse, in one line and within seconds, a cluster that is not reachable or refuses this driver's token.
+
+    Only a GCS ``host:port`` address is checked (``auto``, ``ray://`` and other forms are
+    left to ``ray.init``).  The auth check is one ``internal_kv_get`` through Ray's own GCS
+    client, which sends the token exactly as ``ray.init`` would (``RAY_AUTH_MODE=token`` and
+    ``RAY_AUTH_TOKEN`` or ``RAY_AUTH_TOKEN_PATH``); any other failure of this private API is
+    left to ``ray.init``.
+
+    Parameters
+    ----------
+    address : str
+        ``--address`` (or ``RAY_ADDRESS``).
+    timeout_s : float
+        Seconds for the TCP connect and for the GCS call.
+
+    Raises
+    ------
+    ConfigError
+        Nothing answers at ``address``, or the cluster rejects the token (missing or wrong).
+    """
+    match = _HOST_PORT.match(address.strip())
+    if match is None:
+        return
+    host, port = match.group("host").strip("[]"), int(match.group("port"))
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"--address {address}: no Ray cluster answers there ({exc.strerror or exc}); start one "
+                          "with `ray start --head --port=...` or give the GCS address it printed") from None
+    try:
+        raylet: Any = importlib.import_module("ray._raylet")
+        with _quiet_stderr():
+            raylet.GcsClient(address=address).internal_kv_get(b"cpnsim-auth-check", None, timeout=timeout_s)
+    except Exception as exc:  # a private API: only an authentication failure is ours to report
+        if type(exc).__name__ != "AuthenticationError" and "InvalidAuthToken" not in str(exc):
+            return
+        has_token = bool(os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"))
+        if os.environ.get("RAY_AUTH_MODE", "").lower() != "token" or not has_token:
+            why = ("this driver sends no token: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) "
+                   "to the cluster's token")
+        else:
+            why = "the token in RAY_AUTH_TOKEN/RAY_AUTH_TOKEN_PATH is not the cluster's; use the one its head uses"
+        raise ConfigError(f"--address {address}: the Ray cluster refused authentication; {why}") from None

@@ -21,6 +21,7 @@ from cluster.sweeps.location import check_out_location
 from cluster.sweeps.manifest import Format, network_record
 from cluster.sweeps.schema import sweep_schema
 from cluster.sweeps.spec import SweepSpec
+from cluster.sweeps.storage import Storage
 from cluster.sweeps.store import package_version
 from cluster.sweeps.writer import SweepWriter
 from topology.plumbing import ConfigError
@@ -135,7 +136,7 @@ def _signals_deferred() -> Iterator[None]:
 
 def run_sweep(
     spec: SweepSpec,
-    out: Path,
+    out: Path | str | Storage,
     executor: Executor,
     fmt: Format = "arrow",
     *,
@@ -152,8 +153,10 @@ def run_sweep(
     ----------
     spec : SweepSpec
         From :func:`cluster.sweeps.spec.load_sweep`.
-    out : Path
-        The dataset directory (see :class:`cluster.sweeps.writer.SweepWriter`).
+    out : Path, str or Storage
+        The dataset directory (see :class:`cluster.sweeps.writer.SweepWriter`), or a
+        pyarrow filesystem URI such as ``s3://bucket/x``
+        (:func:`cluster.sweeps.location.check_out_location`), or a storage already opened.
     executor : SerialExecutor or RayExecutor
         Entered (``with``) by this function.
     fmt : {"arrow", "parquet"}
@@ -177,12 +180,12 @@ def run_sweep(
         On Ctrl-C (SIGINT), after the executor is shut down; the dataset holds every
         batch written so far and ``resume=True`` continues it.
     ConfigError
-        ``out`` cannot be written, is a URI or, inside a Ray job, a relative path
+        ``out`` cannot be written, is a URI pyarrow cannot open or, inside a Ray job, a relative path
         (:func:`cluster.sweeps.location.check_out_location`); another writer holds its lock
         (:mod:`cluster.sweeps.lock`); or ``resume`` finds a dataset of another spec.
     """
     t0 = time.perf_counter()
-    out = check_out_location(out)
+    where = check_out_location(out) if isinstance(out, (Path, str)) else out
     manifest = {"kind": "sweep", "source": spec.source, "seed": spec.seed, "spec": spec.raw,
                 "scenarios": len(spec.scenarios), "cpnsim_version": package_version(),
                 "resolved_network": network_record(spec.base.network, spec.base.scenario.network)}
@@ -197,7 +200,7 @@ def run_sweep(
                            time.perf_counter() - t0, counts["retried"])
 
     schemas = {"runs": sweep_schema(spec.scenarios)}  # one schema per sweep: every param.* column in every part
-    with SweepWriter(out, manifest, fmt, resume=resume, overwrite=overwrite, schemas=schemas) as writer:
+    with SweepWriter(where, manifest, fmt, resume=resume, overwrite=overwrite, schemas=schemas) as writer:
         if retry_failed:
             with _signals_deferred():
                 counts["retried"] = len(writer.retry_failed())

@@ -45,7 +45,7 @@ from typing import Any
 
 from cluster.sweeps.sampling import SAMPLING_METHODS, Range, saltelli_points, sample_points
 from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict, set_key
-from topology.plumbing import ConfigError, located, nearest, read_toml
+from topology.plumbing import ConfigError, format_loc, located, nearest, read_toml
 
 __all__ = ["METHODS", "Axis", "SweepSpec", "derive_seed", "load_sweep", "spec_from_dict"]
 
@@ -183,7 +183,7 @@ def _parse_axis(
         if k not in _AXIS_KEYS:
             hint = nearest(k, _AXIS_KEYS)
             tail = f" (did you mean '{hint}'?)" if hint else f"; valid keys: {', '.join(_AXIS_KEYS)}"
-            raise ConfigError(located(src, f"{where}.{k}", f"unknown key{tail}"))
+            raise ConfigError(located(src, f"{where}.{format_loc((k,))}", f"unknown key{tail}"))
     key = raw.get("key")
     if not isinstance(key, str) or not key or any(not p for p in key.split(".")):
         raise ConfigError(located(src, f"{where}.key", f"expected a dotted key path like 'horizon_h', got {key!r}"))
@@ -304,11 +304,16 @@ def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = Non
     for k in raw:
         if k not in _TOP_KEYS:
             hint = nearest(k, _TOP_KEYS)
-            raise ConfigError(located(src, k, "unknown key" + (f" (did you mean '{hint}'?)" if hint else "")))
+            tail = f" (did you mean '{hint}'?)" if hint else ""
+            raise ConfigError(located(src, format_loc((k,)), f"unknown key{tail}"))
     base_raw = raw.get("base")
     if isinstance(base_raw, str):
         base_path = (here / base_raw) if not Path(base_raw).is_absolute() else Path(base_raw)
-        base, base_src, base_dir = read_toml(base_path, ConfigError), str(base_path), base_path.parent
+        try:
+            base = read_toml(base_path, ConfigError)
+        except ConfigError as err:  # name the spec's key that points at the file, then the file
+            raise ConfigError(located(src, "base", str(err))) from None
+        base_src, base_dir = str(base_path), base_path.parent
     elif isinstance(base_raw, dict):
         base, base_src, base_dir = copy.deepcopy(base_raw), f"{src}: base", here
     elif base_raw is None:

@@ -6,9 +6,14 @@ Layout of ``out``::
     manifest.json                       written when the sweep starts and when it ends
     journal.jsonl                       one fsync'd line per committed batch (cluster.sweeps.journal)
     <table>/part-NNNNN-<writer>.arrow   one part per table per batch
+    schema.json                         when the sweep ends: every column's type, unit, description
 
 A batch is committed by writing its parts (each atomically, by rename) and then appending
-its journal line, so the cost of a commit does not grow with the sweep.  Part names carry
+its journal line, so the cost of a commit does not grow with the sweep.  In an object
+store (``s3://``, ...) the same happens through :mod:`cluster.sweeps.objectstore`: parts
+uploaded whole, one journal object per commit.  Each part's key-value metadata carries
+``cpnsim.version`` and ``cpnsim.scenario_ids`` (JSON list of the scenarios whose rows it
+holds), as a single run's files carry ``cpnsim.version`` and ``cpnsim.scenario_id``.  Part names carry
 the commit number and the writer's id, so two writers could never overwrite each other's
 parts even if the lock were removed by hand.  A resumed writer deletes *orphans*: parts
 no journal line lists whose writer is gone (it holds the lock, and a writer recorded on
@@ -17,10 +22,9 @@ this host is not running).
 
 from __future__ import annotations
 
-import os
+import json
 import re
-import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,16 +32,34 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cluster.sweeps.journal import Journal, JournalRecords, read_journal
-from cluster.sweeps.lock import LOCK, DatasetLock, LockHolder
-from cluster.sweeps.manifest import Format, Manifest, fold_commits, is_dataset, read_manifest, write_manifest
+from cluster.sweeps.journal import JournalRecords
+from cluster.sweeps.lock import LockHolder
+from cluster.sweeps.manifest import Format, Manifest, fold_commits
 from cluster.sweeps.schema import conform
-from cluster.sweeps.store import SUFFIX, check_contents, now_utc, read_part, stamp, write_table
+from cluster.sweeps.storage import CommitLog, LocalStorage, Storage
+from cluster.sweeps.store import SUFFIX, now_utc, package_version, stamp
 from topology.plumbing import ConfigError
 
-__all__ = ["SweepWriter"]
+__all__ = ["SweepWriter", "stamp_part"]
 
 _WRITER_IN_NAME = re.compile(r"part-\d+-([0-9a-f]+)\.")
+
+
+def stamp_part(table: pa.Table, scenario_ids: Sequence[str]) -> pa.Table:
+    """``table`` with ``cpnsim.version`` and ``cpnsim.scenario_ids`` (a JSON list) in its schema metadata.
+
+    The schema metadata is each file's key-value metadata (Arrow IPC and Parquet), where
+    pyarrow, polars and DuckDB read it without cpnsim.
+
+    Examples
+    --------
+    >>> meta = stamp_part(pa.table({"x": [1]}), ["a", "b"]).schema.metadata
+    >>> json.loads(meta[b"cpnsim.scenario_ids"])
+    ['a', 'b']
+    """
+    extra = {b"cpnsim.version": package_version().encode(),
+             b"cpnsim.scenario_ids": json.dumps(list(scenario_ids)).encode()}
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
 
 
 class SweepWriter:
@@ -48,8 +70,9 @@ class SweepWriter:
 
     Parameters
     ----------
-    out : Path
-        The dataset directory.
+    out : Path or Storage
+        The dataset directory, or where else it lives (:mod:`cluster.sweeps.storage`:
+        an object store through :class:`cluster.sweeps.objectstore.ObjectStorage`).
     manifest : mapping
         :class:`~cluster.sweeps.manifest.Manifest` fields of the sweep (``kind``, ``spec``,
         ``resolved_network``, ...).
@@ -72,12 +95,14 @@ class SweepWriter:
         different spec; ``out`` is not a dataset.
     """
 
-    def __init__(self, out: Path, manifest: Mapping[str, Any], fmt: Format = "arrow", *,
+    def __init__(self, out: Path | Storage, manifest: Mapping[str, Any], fmt: Format = "arrow", *,
                  resume: bool = False, overwrite: bool = False, schemas: Mapping[str, pa.Schema] | None = None) -> None:
+        self.store: Storage = LocalStorage(out) if isinstance(out, Path) else out
         self.out, self.fmt = out, fmt
         self.schemas = dict(schemas or {})
-        self.lock = DatasetLock(out)  # before anything of the dataset is read
-        self._journal: Journal | None = None
+        self.lock = self.store.take_lock()  # before anything of the dataset is read
+        self._schemas: dict[str, pa.Schema] = {}  # each table's schema as written (for schema.json)
+        self._journal: CommitLog | None = None
         try:
             self._setup(manifest, resume, overwrite)
         except BaseException:
@@ -85,19 +110,19 @@ class SweepWriter:
             raise
 
     def _setup(self, manifest: Mapping[str, Any], resume: bool, overwrite: bool) -> None:
-        check_contents(self.out, ignore=(LOCK,))
-        existing = is_dataset(self.out)
+        self.store.check_contents()
+        existing = self.store.is_dataset()
         self._replace = False
         if existing and resume:
-            old = read_manifest(self.out)
+            old = self.store.read_manifest()
             if old.kind != "sweep" or old.spec != manifest.get("spec") or old.format != self.fmt:
                 raise ConfigError(f"--out {self.out}: holds a dataset of another spec or format; cannot --resume it "
                                   "(use --overwrite to replace it)")
-            records = read_journal(self.out)
+            records = self.store.read_journal()
             self.manifest = old.model_copy(update={"complete": False})
             self._open_journal(records)
             self._clean_orphans(records)
-            write_manifest(self.out, self.manifest)
+            self.store.write_manifest(self.manifest)
             return
         if existing and not overwrite:
             raise ConfigError(f"--out {self.out}: already holds a cpnsim dataset; pass --resume to continue it "
@@ -107,19 +132,16 @@ class SweepWriter:
                                  done=(), failed=(), journal_commits=0, **manifest)
 
     def _open_journal(self, records: JournalRecords) -> None:
-        self._journal = Journal(self.out, self.lock.holder, records.good_bytes, len(records.commits))
+        self._journal = self.store.open_journal(self.lock.holder, records)
 
-    def _open(self) -> Journal:
+    def _open(self) -> CommitLog:
         # Deferred to the first write: a sweep that fails to start (say, Ray does not come
         # up) leaves an existing dataset as it was.
         if self._journal is not None:
             return self._journal
         if self._replace:
-            for entry in os.listdir(self.out):
-                if entry != LOCK:
-                    path = self.out / entry
-                    shutil.rmtree(path) if path.is_dir() else path.unlink()
-        write_manifest(self.out, self.manifest)
+            self.store.clear()
+        self.store.write_manifest(self.manifest)
         self._open_journal(JournalRecords())
         assert self._journal is not None
         return self._journal
@@ -136,19 +158,15 @@ class SweepWriter:
 
     def _clean_orphans(self, records: JournalRecords) -> None:
         listed = {(name, part) for name, entry in self.manifest.tables.items() for part in entry.parts}
-        for name in os.listdir(self.out):
-            folder = self.out / name
-            if not folder.is_dir():
+        for name, file in self.store.part_files():
+            if (name, file) in listed:
                 continue
-            for file in os.listdir(folder):
-                if (name, file) in listed:
-                    continue
-                match = _WRITER_IN_NAME.search(file)
-                writer = records.writers.get(match.group(1)) if match else None
-                if writer is not None and writer.writer != self.holder.writer and not writer.gone() \
-                        and writer.host == self.holder.host:
-                    continue  # its writer still runs on this host (someone removed its lock): not ours to delete
-                (folder / file).unlink()
+            match = _WRITER_IN_NAME.search(file)
+            writer = records.writers.get(match.group(1)) if match else None
+            if writer is not None and writer.writer != self.holder.writer and not writer.gone() \
+                    and writer.host == self.holder.host:
+                continue  # its writer still runs on this host (someone removed its lock): not ours to delete
+            self.store.delete_part(name, file)
 
     def add(self, tables: Mapping[str, pa.Table], done: list[str], failed: list[str]) -> None:
         """Write one part per table, then commit them with the ``done`` and ``failed`` ids (one journal line)."""
@@ -159,7 +177,9 @@ class SweepWriter:
             if name in self.schemas:
                 table = conform(table, self.schemas[name])
             part = f"part-{number:05d}-{self.holder.writer}{SUFFIX[self.fmt]}"
-            write_table(table, self.out / name / part, self.fmt)
+            table = stamp_part(table, [*done, *failed])
+            self.store.write_part(name, part, table, self.fmt)
+            self._schemas.setdefault(name, table.schema)
             parts[name] = (part, table.num_rows)
         journal.commit(parts, done, failed)
 
@@ -178,7 +198,7 @@ class SweepWriter:
             The scenario ids taken out (now to be run).
         """
         journal = self._open()
-        commits = read_journal(self.out).commits
+        commits = self.store.read_journal().commits
         failed = set(self.manifest.failed or ())
         live: dict[int, list[str]] = {}
         last = {i: c.number for c in commits for i in c.failed if i in failed}  # where each row is now
@@ -193,7 +213,7 @@ class SweepWriter:
             for name, (part, rows) in commits[number].parts.items():
                 if (name, part) not in listed:
                     continue
-                table = read_part(self.out / name / part, self.fmt)
+                table = self.store.read_part(name, part, self.fmt)
                 if "scenario_id" not in table.column_names:
                     continue
                 keep = table.filter(pc.invert(pc.is_in(table["scenario_id"], value_set=pa.array(ids))))
@@ -201,23 +221,35 @@ class SweepWriter:
                     continue
                 drops[name] = [(part, rows)]
                 if keep.num_rows:
+                    keep = stamp_part(keep, pc.unique(keep["scenario_id"]).to_pylist())
                     new = f"part-{new_number:05d}-{self.holder.writer}{SUFFIX[self.fmt]}"
-                    write_table(keep, self.out / name / new, self.fmt)
+                    self.store.write_part(name, new, keep, self.fmt)
                     parts[name] = (new, keep.num_rows)
             journal.commit(parts, [], [], drops=drops, retried=sorted(ids))
             for name, dropped in drops.items():
                 for part, _ in dropped:
-                    (self.out / name / part).unlink(missing_ok=True)
+                    self.store.delete_part(name, part)
             retried += ids
-        self.manifest = fold_commits(self.manifest, read_journal(self.out).commits)
+        self.manifest = fold_commits(self.manifest, self.store.read_journal().commits)
         return sorted(retried)
 
     def finish(self) -> None:
-        """Write the final manifest (every commit folded in) and mark the dataset complete."""
+        """Write the final manifest (every commit folded in), marked complete, and ``schema.json``.
+
+        ``schema.json`` is :func:`cluster.dataset_schema.schema_document` of every table
+        (the sweep-wide schema of ``runs``) and every scenario id, done or failed.
+        """
         self._open()
-        folded = fold_commits(self.manifest, read_journal(self.out).commits)
+        folded = fold_commits(self.manifest, self.store.read_journal().commits)
         self.manifest = folded.model_copy(update={"complete": True, "finished_utc": now_utc()})
-        write_manifest(self.out, self.manifest)
+        self.store.write_manifest(self.manifest)
+        schemas = {}
+        for name, entry in self.manifest.tables.items():
+            if name in self._schemas:
+                schemas[name] = self._schemas[name]
+            elif entry.parts:  # written by an earlier session of a resumed sweep
+                schemas[name] = self.store.read_part(name, entry.parts[-1], self.fmt).schema
+        self.store.write_schema(schemas, [*(self.manifest.done or ()), *(self.manifest.failed or ())])
 
     def close(self) -> None:
         """Close the journal and release the lock (idempotent)."""

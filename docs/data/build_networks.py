@@ -103,6 +103,54 @@ def with_zone(rec: Record, zone: str, after: str) -> Record:
     return out
 
 
+# ISO 3166-1 alpha-2 country of every node of belt_and_road, from the `country` of its shared-data record
+# (belt_and_road.toml pools and gateways; demand_regions.toml names); checked against those names below.
+COUNTRY_CODE = {
+    "China": "CN", "China (Hong Kong SAR)": "HK", "Kazakhstan": "KZ", "Kyrgyzstan": "KG", "Tajikistan": "TJ",
+    "Uzbekistan": "UZ", "Pakistan": "PK", "Saudi Arabia": "SA", "Malaysia": "MY", "Singapore": "SG", "Egypt": "EG",
+    "France": "FR",
+}
+# Price of moving a GB over a link (CNY), by whether the link crosses a border. No published wholesale
+# price per GB was found for these routes: both are estimates of what a user pays, labelled as such.
+PRICE_DOMESTIC = (
+    0.15,
+    "estimate: price_cny_per_gb = 0.15 (domestic link): the order of public clouds' inter-region transfer price "
+    "within one country, about 0.02 USD/GB x 7.2 CNY/USD (public knowledge: cloud list prices; not a published "
+    "price of this route)")
+PRICE_CROSS_BORDER = (
+    0.9,
+    "estimate: price_cny_per_gb = 0.9 (cross-border link): the order of public clouds' internet egress list prices "
+    "in Asia-Pacific, about 0.12 USD/GB x 7.2 CNY/USD (public knowledge: cloud list prices; not a published price "
+    "of this route)")
+
+
+def with_after(rec: Record, key: str, value: object, after: str) -> Record:
+    """``rec`` with ``key = value`` inserted after its key ``after``."""
+    out: Record = {}
+    for k, v in rec.items():
+        out[k] = v
+        if k == after:
+            out[key] = value
+    return out
+
+
+def with_countries(records: NetworkRecords, country: dict[str, str]) -> NetworkRecords:
+    """``records`` with the ``country`` of every node (after ``zone``) and a ``price_cny_per_gb`` on every link.
+
+    A link's price is :data:`PRICE_CROSS_BORDER` when its ends are in different countries, else
+    :data:`PRICE_DOMESTIC`; the price's clause is added to the link's ``source``.
+    """
+    sites = [with_after(s, "country", country[s["id"]], "zone") for s in records.sites]
+    regions = [with_after(r, "country", country[r["id"]], "zone") for r in records.regions]
+    links = []
+    for ln in records.links:
+        price, why = PRICE_CROSS_BORDER if country[ln["a"]] != country[ln["b"]] else PRICE_DOMESTIC
+        rec = with_after(ln, "price_cny_per_gb", price, "bandwidth_gbps")
+        rec["source"] = join(rec["source"], clause(why, f"price_cny_per_gb = {price}"))
+        links.append(rec)
+    return NetworkRecords(sites, regions, links)
+
+
 def zoned(records: NetworkRecords) -> NetworkRecords:
     """``records`` with the EDWC zone of every site and region (regions not in REGION_ZONE are abroad)."""
     return NetworkRecords([with_zone(s, site_zone(s["region"]), "region") for s in records.sites],
@@ -895,6 +943,13 @@ class NetworkBuilder:
         ]
         return NetworkRecords(sites, regions, links)
 
+    def br_countries(self) -> dict[str, str]:
+        """Node id -> ISO code for belt_and_road, read from the shared-data records' country names."""
+        names = {pid: p["country"] for pid, p in self.pool.items() if "country" in p}
+        names.update({gid: g["country"] for gid, g in self.gw.items()})
+        names.update({rid: self.reg[rid]["name_en"] for rid in BR_REGIONS})
+        return {node: COUNTRY_CODE[name] for node, name in names.items() if name in COUNTRY_CODE}
+
     # -------------------------------------------------------------- national
     def national(self, parts: Sequence[NetworkRecords]) -> NetworkRecords:
         """The ``national`` network: what ``parts`` do not have (two regions) and the links between them."""
@@ -924,7 +979,9 @@ def build_networks(data: SharedData) -> dict[str, NetworkRecords]:
     builder = NetworkBuilder(data)
     parts = {"edwc": builder.edwc(), "gpu_clusters": builder.gpu_clusters(), "belt_and_road": builder.belt_and_road()}
     built = {**parts, "national": builder.national(list(parts.values()))}
-    return {name: zoned(records) for name, records in built.items()}
+    out = {name: zoned(records) for name, records in built.items()}
+    out["belt_and_road"] = with_countries(out["belt_and_road"], builder.br_countries())
+    return out
 
 
 # ------------------------------------------------------------------ rendering
@@ -968,7 +1025,10 @@ NETWORKS = {
          "br_xj_changji); br_kg and br_tj (no published capacity: the links to them end at the demand",
          "regions dr_kg and dr_tj, at the same point); gw_khunjerab (a point on X_urumqi_rawalpindi, which",
          "is kept whole with its published 2,950 km); the four world-region aggregates of",
-         "demand_regions.toml (no population, nominal plot points).")),
+         "demand_regions.toml (no population, nominal plot points).",
+         "country: the ISO 3166-1 alpha-2 code of the node's country in shared/data (a classification), read",
+         "by the data-residency rules (topology/residency.toml). price_cny_per_gb: an estimate on every",
+         "link, 0.9 CNY/GB across a border and 0.15 CNY/GB within a country (see each link's source).")),
     "national": NetworkText(
         "The national computing-power network: edwc, gpu_clusters and belt_and_road composed (include), joined by the "
         "links of links.toml between them (Beijing and Zhongwei to the Urumqi gateway, Hami to Chongqing, Guangdong to "

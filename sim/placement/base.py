@@ -33,12 +33,25 @@ class PlacementContext:
     classes : tuple of JobClass
         The job classes by class index (the ``cls`` given to :meth:`Policy.choose`);
         policies that read budgets or deadlines (``edwc``) need them.
+    row_of : tuple of tuple of int, optional
+        ``row_of[cls][region]``: the row of ``latency_ms`` (the ``origin`` given to
+        :meth:`Policy.choose`) of a job of class ``cls`` from ``region``, when data-residency
+        rules bind (:mod:`sim.placement.residency`): ``latency_ms`` then has a block of rows
+        per data kind, with the sites the rules forbid at ``inf``.  ``None``: the rows are the
+        regions (``origin`` is the region index).  A policy that reads per-region data by
+        ``origin`` takes the region as ``origin % len(network.regions)``.
+    transfer_cny_per_gb : numpy.ndarray, optional
+        Price of moving one GB from each row's region to each site over its route, CNY
+        (same shape as ``latency_ms``; ``nan`` where unreachable; zeros when no link has a
+        price).  ``None``: not computed.
     """
 
     network: Network
     pools: Sequence[Pool]
     latency_ms: np.ndarray
     classes: tuple[JobClass, ...] = ()
+    row_of: tuple[tuple[int, ...], ...] | None = None
+    transfer_cny_per_gb: np.ndarray | None = None
 
 
 class Policy:
@@ -61,6 +74,10 @@ class Policy:
 
     def choose(self, origin: int, gpus: int, cls: int) -> int:
         """Index of the site for a job from region ``origin`` asking for ``gpus`` GPUs.
+
+        ``origin`` is a row of the context's ``latency_ms``: the region index, or under
+        binding residency rules the row of the job's region and data kind
+        (:attr:`PlacementContext.row_of`), whose forbidden sites are unreachable.
 
         Returns :data:`REJECT` when no reachable site has that many GPUs.
         """

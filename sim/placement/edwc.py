@@ -11,12 +11,23 @@ deadline, and east only when the whole west is past the deadline.  See
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from sim.energy import carbon_kg_per_ref_gpu_h, energy_cny_per_ref_gpu_h
 from sim.placement.base import REJECT, PlacementContext, Policy
 from sim.placement.least_loaded import least_loaded_of
-from sim.placement.scoring import WAIT_VALUE_CNY_PER_GPU_H, best_scored, class_means
+from sim.placement.scoring import (
+    WAIT_VALUE_CNY_PER_GPU_H,
+    best_delay_h,
+    best_scored,
+    best_scored_timed,
+    class_means,
+)
 from sim.placement.west import is_western
+from sim.signals import PRICE, SiteSignals
+
+if TYPE_CHECKING:
+    from sim.engine import Engine
 
 __all__ = ["DEFAULT_DEADLINE_H", "Edwc"]
 
@@ -56,6 +67,29 @@ class Edwc(Policy):
         self.deadline_h = [c.deadline_h if c.deadline_h is not None else DEFAULT_DEADLINE_H for c in context.classes]
         self.work_gpu_h, self.run_ref_h = class_means(context.classes)
         self._within: dict[tuple[int, int], list[int]] = {}
+        self.signals: SiteSignals | None = None
+        self.engine: Engine | None = None
+        self.defer = False
+
+    def attach_signals(self, signals: SiteSignals, engine: Engine) -> None:
+        """Score latency-tolerant work on the mean price of the hours it is expected to run (``[signals] time_aware``).
+
+        With ``[signals] defer``, :meth:`deferral_h` holds deferrable work for cheaper hours.
+        """
+        self.signals = signals
+        self.engine = engine
+        self.defer = signals.config.defer
+
+    def deferral_h(self, origin: int, gpus: int, cls: int, site: int) -> float:
+        """Hours to hold a job of class ``cls`` placed at ``site`` (see :func:`~sim.placement.scoring.best_delay_h`).
+
+        Only classes with a ``deadline_h`` and no latency budget are held; 0 without ``defer``.
+        """
+        if not self.defer or self.budget_ms[cls] is not None or self.context.classes[cls].deadline_h is None:
+            return 0.0
+        assert self.signals is not None and self.engine is not None
+        return best_delay_h(self.pools[site], site, self.signals, PRICE, self.engine.now_h, gpus,
+                            self.run_ref_h[cls], self.deadline_h[cls])
 
     def within_budget(self, origin: int, cls: int) -> list[int]:
         """Sites whose round trip from ``origin`` fits the budget of class ``cls``, nearest first (cached)."""
@@ -74,8 +108,21 @@ class Edwc(Policy):
             return least_loaded_of(self.pools, self.within_budget(origin, cls), gpus)
         work, run_ref, value = self.work_gpu_h[cls], self.run_ref_h[cls], self.wait_value
         deadline = self.deadline_h[cls]
+        if self.signals is not None:
+            return self._choose_timed(origin, gpus, work, run_ref, deadline)
         for candidates in (self.west[origin], self.east[origin]):
             site = best_scored(self.pools, candidates, self.cost, gpus, work, run_ref, value, deadline)
             if site != REJECT:
                 return site
         return best_scored(self.pools, self.ranked[origin], self.cost, gpus, work, run_ref, value, math.inf)
+
+    def _choose_timed(self, origin: int, gpus: int, work: float, run_ref: float, deadline: float) -> int:
+        """As :meth:`choose` for latency-tolerant work, each site priced over the hours the job would run there."""
+        assert self.signals is not None and self.engine is not None
+        now, value = self.engine.now_h, self.wait_value
+        for candidates in (self.west[origin], self.east[origin]):
+            site = best_scored_timed(self.pools, candidates, self.signals, PRICE, now, gpus, work, run_ref, value,
+                                     deadline)
+            if site != REJECT:
+                return site
+        return best_scored_timed(self.pools, self.ranked[origin], self.signals, PRICE, now, gpus, work, run_ref, value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sim.energy import carbon_kg_per_ref_gpu_h
 from sim.placement.scored import ScoredPolicy
 from sim.placement.scoring import WAIT_VALUE_KG_CO2_PER_GPU_H
+from sim.signals import CARBON
 from topology.model import Site
 
 __all__ = ["Greenest"]
@@ -15,6 +16,7 @@ class Greenest(ScoredPolicy):
 
     name = "greenest"
     wait_value = WAIT_VALUE_KG_CO2_PER_GPU_H
+    signal_row = CARBON
 
     @staticmethod
     def unit_score(site: Site) -> float:

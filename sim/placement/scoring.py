@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from sim.placement.base import REJECT
 from sim.pool import Pool
+from sim.signals import SiteSignals
 from workloads.distributions import Distribution
 from workloads.job_class import JobClass
 
@@ -32,7 +33,9 @@ __all__ = [
     "CARBON_PRICE_CNY_PER_KG",
     "WAIT_VALUE_CNY_PER_GPU_H",
     "WAIT_VALUE_KG_CO2_PER_GPU_H",
+    "best_delay_h",
     "best_scored",
+    "best_scored_timed",
     "class_means",
     "expected_wait_h",
     "mean_or_bound",
@@ -163,3 +166,83 @@ def best_scored(
         if score < best_score:
             best, best_score = j, score
     return best
+
+
+def best_scored_timed(
+    pools: Sequence[Pool],
+    candidates: Sequence[int],
+    signals: SiteSignals,
+    row: int,
+    now: float,
+    gpus: int,
+    work_gpu_h: float,
+    run_ref_h: float,
+    wait_value: float,
+    max_wait_h: float = math.inf,
+) -> int:
+    """As :func:`best_scored`, with each site's unit taken over the hours the job is expected to run there.
+
+    A job starting after its expected wait ``w_s`` runs over ``[now + w_s, now + w_s + run_s)``
+    (``run_s`` the class's mean run time at the site's speed); its unit is the mean price
+    (``row = 0``, CNY) or effective carbon (``row = 1``, kg) over those hours, per reference
+    GPU-hour (:meth:`sim.signals.SiteSignals.unit_per_ref_gpu_h`).  Every candidate is scored
+    (units change with the hour, so the annual order cannot cut the scan short); ties go to
+    the earlier candidate.
+    """
+    best, best_score = REJECT, math.inf
+    unit = signals.unit_per_ref_gpu_h
+    for j in candidates:
+        pool = pools[j]
+        if pool.total < gpus:
+            continue
+        run_h = run_ref_h / pool.speed
+        wait = expected_wait_h(pool, gpus, run_h)
+        if wait > max_wait_h:
+            continue
+        start = now + wait
+        score = work_gpu_h * unit(j, row, start, start + run_h) + wait_value * gpus * wait
+        if score < best_score:
+            best, best_score = j, score
+    return best
+
+
+def best_delay_h(pool: Pool, site: int, signals: SiteSignals, row: int, now: float, gpus: int,
+                 run_ref_h: float, deadline_h: float) -> float:
+    """Hours to hold a deferrable job before submitting it at ``site``: the reachable start hour of least unit.
+
+    The job may be held while its expected wait ``w`` and the hold together stay within
+    ``defer_max_frac × (deadline_h − w)`` of arrival.  Candidate holds are 0 and every
+    whole clock hour in reach; the one whose run window ``[now + d + w, now + d + w + run)``
+    has the lowest mean price (``row = 0``) or effective carbon (``row = 1``) wins, ties to
+    the shortest.  Holding costs no waiting value: the class's deadline says it can wait.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> import numpy as np
+    >>> from topology.model import Site
+    >>> from topology.signals import SignalsConfig
+    >>> from sim.signals import SiteSignals
+    >>> prices = np.array([[1.0] * 12 + [0.5] * 12, [0.5] * 24, [0.0] * 24])
+    >>> sig = SiteSignals([prices], [Site(id="s", lat=0, lon=0, gpus=4)], SignalsConfig(time_aware=True, defer=True))
+    >>> pool = SimpleNamespace(total=4, free=4, queued_gpus=0, speed=1.0)
+    >>> best_delay_h(pool, 0, sig, 0, 3.5, 1, 2.0, 24.0)  # hold from 03:30 to the cheap 12:00
+    8.5
+    """
+    run_h = run_ref_h / pool.speed
+    wait = expected_wait_h(pool, gpus, run_h)
+    reach = signals.config.defer_max_frac * (deadline_h - wait)
+    if reach < 1.0:
+        return 0.0
+    start = now + wait
+    unit = signals.window_mean
+    best_d, best_u = 0.0, unit(site, row, start, start + run_h)
+    first = math.ceil(now) - now
+    for k in range(int(reach - first) + 1):
+        d = first + k
+        if d <= 0.0:
+            continue
+        u = unit(site, row, start + d, start + d + run_h)
+        if u < best_u - 1e-12 * abs(best_u):
+            best_d, best_u = d, u
+    return best_d

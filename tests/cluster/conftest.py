@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
+import signal
+import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,3 +69,57 @@ def _wait_for_dashboard(address: str, head: subprocess.Popen[bytes], log: Path, 
 def wait_for_dashboard() -> Callable[..., None]:
     """The wait for a ``ray start --head`` process to answer on its dashboard port (see the function)."""
     return _wait_for_dashboard
+
+
+@dataclass(frozen=True)
+class RayHead:
+    """A ``ray start --head`` on 127.0.0.1 with token auth: its GCS address, dashboard URL and token."""
+
+    gcs: str
+    dashboard: str
+    token: str
+    env: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ray_head() -> Iterator[RayHead]:
+    """A one-node Ray cluster for the module (2 CPUs, token auth, loopback only; see ../shared/RAY.md).
+
+    Started as ``ray start --head --block`` with explicit free ports and a short temp dir,
+    stopped with SIGTERM to its own pid (never ``ray stop``).  ``env`` is what a driver
+    needs to join it (the token included); the test process's own environment is untouched.
+    """
+    ray = str(Path(sys.executable).with_name("ray"))
+    temp = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # short: Unix socket paths are limited
+    gcs, dashboard = _free_port(), _free_port()
+    token = secrets.token_hex(32)
+    env = {**{k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN_PATH")},
+           "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    log_path = Path(temp) / "out.log"
+    with open(log_path, "w") as log:
+        head = subprocess.Popen(
+            [ray, "start", "--head", "--block", f"--port={gcs}", "--dashboard-host=127.0.0.1",
+             f"--dashboard-port={dashboard}", f"--ray-client-server-port={_free_port()}",
+             f"--dashboard-agent-listen-port={_free_port()}", f"--metrics-export-port={_free_port()}",
+             "--num-cpus=2", "--disable-usage-stats", f"--temp-dir={temp}"],
+            env={**env, "AUTOSCALER_METRIC_PORT": str(_free_port()), "DASHBOARD_METRIC_PORT": str(_free_port())},
+            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_dashboard(f"http://127.0.0.1:{dashboard}", head, log_path)
+        yield RayHead(gcs=f"127.0.0.1:{gcs}", dashboard=f"http://127.0.0.1:{dashboard}", token=token, env=env)
+    finally:
+        if head.poll() is None:
+            head.send_signal(signal.SIGTERM)  # this pid only
+            try:
+                head.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                head.kill()
+                head.wait()
+        shutil.rmtree(temp, ignore_errors=True)

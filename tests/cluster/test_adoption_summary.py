@@ -62,3 +62,26 @@ def test_print_adoption_summary():
     console = Console(record=True, width=160)
     print_adoption_summary(console, _table(ONE_REP))
     assert "one replication: no interval" in console.export_text()
+
+
+def test_yearly_adoption_by_hand():
+    """Two replications, steps of half a year over 1.5 years: year ends at 8766 h and the horizon 13149 h."""
+    from cluster.report.adoption import yearly_adoption
+
+    rows = []  # (scenario, replication, t_end_h, region, enterprises, adopters)
+    for rep, a_adopters in ((0, (1.0, 4.0, 5.0)), (1, (2.0, 6.0, 7.0))):
+        for k, t in enumerate((4383.0, 8766.0, 13149.0)):
+            rows.append(("s", rep, t, "a", 10.0, a_adopters[k]))
+            rows.append(("s", rep, t, "b", 30.0, 3.0 * (k + 1)))
+    rows.append(("other", 0, 8766.0, "a", 10.0, 10.0))  # another scenario: ignored
+    names = ("scenario_id", "replication", "t_end_h", "region", "enterprises", "adopters")
+    table = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    ends, cells = yearly_adoption(table, "s")
+    assert ends == [8766.0, 13149.0]
+    assert list(cells) == ["a", "b", "all regions"]
+    (m1, h1), (m2, h2) = cells["a"]
+    assert m1 == pytest.approx(0.5) and h1 == pytest.approx(T_975_1 * 0.1)  # 0.4 and 0.6: sd 0.1414 / sqrt 2
+    assert m2 == pytest.approx(0.6) and h2 == pytest.approx(T_975_1 * 0.1)
+    assert cells["b"][0] == (pytest.approx(0.2), 0.0)
+    # Over all regions, enterprise-weighted: (4 + 6) / 40 and (6 + 6) / 40 at the first year end.
+    assert cells["all regions"][0][0] == pytest.approx((10 / 40 + 12 / 40) / 2)

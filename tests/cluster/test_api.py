@@ -60,6 +60,45 @@ def test_out_writes_the_dataset_and_refuses_to_replace_it(tmp_path):
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
 
 
+def test_schema_json_is_in_the_dataset_before_the_rename_that_commits_it(tmp_path, monkeypatch):
+    import cluster.api as api
+
+    seen_at_commit: list[list[str]] = []
+    real = api._replace_dir
+
+    def spy(new, out):
+        seen_at_commit.append(sorted(p.name for p in new.iterdir()))
+        real(new, out)
+
+    monkeypatch.setattr(api, "_replace_dir", spy)
+    out = tmp_path / "o"
+    cluster.run(overrides=SHORT, out=out, seed=1)
+    assert len(seen_at_commit) == 1 and "schema.json" in seen_at_commit[0] and "manifest.json" in seen_at_commit[0]
+    document = json.loads((out / "schema.json").read_text())
+    assert document["scenario_ids"] == [json.loads((out / "manifest.json").read_text())["scenario_id"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no staging or old directory left
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "replacing"])
+def test_a_failure_before_the_rename_leaves_nothing_new(tmp_path, monkeypatch, existing):
+    import cluster.dataset_schema
+
+    out = tmp_path / "o"
+    if existing:
+        cluster.run(overrides=SHORT, out=out, seed=1)
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cluster.dataset_schema, "write_schema_json", fail)
+    with pytest.raises(OSError, match="disk full"):
+        cluster.run(overrides=SHORT, out=out, seed=2, overwrite=True)
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # the old dataset (or nothing) as it was, no staging directory
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["o"] if existing else [])
+
+
 @pytest.mark.parametrize(
     ("scenario", "overrides", "pattern"),
     [
@@ -82,6 +121,20 @@ def test_bad_input_raises_one_line_cpnsim_error(scenario, overrides, pattern):
 def test_network_reference_errors_name_the_overrides():
     with pytest.raises(ConfigError, match=r"^overrides: sites\.nowhere: no site 'nowhere' in network"):
         cluster.run(EXAMPLE, {"sites.nowhere.gpus": 8})
+
+
+def test_errors_found_with_the_network_name_the_overrides_only_for_keys_they_set():
+    data = tomllib.loads(EXAMPLE.read_text())
+    data["workload"]["batch"]["origins"] = {"nowhere": 1.0}
+    for overrides in (SHORT, SHORT_SET, None):
+        with pytest.raises(ConfigError, match=r"^<dict>: workload\.batch\.origins\.nowhere: no region"):
+            cluster.run(data, overrides, seed=3)
+    big = {"horizon_h": 8760, "workload": {"batch": {"arrival_rate_per_h": 1e6,
+                                                      "work_gpu_h": {"dist": "exponential", "mean": 1.0}}}}
+    with pytest.raises(ConfigError, match=r"^<dict>: engine\.max_events: "):
+        cluster.run(big, {"policy": "nearest"})
+    with pytest.raises(ConfigError, match=r"^overrides: engine\.max_events: "):
+        cluster.run(big, {"replications": 2})
 
 
 BASE = str(ROOT / "examples" / "east_west_nearest.toml")

@@ -326,3 +326,45 @@ def test_long_sampled_sweep_folds_the_table_and_scatters_the_response(tmp_path: 
     assert first.count("<tr>") == 1 + 20 and folded.count("<tr>") == 1 + 45  # header + rows
     assert "<summary>All 45 scenarios</summary>" in folded
     assert "each point is one scenario" in html and "the intervals are left out" in html
+
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE_SPEC = ROOT / "examples" / "sweeps" / "adoption-capacity.toml"
+
+
+def _report_recipe() -> list[list[str]]:
+    """The commands of the README's report recipe (the block after ``<!-- test:report-recipe -->``)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("<!-- test:report-recipe -->"):].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].split() for line in block.splitlines() if line.strip()]
+
+
+def _run_recipe(run_cli, cwd: Path, spec: Path) -> Path:
+    """Run the recipe in ``cwd`` with ``spec`` in place of the shipped one; return the report page."""
+    commands = _report_recipe()
+    assert [c[:2] for c in commands] == [["cpnsim", "sweep"], ["cpnsim", "report"]]
+    assert commands[0][2] == "examples/sweeps/adoption-capacity.toml"
+    for command in commands:
+        args = [str(spec) if word == commands[0][2] else word for word in command[1:]]
+        result = run_cli(*args, cwd=cwd)
+        assert result.returncode == 0, result.stderr
+    page = cwd / commands[1][2] / "report.html"
+    assert page.exists()
+    return page
+
+
+def test_the_readme_report_recipe_runs_on_a_two_month_variant(run_cli, tmp_path: Path) -> None:
+    # The shipped spec with the horizon cut to two months (the full recipe is the slow test below).
+    spec = tmp_path / "adoption-capacity.toml"
+    text = RECIPE_SPEC.read_text(encoding="utf-8").replace('"../adoption.toml"', f'"{ROOT}/examples/adoption.toml"')
+    spec.write_text(text + '\n[[axis]]\nkey = "horizon_h"\ngrid = [1461.0]\n', encoding="utf-8")
+    page = _run_recipe(run_cli, tmp_path, spec).read_text(encoding="utf-8")
+    assert "Sweep adoption-capacity" in page and "AI adoption" in page
+    assert page.count("<svg") >= 3
+
+
+@pytest.mark.slow
+def test_the_readme_report_recipe_runs_as_written(run_cli, tmp_path: Path) -> None:
+    page = _run_recipe(run_cli, tmp_path, RECIPE_SPEC).read_text(encoding="utf-8")
+    assert "Sweep adoption-capacity" in page and "3 scenarios, 2 replication(s) each" in page
+    assert "50,000" in page and "400,000" in page  # the three Zhongwei sizes in the summary table

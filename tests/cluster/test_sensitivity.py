@@ -14,14 +14,22 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
 
-from cluster.sensitivity import SENSITIVITY_COLUMNS, scenario_means, sensitivity_table, sobol_indices
+from cluster.sensitivity import (
+    SENSITIVITY_COLUMNS,
+    GroupIndices,
+    scenario_means,
+    sensitivity_table,
+    sobol_indices,
+)
 from cluster.sweeps import load_sweep, run_sweep
 from cluster.sweeps.executors import SerialExecutor
 from cluster.sweeps.manifest import read_manifest
+from cluster.sweeps.store import read_table
 from sim.scenario import LoadedScenario
 from sim.tables import flatten_params
 from topology.plumbing import ConfigError, SchemaError
@@ -121,6 +129,8 @@ def test_sobol_indices_match_ishigami_within_their_intervals(ishigami_sweep: Pat
         assert g.s1_conf[i] < 0.05 and g.st_conf[i] < 0.05, (g.s1_conf, g.st_conf)
         assert abs(g.s1[i] - S1_TRUE[i]) <= g.s1_conf[i], (i, g.s1[i], S1_TRUE[i], g.s1_conf[i])
         assert abs(g.st[i] - ST_TRUE[i]) <= g.st_conf[i], (i, g.st[i], ST_TRUE[i], g.st_conf[i])
+    # Ranked by total index: x1 (0.5576) > x2 (0.4424) > x3 (0.2437); the gaps exceed the intervals.
+    assert g.ranking() == (0, 1, 2)
 
 
 def test_analytic_indices_are_the_published_ones() -> None:
@@ -139,6 +149,27 @@ def test_sensitivity_table_has_units_and_metadata(small_sweep: Path) -> None:
     assert table.column("parameter").to_pylist() == list(KEYS)
     assert table.schema.field("S1").metadata[b"unit"] == b"1"
     assert table.schema.metadata[b"output"] == b"ishigami" and table.schema.metadata[b"confidence"] == b"0.95"
+
+
+def test_median_and_band_are_quantiles_of_the_design_rows(small_sweep: Path) -> None:
+    runs = read_table(small_sweep, "runs")
+    means, _, _ = scenario_means(runs, "ishigami")
+    rows = read_manifest(small_sweep).design["groups"][0]["rows"]
+    y = np.array([means[sid] for sid in rows])
+    for band in (0.9, 0.5):
+        (g,) = sobol_indices(small_sweep, "ishigami", band=band).groups
+        lo, med, hi = np.quantile(y, [(1 - band) / 2, 0.5, (1 + band) / 2])
+        assert (g.band_low, g.median, g.band_high) == (lo, med, hi)
+        assert g.band_low < g.median < g.band_high
+    table = sensitivity_table(sobol_indices(small_sweep, "ishigami"), "src")
+    assert set(table.column("output_median").to_pylist()) == {g.median}
+    with pytest.raises(ConfigError, match=r"--band: must be in \(0, 1\)"):
+        sobol_indices(small_sweep, "ishigami", band=1.0)
+
+
+def test_ranking_orders_by_total_index_then_design_order() -> None:
+    g = GroupIndices({}, ("a", "b", "c"), (0.0,) * 3, (0.0,) * 3, (0.2, 0.5, 0.2), (0.0,) * 3, 8, 0)
+    assert g.ranking() == (1, 0, 2)
 
 
 def test_replications_are_averaged() -> None:
@@ -224,3 +255,33 @@ def test_written_table_reads_back(tmp_path: Path, small_sweep: Path) -> None:
         table = ipc.open_file(source).read_all()
     assert json.loads(table.column("group")[0].as_py()) == {} and table.num_rows == 3
     assert not list(tmp_path.glob(".s.arrow*"))  # no temporary file left
+
+
+def test_adoption_uncertainty_study_small_variant_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped study with N = 2 over four months, one replication: sweep, then the analysis the README runs."""
+    from cluster.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "250")  # parameter names unwrapped in the printed table
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    base = (examples / "adoption.toml").read_text(encoding="utf-8")
+    base = base.replace("horizon_h = 26298.0", "horizon_h = 2922.0").replace("replications = 5", "replications = 1")
+    (tmp_path / "adoption.toml").write_text(base, encoding="utf-8")
+    study = (examples / "sweeps" / "adoption-uncertainty.toml").read_text(encoding="utf-8")
+    study = study.replace('base = "../adoption.toml"', 'base = "adoption.toml"').replace("samples = 32", "samples = 2")
+    study = study.replace("replications = 2", "replications = 1")
+    spec = tmp_path / "study.toml"
+    spec.write_text(study, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", "sensitivity", str(out), "--output", "adoption_frac_end", "--resamples", "50"]) == 0
+    text = capsys.readouterr().out
+    (g,) = sobol_indices(out, "adoption_frac_end", num_resamples=50).groups
+    assert g.base_samples == 2 and len(g.parameters) == 9
+    assert 0 < g.band_low <= g.median <= g.band_high < 1
+    assert f"median {g.median:.4g}, 90% band {g.band_low:.4g} to {g.band_high:.4g}" in text
+    # The table lists the parameters by decreasing total index.
+    first = g.parameters[g.ranking()[0]]
+    assert text.index(first) < min(text.index(k) for k in g.parameters if k != first)

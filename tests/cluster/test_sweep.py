@@ -243,3 +243,53 @@ def test_parts_with_different_param_columns_are_unified_on_read(tmp_path):
     assert runs.column("param.x").to_pylist() == [1.0, 2.5]
     assert runs.column("param.y").to_pylist() == [None, "z"]
     assert concat_tables([pa.table({"a": [1]}), pa.table({"b": [None]})]).num_rows == 2
+
+
+def test_a_finished_sweep_has_schema_json_and_stamped_parts(tmp_path):
+    from cluster.dataset_schema import SCHEMA_JSON
+    from cluster.sweeps.schema import sweep_schema
+    from cluster.sweeps.store import read_part
+
+    spec = load_sweep(_spec(tmp_path, TINY))
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):  # a first session stops after one batch: no schema.json yet
+        run_sweep(spec, out, SerialExecutor(), batch_size=1, on_batch=_interrupt_after(1))
+    assert not (out / SCHEMA_JSON).exists()
+    run_sweep(spec, out, SerialExecutor(), resume=True, batch_size=1)
+
+    manifest = read_manifest(out)
+    document = json.loads((out / SCHEMA_JSON).read_text())
+    assert document["scenario_ids"] == sorted(spec.ids) == sorted(manifest.done or ())
+    assert document["tables"] == sorted(manifest.tables)
+    runs_columns = [c["name"] for c in document["columns"] if c["table"] == "runs"]
+    assert runs_columns == sweep_schema(spec.scenarios).names  # the sweep-wide schema, every param.* column
+    units = {c["name"]: c["unit"] for c in document["columns"] if c["table"] == "sites"}
+    assert units["utilisation"] == read_table(out, "sites").schema.field("utilisation").metadata[b"unit"].decode()
+    assert {c["table"] for c in document["columns"]} == set(manifest.tables)
+    # A session that runs nothing describes the tables of earlier sessions (read back from a part) the same way.
+    (out / SCHEMA_JSON).unlink()
+    assert run_sweep(spec, out, SerialExecutor(), resume=True).done == 0
+    assert json.loads((out / SCHEMA_JSON).read_text()) == document
+
+    for name, entry in manifest.tables.items():
+        ids: list[str] = []
+        for part in entry.parts:
+            table = read_part(out / name / part)
+            meta = table.schema.metadata
+            assert meta[b"cpnsim.version"].decode() == manifest.cpnsim.version
+            part_ids = json.loads(meta[b"cpnsim.scenario_ids"])
+            assert set(table.column("scenario_id").to_pylist()) <= set(part_ids)
+            ids += part_ids
+        if name == "runs":
+            assert sorted(ids) == sorted(spec.ids)  # each scenario in exactly one part
+
+
+def _interrupt_after(n):
+    seen = []
+
+    def on_batch(result):
+        seen.append(result)
+        if len(seen) >= n:
+            raise KeyboardInterrupt
+
+    return on_batch

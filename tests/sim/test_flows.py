@@ -166,3 +166,112 @@ def test_a_start_supersedes_the_pending_completion():
     engine.call_later(0.5 * S, lambda _: net.start(GB, (0,), 0.0, finish, "b"), None)
     engine.run(1.0)
     assert done == pytest.approx({"a": 1.5, "b": 2.0}, rel=1e-9)
+
+
+def test_rate_caps_by_hand():
+    # One 10 Gbit/s link, three flows, the first capped at 3: it takes 3, the others
+    # share the remaining 7: 3.5 each (what a private 3 Gbit/s link would give it).
+    assert maxmin_rates([10.0], [[0], [0], [0]], caps=[3.0, math.inf, math.inf]) == [3.0, 3.5, 3.5]
+    # A cap above the flow's fair share changes nothing: 10 / 2 = 5 < 7.
+    assert maxmin_rates([10.0], [[0], [0]], caps=[7.0, math.inf]) == [5.0, 5.0]
+    # Link X (0) = 10 carries a, b; link Y (1) = 1 carries b.  b is held to 1 by Y; a is
+    # capped at 4, so X carries 5 and 5 are left unused (a cap is not a link of X).
+    assert maxmin_rates([10.0, 1.0], [[0], [0, 1]], caps=[4.0, math.inf]) == [4.0, 1.0]
+    # Caps alone: an empty path with a cap gets the cap; all-inf caps are the uncapped case.
+    assert maxmin_rates([1.0], [[], [0]], caps=[2.0, math.inf]) == [2.0, 1.0]
+    assert maxmin_rates([10.0, 4.0], [[0], [0, 1], [1]], caps=[math.inf] * 3) == [8.0, 2.0, 2.0]
+
+
+def test_capped_flow_schedule_by_hand():
+    # Link 0 = 1 Gbit/s.  a: 1 GB capped at 0.25 Gbit/s; b: 1 GB uncapped; both at 0.
+    # b gets 0.75 Gbit/s: 8 Gbit / 0.75 = 10.667 s.  a runs at its cap all along:
+    # 8 Gbit / 0.25 = 32 s (+ 1 ms latency).  c: 1 GB on an empty path capped at
+    # 2 Gbit/s: 4 s + 2 ms.  A bad cap is refused.
+    engine = Engine()
+    net = FlowNetwork(engine, [1.0])
+    done = {}
+
+    def finish(name):
+        done[name] = engine.now / S
+
+    net.start(GB, (0,), 1.0, finish, "a", rate_cap_gbps=0.25)
+    net.start(GB, (0,), 0.0, finish, "b")
+    net.start(GB, (), 2.0, finish, "c", rate_cap_gbps=2.0)
+    with pytest.raises(ValueError, match="rate_cap_gbps"):
+        net.start(GB, (0,), 0.0, finish, "d", rate_cap_gbps=0.0)
+    engine.run(1.0)
+    net.advance(engine.now)
+    assert done == pytest.approx({"a": 32.001, "b": 32 / 3, "c": 4.002}, rel=1e-9)
+    assert net.links[0].bytes == pytest.approx(2 * GB, rel=1e-12)
+    # Utilisation: full for 10.667 s, then a quarter full for 21.333 s -> 16 s.
+    assert net.links[0].util_area_h / S == pytest.approx(32 / 3 + 0.25 * 64 / 3, rel=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_networks(), st.data())
+def test_capped_allocation_is_feasible_and_max_min_optimal(net, data):
+    # With caps: no flow above its cap, no link over capacity, and every flow is either at
+    # its cap or has a saturated bottleneck link on which no flow gets more than it.
+    capacity, paths = net
+    caps = data.draw(st.lists(st.one_of(st.just(math.inf), st.floats(0.05, 500.0)), min_size=len(paths),
+                              max_size=len(paths)))
+    rates = maxmin_rates(capacity, paths, caps)
+    load = [0.0] * len(capacity)
+    for rate, path, cap in zip(rates, paths, caps, strict=True):
+        assert 0 < rate <= cap * (1 + 1e-12)
+        for link in path:
+            load[link] += rate
+    for link, c in enumerate(capacity):
+        assert load[link] <= c * (1 + 1e-9)
+    for f, path in enumerate(paths):
+        at_cap = rates[f] >= caps[f] * (1 - 1e-9)
+        bottleneck = any(
+            load[link] >= capacity[link] * (1 - 1e-9)
+            and all(rates[g] <= rates[f] * (1 + 1e-9) for g, p in enumerate(paths) if link in p)
+            for link in path
+        )
+        assert at_cap or bottleneck, f"flow {f} is below its cap with no saturated bottleneck"
+
+
+def _plain_progressive_filling(capacity: list[float], paths: list[list[int]]) -> list[float]:
+    """The rounds of maxmin_rates written plainly: every live link visited in every round."""
+    rates = [math.inf] * len(paths)
+    remaining = [float(c) for c in capacity]
+    on_link = [[f for f, p in enumerate(paths) if link in p] for link in range(len(capacity))]
+    active = [len(flows) for flows in on_link]
+    frozen = [not p for p in paths]
+    live = [link for link in range(len(capacity)) if active[link]]
+    left = len(paths) - sum(frozen)
+    while left:
+        share = max(min(remaining[i] / active[i] for i in live), 0.0)
+        limit = share * (1.0 + 1e-12) + 1e-15
+        for i in live:
+            if active[i] and remaining[i] / active[i] <= limit:
+                for f in on_link[i]:
+                    if not frozen[f]:
+                        frozen[f] = True
+                        left -= 1
+                        rates[f] = share
+                        for other in paths[f]:
+                            remaining[other] -= share
+                            active[other] -= 1
+        live = [i for i in live if active[i]]
+    return rates
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 12).flatmap(
+        lambda n_links: st.tuples(
+            # Few distinct capacities, so equal and nearly equal fair shares (ties) are common.
+            st.lists(st.sampled_from([1.0, 3.0, 10.0, 10.0 + 1e-13, 100.0]), min_size=n_links, max_size=n_links),
+            st.lists(st.sets(st.integers(0, n_links - 1), min_size=1, max_size=4).map(sorted), min_size=1,
+                     max_size=60),
+        )
+    )
+)
+def test_rounds_are_exactly_the_plain_progressive_filling(net):
+    # maxmin_rates skips links far from the round's minimum share and switches to dense
+    # lists from 32 flows: both must leave every rate identical to the bit.
+    capacity, paths = net
+    assert maxmin_rates(capacity, paths) == _plain_progressive_filling(capacity, paths)

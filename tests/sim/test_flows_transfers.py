@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from sim.engine import Engine
 from sim.run import run_replication, run_scenario
 from sim.scenario import load_scenario
-from sim.transfers import LOCAL_LATENCY_MS, Transfers, remote_matrix
+from sim.transfers import LOCAL_LATENCY_MS, Transfers, remote_matrix, window_cap_gbps
 from topology.graph import region_site_latency_ms
 from topology.load import load_network
 
@@ -92,9 +93,9 @@ def test_home_regions_paths_and_latency(tmp_path):
     assert remote_matrix(latency, local_ms=6.0) == [[False, False], [False, False]]
     transfers = Transfers(network, Engine(), latency)
     assert transfers.remote == [[False, True], [True, False]]
-    links, latency_ms = transfers.path(0, 1)  # near -> b: the direct 1000 km link
-    assert links == (1,) and latency_ms == pytest.approx(5.0)
-    links, latency_ms = transfers.path(1, 0)  # far -> b -> near -> a
+    links, latency_ms, cap = transfers.path(0, 1)  # near -> b: the direct 1000 km link
+    assert links == (1,) and latency_ms == pytest.approx(5.0) and cap == math.inf  # no [wan] window: no cap
+    links, latency_ms, _ = transfers.path(1, 0)  # far -> b -> near -> a
     assert links == (2, 1, 0) and latency_ms == pytest.approx(5.1)
 
 
@@ -160,3 +161,76 @@ def test_input_sizes_do_not_depend_on_the_policy(tmp_path):
     cheap = run_replication(_scenario(tmp_path, input_gb=sizes)).model
     near = run_replication(_scenario(tmp_path, "policy=nearest", input_gb=sizes)).model
     assert cheap.input_rngs[0].bit_generator.state == near.input_rngs[0].bit_generator.state
+
+
+def test_tcp_window_caps_each_flow_at_window_over_rtt(tmp_path):
+    # SimGrid's bound: rate <= window / RTT.  near -> b is 5 ms one way, RTT 10 ms.  A 2.5 MB
+    # window gives 2.5e6 x 8 bit / 0.010 s = 2 Gbit/s = 0.25 GB/s per flow.  Two flows would get
+    # 4 Gbit/s each of the 8 Gbit/s link; capped, each moves 36 GB at 0.25 GB/s: 144 s, + 5 ms.
+    assert window_cap_gbps(2.5, 5.0) == pytest.approx(2.0)
+    (tmp_path / "tiny.toml").write_text(NETWORK, encoding="utf-8")
+    network = load_network(str(tmp_path / "tiny.toml"))
+    engine = Engine()
+    transfers = Transfers(network, engine, region_site_latency_ms(network), tcp_window_mb=2.5)
+    got = []
+    for name in ("x", "y"):
+        transfers.send(0, 1, 36.0, lambda v: got.append((v, engine.now * 3600)), name)
+    engine.run(1.0)
+    assert got == [("x", pytest.approx(144.005)), ("y", pytest.approx(144.005))]
+    # A window too large to bind leaves the max-min share: 72.005 s as without a window.
+    engine = Engine()
+    wide = Transfers(network, engine, region_site_latency_ms(network), tcp_window_mb=1000.0)
+    got.clear()
+    for name in ("x", "y"):
+        wide.send(0, 1, 36.0, lambda v: got.append((v, engine.now * 3600)), name)
+    engine.run(1.0)
+    assert got == [("x", pytest.approx(72.005)), ("y", pytest.approx(72.005))]
+
+
+def test_window_from_the_scenario_slows_long_transfers(tmp_path):
+    free = run_replication(_scenario(tmp_path)).runs_row
+    capped = run_replication(_scenario(tmp_path, "wan.tcp_window_mb=0.5")).runs_row
+    # 0.5 MB per 10 ms round trip = 0.4 Gbit/s: 36 GB alone takes 720 s instead of 36 s.
+    assert capped["transfer_mean_h"] >= (720 + 0.005) / 3600 * (1 - 1e-9)
+    assert free["transfer_mean_h"] < capped["transfer_mean_h"]
+
+
+def test_price_per_gb_is_counted_in_links_and_runs(tmp_path):
+    priced = NETWORK.replace('id = "near-b"', 'id = "near-b"\nprice_cny_per_gb = 0.5')
+    _scenario(tmp_path)  # writes s.toml and the unpriced tiny.toml
+    (tmp_path / "tiny.toml").write_text(priced, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "s.toml")
+    result = run_replication(scenario)
+    links, row = result.columns["links"], result.runs_row
+    cost = {lid: 0.0 for lid in ("near-a", "near-b", "far-b")}
+    moved = dict(cost)
+    for lid, gb, cny in zip(links["link_id"], links["moved_gb"], links["cost_cny"], strict=True):
+        cost[lid] += cny
+        moved[lid] += gb
+    # Every delivered input crossed near-b (36 GB each) at 0.5 CNY/GB; the other links are free.
+    assert row["transfers_done"] > 50 and row["jobs_in_transfer_end"] == 0
+    assert cost["near-b"] == pytest.approx(0.5 * 36.0 * row["transfers_done"], rel=1e-9)
+    assert cost["near-a"] == 0 and cost["far-b"] == 0
+    assert row["transfer_cost_cny"] == pytest.approx(sum(cost.values()), rel=1e-12)
+    # The policies' price matrix: near -> b crosses near-b; far -> a = far-b, near-b, near-a crosses it too.
+    assert result.model.policy.context.transfer_cny_per_gb.tolist() == [[0.0, 0.5], [0.5, 0.0]]
+
+
+def test_results_return_over_the_input_route_outside_the_job_counts(tmp_path):
+    base = run_replication(_scenario(tmp_path))
+    back = run_replication(_scenario(tmp_path, 'workload.train.result_gb={dist="constant", value=4}'))
+    row, transfers = back.runs_row, back.model.transfers
+    # Results draw from their own stream: the same arrivals (they share the links' bandwidth, so
+    # input transfers may take longer).  They are not jobs: conservation holds without them.
+    assert row["jobs_arrived"] == base.runs_row["jobs_arrived"]
+    assert row["jobs_arrived"] == (row["jobs_done"] + row["jobs_queued_end"] + row["jobs_running_end"]
+                                   + row["jobs_rejected"] + row["jobs_in_transfer_end"])
+    # Every job finished at the remote site b returns 4 GB over near-b.
+    assert transfers.results_sent == row["jobs_done"] > 50
+    moved = sum(g for lid, g in zip(back.columns["links"]["link_id"], back.columns["links"]["moved_gb"], strict=True)
+                if lid == "near-b")
+    results_gb = moved - 36.0 * row["transfers_done"]
+    assert 4.0 * transfers.results_delivered - 1e-6 <= results_gb <= 4.0 * transfers.results_sent + 1e-6
+    # Co-located jobs (nearest: near -> a) return nothing.
+    near = run_replication(_scenario(tmp_path, "policy=nearest", 'workload.train.result_gb={dist="constant", value=4}'))
+    assert near.model.transfers.results_sent == 0

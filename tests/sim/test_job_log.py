@@ -95,3 +95,23 @@ def test_rows_of_lean_and_scheduler_sites_keep_the_order_jobs_ended_in():
     sched, sched_pools = _jobs_and_pools([*mixed, NEVER_EXPIRES])
     assert SchedPool in pools and LoggedGpuPool in pools and set(sched_pools) == {SchedPool}
     assert lean.equals(sched, check_metadata=True)
+
+
+def test_country_columns_and_residency_rejections():
+    from sim.job_log import JobLog
+    from sim.task import Task
+
+    log = JobLog(1.0, ["c"], ["r_kz", "r_cn", "r_x"], ["s_kz", "s_cn"], ["KZ", "CN", None], ["KZ", "CN"])
+    log.record(Task(0, 4, 2.0, 0.0, 0, 0, 8.0, 0), 1, "done", 3.0)  # KZ origin at the Chinese site: crossed
+    log.record(Task(1, 4, 2.0, 0.0, 0, 1, 8.0, 0), 1, "done", 3.0)  # CN at CN: not crossed
+    log.record(Task(2, 4, 2.0, 0.0, 0, 2, 8.0, 0), 0, "done", 3.0)  # unknown origin country: null
+    log.record_rejected(3, 0, 0, 4, 8.0, 1.5)
+    log.note_transfer(0, 12.5)
+    cols = log.columns
+    assert cols["origin_country"] == ["KZ", "CN", None, "KZ"]
+    assert cols["site_country"] == ["CN", "CN", "KZ", None]
+    assert cols["crossed_border"] == [True, False, None, None]
+    assert cols["status"][3] == "rejected" and cols["site_id"][3] is None and cols["arrival_h"][3] == 1.5
+    assert cols["reject_reason"] == [None, None, None, "residency"]
+    assert cols["transfer_cny"] == [12.5, 0.0, 0.0, 0.0]
+    build_table("jobs", {"scenario_id": ["x"] * 4, "replication": [0] * 4, **cols})  # the schema takes them

@@ -1,6 +1,7 @@
 """The size check: events and memory estimated before a run, against hand counts and real runs."""
 
 import math
+import re
 
 import pytest
 
@@ -108,6 +109,39 @@ def test_a_file_over_the_limit_is_blamed_on_the_file(tmp_path):
                     "work_gpu_h = { dist = 'exponential', mean = 1.0 }\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"big\.toml: engine\.max_events: .*8\.76e\+09 jobs"):
         load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "blamed"),
+    [
+        ([], "file"),
+        (["policy=least_loaded", "seed=4", "sites.cl_zhongwei.pue=1.3", "workload.batch.scale=2"], "file"),
+        (["horizon_h=8000"], "--set"),  # the key that drives the estimate
+        (["replications=3"], "--set"),
+        (["workload.batch.arrival_rate_per_h=2e6"], "--set"),
+        (["workload.batch={arrival_rate_per_h=1e6, work_gpu_h={dist='exponential', mean=1.0}}"], "--set"),
+        (["engine.max_events=1e9"], "--set"),  # the limit itself
+        (["policy=least_loaded", "horizon_h=8000"], "--set"),
+    ],
+)
+def test_the_size_error_names_set_only_when_an_override_drives_the_estimate(tmp_path, overrides, blamed):
+    path = tmp_path / "big.toml"
+    path.write_text("horizon_h = 8760\n[workload.batch]\narrival_rate_per_h = 1e6\n"
+                    "work_gpu_h = { dist = 'exponential', mean = 1.0 }\n", encoding="utf-8")
+    source = re.escape(str(path)) if blamed == "file" else "--set"
+    with pytest.raises(ConfigError, match=rf"^{source}: engine\.max_events: the run would simulate"):
+        load_scenario(path, overrides)
+
+
+def test_the_memory_error_names_set_only_when_an_override_drives_it(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text("horizon_h = 48\n[engine]\nmax_memory_gb = 1e-9\n[workload.batch]\narrival_rate_per_h = 1.0\n"
+                    "work_gpu_h = { dist = 'exponential', mean = 1.0 }\n", encoding="utf-8")
+    pattern = r"^{}: engine\.max_memory_gb: .*above 1e-09 GB"
+    with pytest.raises(ConfigError, match=pattern.format(re.escape(str(path)))):
+        load_scenario(path, ["policy=nearest"])
+    with pytest.raises(ConfigError, match=pattern.format("--set")):
+        load_scenario(path, ["metric_interval_h=1"])
 
 
 def test_machine_memory_is_known():

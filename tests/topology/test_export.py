@@ -21,9 +21,15 @@ def test_formats():
 def test_json_shape_is_the_network_file_tables():
     data = json.loads(network_to_json(load_network("national")))
     assert list(data) == ["name", "description", "fibre_us_per_km", "site", "region", "link"]
-    assert list(data["site"][0]) == list(Site.model_fields)
-    assert list(data["region"][0]) == list(Region.model_fields)
-    assert list(data["link"][0]) == list(Link.model_fields)
+    # Keys added later (country, price_cny_per_gb) are written only where set: every other key always is.
+    by_id = {r["id"]: r for r in data["site"] + data["region"]}
+    assert list(data["site"][0]) == [f for f in Site.model_fields if f != "country"]
+    assert list(by_id["br_kz"]) == list(Site.model_fields)
+    assert list(data["region"][0]) == [f for f in Region.model_fields if f != "country"]
+    assert list(by_id["dr_kz"]) == list(Region.model_fields)
+    assert list(data["link"][0]) == [f for f in Link.model_fields if f != "price_cny_per_gb"]
+    cross = next(link for link in data["link"] if link["id"] == "X_urumqi_kazakhstan")
+    assert list(cross) == list(Link.model_fields)
     assert data["link"][0]["distance_km"] is None or isinstance(data["link"][0]["distance_km"], float)
 
 

@@ -196,7 +196,7 @@ def test_toml_may_include_graphml(tmp_path):
         ('<data key="n">mine</data>', '<data key="n">mine</data><data key="k">x</data>',
          "graph: kind: key 'k' is declared for nodes"),
         ('<data key="w">3</data>', '<data key="w">3</data><data key="g">1</data>',
-         "node 'east': gpus: unknown key; valid keys: id, name, zone, lat, lon, demand_weight, source"),
+         "node 'east': gpus: unknown key; valid keys: id, name, zone, lat, lon, demand_weight, country, source"),
         ('<key id="n" for="graph" attr.name="name"', '<key id="n" for="graph" attr.name="nme"',
          "graph: nme: unknown key (did you mean 'name'?)"),
         ('<edge source="east" target="mid"/>', "",

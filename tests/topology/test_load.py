@@ -181,7 +181,7 @@ def test_unknown_key_in_link_and_top_level(tmp_path):
 def test_unknown_key_without_near_name_lists_valid_keys(tmp_path):
     path = _write(tmp_path, _broken("demand_weight = 235.22", "demand_weight = 235.22\nqqq = 1"))
     message = _error(path)
-    assert "region[0].qqq: unknown key; valid keys: id, name, zone, lat, lon, demand_weight, source" in message
+    assert "region[0].qqq: unknown key; valid keys: id, name, zone, lat, lon, demand_weight, country, source" in message
 
 
 def test_misspelt_required_key_suggests_nearest(tmp_path):

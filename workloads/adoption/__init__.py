@@ -12,6 +12,8 @@ One concept per module:
 - :mod:`~workloads.adoption.resonance`: R = (S · D) ** elasticity;
 - :mod:`~workloads.adoption.bass`: the exact Bass step with a market potential;
 - :mod:`~workloads.adoption.segments`: segments resolved against a network, as arrays;
+- :mod:`~workloads.adoption.regional`: demand factors per region derived from regional
+  indicators (``workloads/data/regional_factors.toml``, opt-in);
 - :mod:`~workloads.adoption.coupling`: service met → capacity factors → step → arrival rates;
 - :mod:`~workloads.adoption.arrivals`: adopters' time-changed arrival streams;
 - :mod:`~workloads.adoption.points`, :mod:`~workloads.adoption.fit`,

@@ -29,7 +29,9 @@ __all__ = [
     "DemandFactors",
     "DemandGrowth",
     "IndustryConfig",
+    "ParameterRange",
     "SegmentConfig",
+    "SegmentGroup",
     "SupplyFactors",
 ]
 
@@ -61,6 +63,10 @@ MAX_DECLINE_PER_YR = 5.0
 MAX_COST_ELASTICITY = 1.0
 """Largest elasticity of work per adopter to unit cost: with MAX_DECLINE_PER_YR the growth
 over 100 years, exp(500), stays finite (the size check then judges the run)."""
+
+
+SOURCE_PREFIXES = ("url:", "seed:", "seed ", "public knowledge:", "estimate:", "derived:")
+"""How every source string of built-in data starts (shared/data README; ``seed <file>:`` too)."""
 
 
 SUPPLY_FACTORS = ("comparative_advantage", "complexity", "compatibility", "observability")
@@ -248,6 +254,90 @@ class DemandGrowth(StrictModel):
         return np.power(self.unit_cost(t_yr), self.expected_costs_elasticity)
 
 
+class ParameterRange(StrictModel):
+    """The documented range of one estimated parameter of ``[adoption]`` (``[[adoption.range]]``).
+
+    The range is data for uncertainty studies (a sweep samples between ``low`` and ``high``); it
+    does not change a run.  ``central`` is the value the scenario ships with.
+
+    Attributes
+    ----------
+    key : str
+        Dotted path of a number inside ``[adoption]``, e.g. ``coupling.wait_scale_h`` or
+        ``industries.retail.enterprise_share_frac``.
+    low, central, high : float
+        The range, in the parameter's own unit; ``low <= central <= high``.
+    source : str
+        Where the range comes from, starting with one of the five source prefixes
+        (``url:``, ``seed``, ``public knowledge:``, ``estimate:``, ``derived:``).
+    """
+
+    key: str = Field(min_length=1)
+    low: float = Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT)  # any parameter's unit; bounded like weights
+    central: float = Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT)  # any parameter's unit; bounded like weights
+    high: float = Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT)  # any parameter's unit; bounded like weights
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.low > self.high:
+            raise ValueError(f"low: {self.low} is above high {self.high}")
+        if not self.low <= self.central <= self.high:
+            raise ValueError(f"central: {self.central} is outside [low, high] = [{self.low}, {self.high}]")
+        if not self.source.startswith(SOURCE_PREFIXES):
+            raise ValueError(f"source: must start with one of {', '.join(repr(p) for p in SOURCE_PREFIXES)}, "
+                             f"got {self.source[:40]!r}")
+        return self
+
+
+class SegmentGroup(StrictModel):
+    """A group of demand regions with its own Bass coefficients and initial fraction (``[adoption.groups.<name>]``).
+
+    Chinese enterprises and Belt-and-Road countries, say, need not share p0, q0 and the
+    fraction adopted at t = 0.  A key left out takes the value of ``[adoption]``; a segment's
+    own ``initial_frac`` still wins over the group's.
+
+    Attributes
+    ----------
+    regions : list of str
+        Demand region ids of the network in the group (a region in at most one group).
+    p0_per_yr, q0_per_yr : float, optional
+        Innovation and imitation coefficients of the group, per year.
+    initial_frac : float, optional
+        Adopted fraction of the group's segments at t = 0.
+    calibrated : bool
+        ``true`` when the values were fitted with ``cpnsim calibrate`` to observed points of
+        this group; ``false`` flags values taken from elsewhere (no observed points).
+    source : str
+        Where the values come from, with one of the five source prefixes (the fit's command
+        when calibrated; why not, when not).
+    """
+
+    regions: list[str] = Field(min_length=1)
+    p0_per_yr: float | None = Field(default=None, ge=0, le=MAX_COEFFICIENT_PER_YR)
+    q0_per_yr: float | None = Field(default=None, ge=0, le=MAX_COEFFICIENT_PER_YR)
+    initial_frac: float | None = Field(default=None, ge=0, le=1)
+    calibrated: bool
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Self:
+        if not self.source.startswith(SOURCE_PREFIXES):
+            raise ValueError(f"source: must start with one of {', '.join(repr(p) for p in SOURCE_PREFIXES)}, "
+                             f"got {self.source[:40]!r}")
+        return self
+
+
+def _numeric_at(data: object, key: str) -> bool:
+    """Whether the dotted ``key`` names a number in ``data`` (a model dump)."""
+    node = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return isinstance(node, int | float) and not isinstance(node, bool)
+
+
 class AdoptionConfig(StrictModel):
     """The ``[adoption]`` table of a scenario.
 
@@ -283,6 +373,14 @@ class AdoptionConfig(StrictModel):
         How service feeds back into the demand side.
     growth : DemandGrowth
         How work per adopter grows as the cost of AI work falls.
+    range : list of ParameterRange
+        Documented ranges of estimated parameters (data for uncertainty studies; no effect on a run).
+    groups : dict of str to SegmentGroup
+        Groups of regions with their own p0, q0 and initial fraction (default: none).
+    regional_factors : bool
+        ``true`` multiplies every region's demand factors by those derived from regional
+        indicators (``workloads/data/regional_factors.toml``, :mod:`workloads.adoption.regional`);
+        ``false`` (default) leaves them at ``regions`` alone.
     """
 
     step_h: float = Field(default=HOURS_PER_YEAR / 12, ge=MIN_STEP_H, le=MAX_HORIZON_H)
@@ -297,6 +395,11 @@ class AdoptionConfig(StrictModel):
     segment: list[SegmentConfig] = Field(default_factory=list)
     coupling: CapacityCoupling = CapacityCoupling()
     growth: DemandGrowth = DemandGrowth()
+    # Excluded from dumps: ranges change no run, so they stay out of the scenario id and of the runs table's
+    # param.* columns (a sweep's manifest still records them in its spec).
+    range: list[ParameterRange] = Field(default_factory=list, exclude=True)
+    regional_factors: bool = False
+    groups: dict[str, SegmentGroup] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _segments_name_industries(self) -> Self:
@@ -316,4 +419,23 @@ class AdoptionConfig(StrictModel):
             m = self.ceiling_frac if seg.ceiling_frac is None else seg.ceiling_frac
             if f0 > m:
                 raise ValueError(f"segment[{k}].initial_frac: {f0} is above the segment's ceiling_frac {m}")
+        grouped: dict[str, str] = {}
+        for name, group in self.groups.items():
+            for k, rid in enumerate(group.regions):
+                if rid in grouped:
+                    raise ValueError(f"groups.{name}.regions[{k}]: region {rid!r} is already in group "
+                                     f"{grouped[rid]!r}")
+                grouped[rid] = name
+            if group.initial_frac is not None and group.initial_frac > self.ceiling_frac:
+                raise ValueError(f"groups.{name}.initial_frac: {group.initial_frac} is above ceiling_frac "
+                                 f"{self.ceiling_frac}")
+        if self.range:
+            dumped = self.model_dump(exclude={"range"})
+            seen_keys: set[str] = set()
+            for k, r in enumerate(self.range):
+                if r.key in seen_keys:
+                    raise ValueError(f"range[{k}].key: {r.key!r} given twice")
+                seen_keys.add(r.key)
+                if not _numeric_at(dumped, r.key):
+                    raise ValueError(f"range[{k}].key: {r.key!r} names no number in [adoption]")
         return self

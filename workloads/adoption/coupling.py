@@ -119,8 +119,8 @@ def advance(
     segments : Segments
         Exogenous factors.
     config : AdoptionConfig
-        p0, q0, the resonance elasticity and whether coupling is enabled (the ceilings are in
-        ``segments``).
+        The resonance elasticity and whether coupling is enabled (p0, q0 and the ceilings
+        are per segment, in ``segments``).
     dt_h : float
         Step length in hours.
     ec_factor, fc_factor : numpy.ndarray, optional
@@ -142,8 +142,8 @@ def advance(
     # D_exo already holds the exogenous EC and FC; the capacity factors multiply them.
     demand = segments.demand_exogenous * fc_factor / ec_factor
     r = resonance(segments.supply, demand, config.resonance_elasticity)
-    p = config.p0_per_yr * r
-    q = config.q0_per_yr * r
+    p = segments.p0_per_yr * r  # per segment: its group's coefficients, else [adoption]'s
+    q = segments.q0_per_yr * r
     end = bass_step(frac, p, q, dt_h / HOURS_PER_YEAR, segments.ceiling)
     return AdoptionStep(
         frac_start=np.asarray(frac, float),

@@ -19,6 +19,7 @@ from workloads.adoption.config import (
     AdoptionConfig,
     DemandFactors,
     SegmentConfig,
+    SegmentGroup,
 )
 from workloads.adoption.resonance import demand_resonance, supply_resonance
 
@@ -85,6 +86,9 @@ class Segments:
         Column order of ``jobs_per_adopter_per_h``.
     factors : dict of str to numpy.ndarray
         Each of the eight exogenous factors per segment (demand factors: region × segment).
+    p0_per_yr, q0_per_yr : numpy.ndarray
+        Bass coefficients of each segment before resonance, per year: its group's, else
+        ``[adoption]``'s.
     """
 
     region: tuple[str, ...]
@@ -100,9 +104,16 @@ class Segments:
     jobs_per_adopter_per_h: np.ndarray
     class_names: tuple[str, ...]
     factors: dict[str, np.ndarray]
+    p0_per_yr: np.ndarray
+    q0_per_yr: np.ndarray
 
     def __len__(self) -> int:
         return len(self.region)
+
+
+def _times(a: DemandFactors, b: DemandFactors) -> DemandFactors:
+    # Unvalidated on purpose: each factor is within bounds, their product only feeds R.
+    return DemandFactors.model_construct(**{f: getattr(a, f) * getattr(b, f) for f in DEMAND_FACTORS})
 
 
 def build_segments(
@@ -110,6 +121,7 @@ def build_segments(
     region_ids: Sequence[str],
     region_weights: Sequence[float],
     class_names: Sequence[str],
+    data_factors: Mapping[str, DemandFactors] | None = None,
 ) -> Segments:
     """Resolve the segments: every region with weight > 0 (or named by a segment) × every industry.
 
@@ -121,6 +133,10 @@ def build_segments(
         The network's demand regions and their ``demand_weight``.
     class_names : sequence of str
         Workload classes, in the model's order.
+    data_factors : mapping of str to DemandFactors, optional
+        Factors per region derived from indicators; with ``config.regional_factors`` the
+        shipped ones (:func:`~workloads.adoption.regional.load_regional_factors`) when not
+        given.  They multiply ``config.regions``; a region without an entry gets 1.
 
     Raises
     ------
@@ -135,6 +151,12 @@ def build_segments(
     for k, seg in enumerate(config.segment):
         if seg.region not in index:
             raise SegmentReferenceError(f"segment[{k}].region", f"no region {seg.region!r} in network")
+    group_of: dict[str, SegmentGroup] = {}
+    for gname, group in config.groups.items():
+        for k, rid in enumerate(group.regions):
+            if rid not in index:
+                raise SegmentReferenceError(f"groups.{gname}.regions[{k}]", f"no region {rid!r} in network")
+            group_of[rid] = group
     for name, ind in config.industries.items():
         for cls in ind.jobs_per_adopter_per_h:
             if cls not in class_names:
@@ -142,22 +164,37 @@ def build_segments(
                                             f"no workload class {cls!r}")
     overrides: Mapping[tuple[str, str], SegmentConfig] = {(s.region, s.industry): s for s in config.segment}
     neutral = DemandFactors()
+    if config.regional_factors and data_factors is None:
+        from workloads.adoption.regional import load_regional_factors
+
+        data_factors = {r.id: r.factors() for r in load_regional_factors().region}
+    from_data: Mapping[str, DemandFactors] = data_factors if config.regional_factors and data_factors else {}
     cols = {c: j for j, c in enumerate(class_names)}
     rows: list[tuple[str, str, float, float, float, float, float, float, np.ndarray]] = []
     ceilings: list[float] = []
+    coefficients: list[tuple[float, float]] = []
     factor_rows: list[list[float]] = []
     for rid, weight in zip(region_ids, region_weights, strict=True):
         named = any(r == rid for r, _ in overrides)
         if weight <= 0 and not named:
             continue
         region_f = config.regions.get(rid, neutral)
+        if rid in from_data:
+            region_f = _times(from_data[rid], region_f)
         for name, ind in config.industries.items():
             seg_or_none = overrides.get((rid, name))
             seg_f: DemandFactors = seg_or_none if seg_or_none is not None else neutral
             enterprises = config.enterprises_per_weight * weight * ind.enterprise_share_frac
             if seg_or_none is not None and seg_or_none.enterprises is not None:
                 enterprises = seg_or_none.enterprises
+            in_group = group_of.get(rid)
             f0 = config.initial_frac
+            p0, q0 = config.p0_per_yr, config.q0_per_yr
+            if in_group is not None:
+                f0 = f0 if in_group.initial_frac is None else in_group.initial_frac
+                p0 = p0 if in_group.p0_per_yr is None else in_group.p0_per_yr
+                q0 = q0 if in_group.q0_per_yr is None else in_group.q0_per_yr
+            coefficients.append((p0, q0))
             if seg_or_none is not None and seg_or_none.initial_frac is not None:
                 f0 = seg_or_none.initial_frac
             ceiling = config.ceiling_frac
@@ -191,4 +228,6 @@ def build_segments(
             name: np.array([r[j] for r in factor_rows], float)
             for j, name in enumerate((*SUPPLY_FACTORS, *DEMAND_FACTORS))
         },
+        p0_per_yr=np.array([c[0] for c in coefficients], float),
+        q0_per_yr=np.array([c[1] for c in coefficients], float),
     )

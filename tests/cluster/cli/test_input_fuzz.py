@@ -10,6 +10,12 @@ file or as a ``--set``.  Whatever the input, ``cpnsim run`` must:
   TOML ...`` for a broken file) and write nothing;
 - on 0, write the dataset, in no more time than its size estimate allows.
 
+The shipped network files (``examples/networks/*.toml`` and ``*.graphml``) are mutated the
+same way and run through a scenario that names them (the error names the scenario's
+``network`` key, then the file and its key); the shipped sweep specs
+(``examples/sweeps/*.toml``) go through ``cpnsim sweep --dry-run``, which writes nothing
+whatever the answer.
+
 Accepted inputs stay fast: the horizon is capped at :data:`HORIZON_CAP_H` and
 ``engine.max_events`` at :data:`MAX_EVENTS` (the size check refuses the rest).  A fixed
 slice (``derandomize``) runs in CI; a bigger random one is marked slow.
@@ -18,6 +24,7 @@ slice (``derandomize``) runs in CI; a bigger random one is marked slow.
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import math
@@ -26,6 +33,7 @@ import tempfile
 import time
 import tomllib
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +42,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cluster.cli.main import main
+from cluster.sweeps import load_sweep
 from sim.scenario import OVERRIDE_SOURCE, default_scenario_data, load_scenario
 from sim.size import estimate_size
 
@@ -229,3 +238,237 @@ def test_every_unmutated_source_runs_within_the_caps(source: str | None) -> None
     data = source_data(source)
     cap(data)
     check_one(source, data, [], "unmutated")
+
+
+# -- network files, used through a scenario ------------------------------------------------------
+#
+# A mutated copy of a shipped network file (TOML: a value, a deletion, an unknown key, broken
+# TOML; GraphML: a <data> value, a deleted <data>, an undeclared key, broken XML) is named by
+# a scenario that runs on it.  An error names the scenario (whose ``network`` key holds the
+# file), then the network file and the key in it.
+
+NETWORK_FILES = sorted(str(p) for p in Path("examples/networks").glob("*.toml"))
+GRAPHML_FILES = sorted(str(p) for p in Path("examples/networks").glob("*.graphml"))
+NETWORK_USERS = {"examples/networks/one_site.toml": "examples/mmc.toml"}
+"""The example scenario that runs on each network file (others run under the built-in default workload)."""
+DATA_ELEMENT = re.compile(r'<data key="(?P<key>[^"]+)">(?P<value>[^<]*)</data>')
+NETWORK_KEY = re.compile(rf"(?:{KEY_PATH.pattern}(?: \(id '[^']*'\))?|(?:node|edge) '[^']*'(?:: {KEY_PATH.pattern})?)")
+"""A key of a network file: ``site[0].gpus``, ``region[0] (id 'r')``, or a GraphML element's (``node 'x': lat``)."""
+
+
+def paths_with_lists(data: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every key path in ``data``, into arrays of tables too (``site[0].gpus`` is ``("site", 0, "gpus")``)."""
+    out: list[tuple[str | int, ...]] = []
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        out.append((*prefix, key))
+        out.extend(paths_with_lists(value, (*prefix, key)))
+    return out
+
+
+def network_scenario(network_file: str) -> dict[str, Any]:
+    """The (capped) scenario that runs on ``network_file``."""
+    user = NETWORK_USERS.get(network_file)
+    data = source_data(user) if user else default_scenario_data()
+    cap(data)
+    return data
+
+
+@st.composite
+def network_inputs(draw: st.DrawFn) -> tuple[str, str, str, str]:
+    """(shipped network file, suffix, mutated text, description)."""
+    original = draw(st.sampled_from([*NETWORK_FILES, *GRAPHML_FILES]))
+    text = Path(original).read_text(encoding="utf-8")
+    kind = draw(st.sampled_from(["value", "value", "value", "delete", "unknown", "bad"]))
+    if kind == "bad":
+        cut = draw(st.integers(min_value=1, max_value=len(text) - 1))
+        junk = draw(st.sampled_from(["= =", "[[", '"unterminated', "\x00", "<data", "</graph>", "]]"]))
+        return original, Path(original).suffix, text[:cut] + junk + text[cut:], f"broken at {cut}"
+    value: Any = draw(VALUES)
+    if original.endswith(".graphml"):
+        found = list(DATA_ELEMENT.finditer(text))
+        m = draw(st.sampled_from(found))
+        if kind == "delete":
+            new = ""
+        elif kind == "unknown":
+            new = m[0] + f'<data key="zz">{value}</data>'
+        else:
+            new = f'<data key="{m["key"]}">{html.escape(str(value))}</data>'
+        return original, ".graphml", text[:m.start()] + new + text[m.end():], f"{kind} <data key={m['key']}> {value!r}"
+    data = tomllib.loads(text)
+    path = draw(st.sampled_from(paths_with_lists(data)))
+    parent = get_parent(data, path)  # type: ignore[arg-type]
+    if kind == "delete":
+        del parent[path[-1]]
+    elif kind == "unknown" and isinstance(parent, dict):
+        parent[draw(st.sampled_from(["x", "gpus_", "lat ", "ü"]))] = value
+    else:
+        parent[path[-1]] = value
+    return original, ".toml", toml_document(data), f"{kind} {path} {value!r}"
+
+
+def check_network(original: str, suffix: str, text: str, what: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        network = folder / f"net{suffix}"
+        network.write_text(text, encoding="utf-8")
+        scenario = folder / "scenario.toml"
+        scenario.write_text(toml_document({**network_scenario(original), "network": str(network)}), encoding="utf-8")
+        out = folder / "out"
+        status, stdout, stderr, caught, _ = run_cli(["run", str(scenario), "--out", str(out), "--quiet"])
+        context = f"{original}: {what}: status {status}, stderr {stderr!r}"
+        assert status in (0, 2), context
+        assert "Traceback" not in stdout + stderr, context
+        assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], context
+        if status == 0:
+            assert (out / "manifest.json").exists(), context
+            return
+        lines = stderr.splitlines()
+        assert len(lines) == 1 and stderr.endswith("\n"), context
+        prefix = f"cpnsim: error: {scenario}: network: {network}: "
+        assert lines[0].startswith(prefix), context  # the scenario's key, then the network file
+        rest = lines[0][len(prefix):]
+        if not rest.startswith(("malformed", "cannot read")):
+            key, sep, _ = rest.partition(": ")
+            assert sep and NETWORK_KEY.fullmatch(key), context  # names the key in the network file
+        assert not out.exists(), context
+
+
+@pytest.mark.parametrize("original", [*NETWORK_FILES, *GRAPHML_FILES])
+def test_every_unmutated_network_file_runs(original: str) -> None:
+    check_network(original, Path(original).suffix, Path(original).read_text(encoding="utf-8"), "unmutated")
+
+
+@settings(max_examples=100, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(network_inputs())
+def test_mutated_network_files_run_or_are_refused_in_one_line(case: tuple[str, str, str, str]) -> None:
+    check_network(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=600, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(network_inputs())
+def test_many_mutated_network_files_run_or_are_refused_in_one_line(case: tuple[str, str, str, str]) -> None:
+    check_network(*case)
+
+
+# -- sweep specs, through ``cpnsim sweep --dry-run`` -----------------------------------------------
+#
+# A shipped spec mutated as a scenario is (its axes and inline base included); a base named
+# by file is a capped copy beside the spec, so that the one scenario the dry run times stays
+# short.  The dry run writes nothing, whatever the answer; an error names the spec (or the
+# base file) and the key.
+
+SWEEP_SPECS = sorted(str(p) for p in Path("examples/sweeps").glob("*.toml"))
+
+
+SAMPLES_CAP = 4
+"""Base samples of a sampled axis at most (a Saltelli design of 64 points expands to hundreds of scenarios)."""
+
+
+def spec_data(spec: str, folder: Path) -> dict[str, Any]:
+    """The spec's keys, its base and design capped (a base file is copied, capped, to ``folder/base.toml``)."""
+    data = tomllib.loads(Path(spec).read_text(encoding="utf-8"))
+    for axis in data.get("axis", []):
+        if isinstance(axis.get("samples"), int) and axis["samples"] > SAMPLES_CAP:
+            axis["samples"] = SAMPLES_CAP
+    base = data.get("base")
+    if isinstance(base, str):
+        base_data = source_data(str(Path(spec).parent / base))
+        cap(base_data)
+        (folder / "base.toml").write_text(toml_document(base_data), encoding="utf-8")
+        data["base"] = str(folder / "base.toml")
+    elif isinstance(base, dict):
+        cap(base)
+    return data
+
+
+@st.composite
+def sweep_inputs(draw: st.DrawFn) -> tuple[str, Callable[[Path], str], str]:
+    """(shipped spec, folder -> mutated spec text, description)."""
+    spec = draw(st.sampled_from(SWEEP_SPECS))
+    kind = draw(st.sampled_from(["value", "value", "value", "delete", "unknown", "bad_toml"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = paths_with_lists(spec_data(spec, Path(tmp)))
+    path = draw(st.sampled_from(paths))
+    value: Any = draw(VALUES)
+    name = draw(st.sampled_from(["x", "seeds", "grdi", "ü"]))
+    cut_at = draw(st.floats(min_value=0.0, max_value=1.0))
+    junk = draw(st.sampled_from(["= =", "[[", '"unterminated', "\x00", "]]"]))
+
+    def text(folder: Path) -> str:
+        data = spec_data(spec, folder)
+        if kind == "bad_toml":
+            document = toml_document(data)
+            cut = max(1, min(len(document) - 1, int(cut_at * len(document))))
+            return document[:cut] + junk + document[cut:]
+        parent = get_parent(data, path)  # type: ignore[arg-type]
+        if kind == "delete":
+            del parent[path[-1]]
+        elif kind == "unknown" and isinstance(parent, dict):
+            parent[name] = value
+        else:
+            parent[path[-1]] = value
+        base = data.get("base")
+        if isinstance(base, dict):
+            cap(base)
+        return toml_document(data)
+
+    return spec, text, f"{kind} {path} {value!r}"
+
+
+def check_sweep(spec: str, text: Callable[[Path], str], what: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        mutated = folder / "spec.toml"
+        mutated.write_text(text(folder), encoding="utf-8")
+        out = folder / "out"
+        before = sorted(p.name for p in folder.iterdir())
+        status, stdout, stderr, caught, wall_s = run_cli(
+            ["sweep", str(mutated), "--out", str(out), "--dry-run", "--executor", "serial"])
+        context = f"{spec}: {what}: status {status}, stderr {stderr!r}"
+        assert status in (0, 2), context
+        assert "Traceback" not in stdout + stderr, context
+        assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], context
+        assert sorted(p.name for p in folder.iterdir()) == before, context  # a dry run writes nothing
+        if status == 0:
+            assert "dry run: nothing written" in stdout, context
+            start = time.perf_counter()
+            first = load_sweep(mutated).scenarios[0]
+            load_s = time.perf_counter() - start
+            events = estimate_size(first.scenario, first.network).events
+            allowed = SECONDS_FIXED + 2 * load_s + SECONDS_PER_EVENT * events
+            assert wall_s <= allowed, f"{context}: {wall_s:.1f} s for {events:.3g} events"
+            return
+        lines = stderr.splitlines()
+        assert len(lines) == 1 and stderr.endswith("\n"), context
+        match = ERROR_LINE.fullmatch(lines[0])
+        assert match is not None, context
+        assert match["source"] in (str(mutated), str(folder / "base.toml")), context
+        # An inline base's key comes after "base: "; a point's after its settings ("axis[0]=512, axis[1]=2: ").
+        rest = re.sub(r"^axis\[\d+\]=.*?: (?=\S+: )", "", match["rest"])
+        if not rest.startswith(("malformed TOML", "cannot read")):
+            key, sep, _ = rest.partition(": ")
+            assert sep and KEY_PATH.fullmatch(key), context  # names the key
+
+
+@pytest.mark.parametrize("spec", SWEEP_SPECS)
+def test_every_unmutated_sweep_spec_passes_the_dry_run(spec: str) -> None:
+    check_sweep(spec, lambda folder: toml_document(spec_data(spec, folder)), "unmutated")
+
+
+@settings(max_examples=100, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(sweep_inputs())
+def test_mutated_sweep_specs_pass_the_dry_run_or_are_refused_in_one_line(case: tuple[Any, ...]) -> None:
+    check_sweep(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(sweep_inputs())
+def test_many_mutated_sweep_specs_pass_the_dry_run_or_are_refused_in_one_line(case: tuple[Any, ...]) -> None:
+    check_sweep(*case)

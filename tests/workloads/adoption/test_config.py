@@ -15,7 +15,9 @@ from workloads.adoption.config import (
     DemandFactors,
     DemandGrowth,
     IndustryConfig,
+    ParameterRange,
     SegmentConfig,
+    SegmentGroup,
 )
 
 MODEL_MD = Path(__file__).resolve().parents[3] / "docs" / "model.md"
@@ -59,7 +61,8 @@ def _section(title: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "model", [AdoptionConfig, IndustryConfig, DemandFactors, SegmentConfig, CapacityCoupling, DemandGrowth],
+    "model", [AdoptionConfig, IndustryConfig, DemandFactors, SegmentConfig, CapacityCoupling, DemandGrowth,
+              ParameterRange, SegmentGroup],
     ids=lambda m: m.__name__,
 )
 def test_every_adoption_key_is_documented(model):

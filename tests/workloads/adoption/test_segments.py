@@ -100,3 +100,46 @@ def test_ceiling_keys_resolve_per_segment_and_reject_an_initial_fraction_above_t
     for bad in (0.0, 1.5):
         with pytest.raises(pydantic.ValidationError, match="ceiling_frac"):
             AdoptionConfig.model_validate({"industries": {"x": {}}, "ceiling_frac": bad})
+
+
+def _grouped(groups, segment=()):
+    config = AdoptionConfig.model_validate({
+        "p0_per_yr": 0.02, "q0_per_yr": 0.5, "initial_frac": 0.01,
+        "industries": {"x": {"jobs_per_adopter_per_h": {"a": 1.0}}},
+        "groups": groups, "segment": list(segment),
+    })
+    return config, build_segments(config, ["east", "west", "north"], [1.0, 1.0, 1.0], ["a"])
+
+
+def test_groups_give_their_regions_own_coefficients_and_initial_fraction():
+    from workloads.adoption.coupling import advance
+
+    config, seg = _grouped(
+        {"br": {"regions": ["west"], "p0_per_yr": 0.1, "q0_per_yr": 2.0, "initial_frac": 0.3,
+                "calibrated": False, "source": "estimate: test"},
+         "cn": {"regions": ["east"], "q0_per_yr": 1.0, "calibrated": True, "source": "derived: test fit"}},
+        segment=[{"region": "west", "industry": "x", "initial_frac": 0.05}],
+    )
+    assert seg.region == ("east", "west", "north")
+    np.testing.assert_array_equal(seg.p0_per_yr, [0.02, 0.1, 0.02])  # a key left out is [adoption]'s
+    np.testing.assert_array_equal(seg.q0_per_yr, [1.0, 2.0, 0.5])
+    np.testing.assert_array_equal(seg.initial_frac, [0.01, 0.05, 0.01])  # the segment's own wins over its group's
+    step = advance(seg.initial_frac, seg, config, 730.5)
+    np.testing.assert_array_equal(step.p_eff_per_yr, seg.p0_per_yr * step.resonance)
+    np.testing.assert_array_equal(step.q_eff_per_yr, seg.q0_per_yr * step.resonance)
+    _, only_group = _grouped({"br": {"regions": ["west"], "initial_frac": 0.3, "calibrated": False,
+                                     "source": "estimate: t"}})
+    np.testing.assert_array_equal(only_group.initial_frac, [0.01, 0.3, 0.01])
+
+
+def test_bad_groups_are_refused_with_their_key():
+    with pytest.raises(SegmentReferenceError) as err:
+        _grouped({"g": {"regions": ["east", "nowhere"], "calibrated": False, "source": "estimate: t"}})
+    assert err.value.key == "groups.g.regions[1]"
+    with pytest.raises(pydantic.ValidationError, match=r"groups.h.regions\[0\]: region 'east' is already in group 'g'"):
+        _grouped({"g": {"regions": ["east"], "calibrated": False, "source": "estimate: t"},
+                  "h": {"regions": ["east"], "calibrated": False, "source": "estimate: t"}})
+    with pytest.raises(pydantic.ValidationError, match="source: must start with one of"):
+        _grouped({"g": {"regions": ["east"], "calibrated": False, "source": "a guess"}})
+    with pytest.raises(pydantic.ValidationError, match="calibrated"):
+        _grouped({"g": {"regions": ["east"], "source": "estimate: t"}})

@@ -1,0 +1,119 @@
+"""The scheduling pass of a :class:`~sim.scheduling.SchedPool`: heads in priority order, then EASY backfill.
+
+Functions of the pool (bound as its methods ``_head``, ``_reservation`` and ``_schedule``),
+kept apart from the pool's bookkeeping so that each module has one job.  See
+:class:`~sim.scheduling.SchedPool` for the rules and ``docs/model.md`` (Sites) for the
+equations.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from sim.task import Task
+
+if TYPE_CHECKING:
+    from sim.scheduling import SchedPool
+
+__all__ = ["head_of", "reservation", "schedule"]
+
+
+def head_of(pool: SchedPool) -> Task | None:
+    """The head of the highest non-empty priority queue."""
+    for q in pool.levels:
+        if q:
+            return q[0]
+    return None
+
+
+def reservation(pool: SchedPool, head: Task, now: float) -> tuple[float, int]:
+    """(time h, extra GPUs): when ``head`` can start, from the running jobs' finish times.
+
+    Extra GPUs are those free at that time beyond what the head needs.
+    """
+    cached = pool._resv
+    if cached is not None and cached[0] is head:
+        return cached[1], cached[2]
+    avail = pool.free
+    shadow, extra = math.inf, 0
+    if head.gpus <= avail:
+        shadow, extra = now, avail - head.gpus
+    else:
+        for end, gpus in sorted((t.end_h, t.gpus) for t in pool.tasks.values()):
+            avail += gpus
+            if avail >= head.gpus:
+                shadow, extra = end, avail - head.gpus
+                break
+    pool._resv = (head, shadow, extra)
+    return shadow, extra
+
+
+def schedule(pool: SchedPool, now: float) -> None:
+    """Start what can start: heads in priority order, then (EASY) backfill around the blocked head."""
+    if pool.down:
+        return
+    head = None
+    free = pool.free
+    for q in pool.levels:
+        if q and q[0].gpus <= free:
+            # _dequeued and _start inlined for the heads the freed GPUs let in: most
+            # starts at high load come through here (benchmarks/mmc.py, "cpnsim, every
+            # job recorded").
+            pool._resv = None
+            running, tasks, waits, call_at, on_finish = (
+                pool.running, pool.tasks, pool.waits, pool._call_at, pool._on_finish)
+            while q and q[0].gpus <= free:
+                task = q.popleft()
+                gpus = task.gpus
+                pool.nqueued -= 1
+                pool.queued_gpus -= gpus
+                free -= gpus
+                if task.first_start_h is None:
+                    task.first_start_h = now
+                    task.deadline_h = None
+                    pool.started += 1
+                    waits.append(now - task.arrival_h)
+                task.start_h = now
+                task.end_h = end = now + (task.run_h - task.progress_h)
+                job_id = task.id
+                running[job_id] = gpus * now
+                tasks[job_id] = task
+                call_at(end, on_finish, task)
+            pool.free = free
+        if q:
+            head = q[0]
+            break
+    if head is None or not pool.easy or not pool.free:
+        return
+    shadow, extra = pool._reservation(head, now)
+    free = pool.free
+    for q in pool.levels:
+        if not free:
+            break
+        go: list[Task] = []
+        scanned = 0
+        for task in q:
+            scanned += 1
+            gpus = task.gpus
+            if gpus > free or task is head:
+                continue
+            if now + (task.run_h - task.progress_h) > shadow:
+                if gpus > extra:
+                    continue
+                extra -= gpus  # runs past the reservation: only on GPUs the head will not need
+            go.append(task)
+            free -= gpus
+            if not free:
+                break  # nothing more fits (every job asks for at least one GPU)
+        if go:
+            # Rebuild only the scanned prefix of the queue, not the whole queue: with the
+            # early stop above, a backfill costs the jobs looked at, not the queue length
+            # (benchmarks/README.md, "EASY backfill and queue length").
+            ids = {t.id for t in go}
+            prefix = [q.popleft() for _ in range(scanned)]
+            q.extendleft(reversed([t for t in prefix if t.id not in ids]))
+            for task in go:
+                pool._dequeued(task)
+                pool._start(task, now)
+    pool._resv = (head, shadow, extra)
