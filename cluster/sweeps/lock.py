@@ -22,7 +22,7 @@ from pathlib import Path
 
 from topology.plumbing import ConfigError
 
-__all__ = ["LOCK", "DatasetLock", "LockHolder", "pid_alive", "ray_job_id", "read_holder_text"]
+__all__ = ["LOCK", "DatasetLock", "LockHolder", "lock_refusal", "pid_alive", "ray_job_id", "read_holder_text"]
 
 LOCK = "writer.lock"
 """Name of the lock file inside the dataset directory."""
@@ -125,17 +125,23 @@ def check_unlocked(out: Path) -> None:
         One line naming the holder, or saying the lock is stale and how to clear it.
     """
     path = out / LOCK
-    if not path.exists():
-        return
-    holder = read_holder(path)
+    if path.exists():
+        raise lock_refusal(str(out), str(path), read_holder(path))
+
+
+def lock_refusal(out: str, where: str, holder: LockHolder | None) -> ConfigError:
+    """The one-line refusal of a dataset ``out`` whose lock ``where`` names ``holder`` (None: unreadable).
+
+    Shared by the local lock file and the object-store lock object, so both say the same.
+    """
     if holder is None:
-        raise ConfigError(f"--out {out}: locked by another sweep ({path} is unreadable); if no sweep writes "
-                          f"there, delete {path} and rerun with --resume")
+        return ConfigError(f"--out {out}: locked by another sweep ({where} is unreadable); if no sweep writes "
+                           f"there, delete {where} and rerun with --resume")
     if holder.gone():
-        raise ConfigError(f"--out {out}: stale lock left by {holder.describe()}, which is no longer running; "
-                          f"if no other sweep writes there, delete {path} and rerun with --resume")
-    raise ConfigError(f"--out {out}: another sweep is writing to it: {holder.describe()}; wait for it to finish "
-                      "or stop it (a second writer would corrupt the dataset)")
+        return ConfigError(f"--out {out}: stale lock left by {holder.describe()}, which is no longer running; "
+                           f"if no other sweep writes there, delete {where} and rerun with --resume")
+    return ConfigError(f"--out {out}: another sweep is writing to it: {holder.describe()}; wait for it to finish "
+                       "or stop it (a second writer would corrupt the dataset)")
 
 
 class DatasetLock:

@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pyarrow as pa
 
 from cluster.sweeps.journal import Commit, JournalRecords, add_record, commit_of, commit_record
-from cluster.sweeps.lock import LOCK, LockHolder, read_holder_text
+from cluster.sweeps.lock import LOCK, LockHolder, lock_refusal, read_holder_text
 from cluster.sweeps.manifest import MANIFEST, Format, Manifest, fold_commits, manifest_from_json, manifest_text
 from cluster.sweeps.store import table_bytes, table_from_bytes
 from topology.plumbing import ConfigError, SchemaError
@@ -170,15 +170,7 @@ class ObjectStorage:
         holder = self.holder()
         if holder is False:
             return
-        where = f"{self.label}/{LOCK}"
-        if holder is None:
-            raise ConfigError(f"--out {self.label}: locked by another sweep ({where} is unreadable); if no sweep "
-                              f"writes there, delete {where} and rerun with --resume")
-        if holder.gone():
-            raise ConfigError(f"--out {self.label}: stale lock left by {holder.describe()}, which is no longer "
-                              f"running; if no other sweep writes there, delete {where} and rerun with --resume")
-        raise ConfigError(f"--out {self.label}: another sweep is writing to it: {holder.describe()}; wait for it to "
-                          "finish or stop it (a second writer would corrupt the dataset)")
+        raise lock_refusal(self.label, f"{self.label}/{LOCK}", holder)
 
     def check_writable(self) -> None:
         """Refuse a locked dataset, or a prefix that holds objects and no dataset."""
