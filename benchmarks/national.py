@@ -16,21 +16,29 @@ scenario (issue 9), and at least 0.25 of the lean M/M/10 of ``benchmarks/mmc.py`
 issue 20).  ``--profile`` adds a cProfile run of the first case and prints the
 share of time per module (cProfile inflates per-call costs, so read the shares, not the
 seconds).  Figures are merged into ``benchmarks/results.json`` under ``"national"``.
+
+It also measures the overhead of a tiny scenario outside its simulation (issue 20):
+the built-in default at ``horizon_h = 1``, CPU ms, fastest of 200: the simulation
+(``Model`` + ``run``), ``run_scenario`` (summary, keyed columns, Arrow tables) and
+pickling the tables (what a Ray batch ships).  Target: overhead ≤ simulation.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import pickle
 import pstats
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from bench_common import RESULTS, Timing, machine, merge_results, time_replication
 
+from sim.model import Model
 from sim.queueing import mmc_scenario
-from sim.run import run_replication
+from sim.run import run_replication, run_scenario
 from sim.scenario import LoadedScenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +71,31 @@ def profile_shares(loaded: LoadedScenario, top: int = 12) -> dict[str, float]:
         own[key] += tottime
     total = sum(own.values())
     return {key: round(value / total, 3) for key, value in own.most_common(top)}
+
+
+def tiny_overhead(repeats: int = 200) -> dict[str, float]:
+    """CPU ms (fastest of ``repeats``) of the built-in default at ``horizon_h = 1``: simulation, scenario, pickling."""
+    loaded = load_scenario(None, ["horizon_h=1"])
+
+    def fastest_ms(run: Any) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            c0 = time.process_time()
+            run()
+            best = min(best, time.process_time() - c0)
+        return best * 1e3
+
+    def simulate() -> None:
+        Model(loaded, 0).run()
+
+    tables = run_scenario(loaded).tables()
+    sim_ms = fastest_ms(simulate)
+    scenario_ms = fastest_ms(lambda: run_scenario(loaded))
+    pickle_ms = fastest_ms(lambda: pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+    outside = scenario_ms - sim_ms + pickle_ms
+    return {"simulation_ms": round(sim_ms, 3), "run_scenario_ms": round(scenario_ms, 3),
+            "pickle_tables_ms": round(pickle_ms, 3), "overhead_ms": round(outside, 3),
+            "overhead_over_simulation": round(outside / sim_ms, 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,7 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"WAN transfers take {100 * transfer_cost:.0f} % of the national run's CPU time")
     print(f"national jobs/s over lean M/M/c customers/s: {ratio:.3f}, target >= {TARGET_MMC_RATIO}: "
           f"{'met' if ratio_met else 'NOT met'}")
+    tiny = tiny_overhead()
+    print(f"tiny scenario (default, horizon 1 h): simulation {tiny['simulation_ms']:.2f} ms, run_scenario "
+          f"{tiny['run_scenario_ms']:.2f} ms, pickling {tiny['pickle_tables_ms']:.2f} ms; overhead "
+          f"{tiny['overhead_ms']:.2f} ms = {tiny['overhead_over_simulation']:.2f} x simulation, target <= 1: "
+          f"{'met' if tiny['overhead_over_simulation'] <= 1 else 'NOT met'}")
     figures: dict[str, Any] = {
+        "tiny_overhead": tiny,
         "machine": machine(), "horizon_h": args.horizon_h, "repeats": args.repeats,
         "cases": {name: {"scenario": cases[name].source, **t.as_dict()} for name, t in timings.items()},
         "transfer_share_of_cpu": round(transfer_cost, 3),

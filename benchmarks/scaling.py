@@ -13,13 +13,20 @@ every region reaches some site even with 10 sites, so no size rejects work -- 30
 maximum wait, priority) and latency-tolerant batch work (8 GPUs, 8 h mean, 24 h
 deadline, lognormal input of median 200 GB moved over the WAN), placed by ``edwc``.
 
-Three sweeps, each varying one thing:
+Four sweeps, each varying one thing:
 
-* **sites**: 10 → 1,000 sites with 64,000 GPUs in total and the same arrival rates
-  (so the same jobs and load; each site gets fewer GPUs);
+* **sites**: 10 → 10,000 sites with 64,000 GPUs in total and the same arrival rates
+  (so the same jobs and load; each site gets fewer GPUs); besides the fitted exponent,
+  the exponents 10 → 1,000 and 1,000 → 10,000 sites (points of 5,000 sites or more are
+  run once: one takes several CPU seconds);
 * **jobs**: 100 sites, arrival rates and GPUs scaled together ×1/4 … ×4 (at ×4 the
   batch inputs saturate the WAN access links and hundreds of flows share them);
-* **horizon**: 100 sites, 24 h → 384 h.
+* **horizon**: 100 sites, 24 h → 384 h;
+* **queue** (EASY backfill): one 64-GPU site with ``scheduler = "easy"``, 40 jobs/h of
+  1, 8 or 32 GPUs (a third each) and 3 GPU-h of exponential work, so ρ ≈ 1.9 and the
+  queue grows all run; horizons 250 → 1,000 h.  x is the mean queue length and the
+  exponent that of CPU µs per job against it (0: a pass does not depend on the queue
+  length; 1: a pass scans the queue).
 
 Each point is one replication, ``run_replication`` (model construction included),
 fastest of ``--repeats`` by CPU time.  The fitted exponent is the least-squares slope of
@@ -39,6 +46,7 @@ import numpy as np
 from bench_common import RESULTS, machine, merge_results, time_replication
 
 from sim.model import Model
+from sim.run import run_replication
 from sim.scenario import LoadedScenario, scenario_from_dict
 from topology.geo import great_circle_km
 from topology.model import Link, Network, Region, Site
@@ -109,6 +117,29 @@ def scaled_gpus(network: Network, factor: float) -> Network:
     return network.model_copy(update={"site": sites})
 
 
+def overloaded_easy_site(horizon_h: float) -> LoadedScenario:
+    """The queue sweep's scenario (see the module docstring): one 64-GPU EASY site at ρ ≈ 1.9."""
+    data: dict[str, Any] = {
+        "name": "easy-queue", "network": "default", "policy": "nearest", "horizon_h": horizon_h, "warmup_h": 0.0,
+        "metric_interval_h": 50.0, "seed": 3, "scheduler": "easy",
+        "workload": {f"c{g}": {"arrival_rate_per_h": 40.0 / 3, "gpus": {"dist": "constant", "value": g},
+                               "work_gpu_h": {"dist": "exponential", "mean": 3.0}} for g in (1, 8, 32)},
+    }
+    network = Network(name="one-site", site=(Site(id="s", lat=30.0, lon=110.0, gpus=64),),
+                      region=(Region(id="r", lat=30.0, lon=110.0),),
+                      link=(Link(id="l", a="r", b="s", bandwidth_gbps=100.0),))
+    return LoadedScenario(scenario_from_dict(data, "benchmarks/scaling.py"), network, "benchmarks/scaling.py")
+
+
+def queue_point(horizon_h: float, repeats: int) -> dict[str, Any]:
+    """One point of the queue sweep: x = mean queue length, y = CPU µs per job."""
+    loaded = overloaded_easy_site(horizon_h)
+    t = time_replication(loaded, repeats)
+    queue = float(run_replication(loaded, 0).columns["runs"]["queue_len_mean"][0])
+    return {"x": round(queue, 1), "horizon_h": horizon_h, "us_per_job": round(t.cpu_s / t.jobs * 1e6, 2),
+            **t.as_dict()}
+
+
 def fit_exponent(x: list[float], y: list[float]) -> float:
     """Least-squares slope of log(y) against log(x)."""
     slope = np.polyfit(np.log(x), np.log(y), 1)[0]
@@ -158,15 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the three sweeps, print tables and exponents, plot, merge the figures; always returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2, help="runs per point; the fastest is kept")
-    parser.add_argument("--sites", type=int, nargs="+", default=[10, 32, 100, 316, 1000])
+    parser.add_argument("--sites", type=int, nargs="+", default=[10, 32, 100, 316, 1000, 10000])
     parser.add_argument("--load", type=float, nargs="+", default=[0.25, 0.5, 1.0, 2.0, 4.0], help="rate x GPU factors")
     parser.add_argument("--horizons", type=float, nargs="+", default=[24.0, 96.0, 384.0])
+    parser.add_argument("--queue-horizons", type=float, nargs="+", default=[250.0, 500.0, 1000.0],
+                        help="horizons (h) of the EASY queue sweep")
     parser.add_argument("--json", type=Path, default=RESULTS, help="results file to merge into")
     args = parser.parse_args(argv)
 
     base = synthetic_network(100)
     sweeps: dict[str, dict[str, Any]] = {
-        "sites": {"x": "sites", "points": [point(scenario(synthetic_network(n)), n, args.repeats)
+        "sites": {"x": "sites", "points": [point(scenario(synthetic_network(n)), n, 1 if n >= 5000 else args.repeats)
                                            for n in args.sites]},
         "jobs": {"x": "jobs", "points": []},
         "horizon": {"x": "horizon h", "points": [point(scenario(base, horizon_h=h), h, args.repeats)
@@ -176,15 +209,29 @@ def main(argv: list[str] | None = None) -> int:
         p = point(scenario(scaled_gpus(base, f), load_factor=f), f, args.repeats)
         p["x"] = p["jobs"]
         sweeps["jobs"]["points"].append(p)
-    for name, sweep in sweeps.items():
+    for sweep in sweeps.values():
         points = sweep["points"]
         sweep["exponent"] = round(fit_exponent([p["x"] for p in points], [p["cpu_s"] for p in points]), 3)
+    by_sites = {p["x"]: p["cpu_s"] for p in sweeps["sites"]["points"]}
+    for lo, hi in ((10, 1000), (1000, 10000)):
+        if lo in by_sites and hi in by_sites:
+            sweeps["sites"][f"exponent_{lo}_{hi}"] = round(fit_exponent([lo, hi], [by_sites[lo], by_sites[hi]]), 3)
+            print(f"sites {lo} -> {hi}: CPU s ~ sites^{sweeps['sites'][f'exponent_{lo}_{hi}']:.2f}")
+    for name, sweep in sweeps.items():
+        points = sweep["points"]
         print(f"\n{name}: CPU s ~ {sweep['x']}^{sweep['exponent']:.2f}")
         print(f"{sweep['x']:>10} {'sites':>6} {'links':>6} {'jobs':>9} {'build s':>8} {'CPU s':>7} {'jobs/s':>9}")
         for p in points:
             print(f"{p['x']:>10,.0f} {p['sites']:>6} {p['links']:>6} {p['jobs']:>9,} {p['build_cpu_s']:>8.3f} "
                   f"{p['cpu_s']:>7.3f} {p['jobs_per_cpu_s']:>9,.0f}")
+    queue = [queue_point(h, args.repeats) for h in args.queue_horizons]
+    queue_exp = round(fit_exponent([p["x"] for p in queue], [p["us_per_job"] for p in queue]), 3)
+    print(f"\nqueue (EASY, one overloaded site): CPU us per job ~ mean queue^{queue_exp:.2f}")
+    print(f"{'horizon h':>10} {'jobs':>8} {'mean queue':>11} {'CPU s':>7} {'us/job':>7}")
+    for p in queue:
+        print(f"{p['horizon_h']:>10,.0f} {p['jobs']:>8,} {p['x']:>11,.1f} {p['cpu_s']:>7.3f} {p['us_per_job']:>7.1f}")
     plot(sweeps, PNG)
+    sweeps["queue"] = {"x": "mean queue length", "y": "CPU us per job", "points": queue, "exponent": queue_exp}
     print(f"\nplot written to {PNG}")
     merge_results("scaling", path=args.json, figures={
         "machine": machine(), "repeats": args.repeats, "sweeps": sweeps,

@@ -159,10 +159,10 @@ def scenario_means(runs: pa.Table, output: str) -> tuple[dict[str, float], set[s
     return {sid: float(np.mean(v)) for sid, v in sums.items() if sid not in bad}, failed, null - failed
 
 
-def _design(out: Path) -> dict[str, Any]:
+def _design(out: Path | str) -> dict[str, Any]:
     manifest = read_manifest(out)
     design = manifest.design
-    where = str(out / MANIFEST)
+    where = f"{out}/{MANIFEST}"  # out may be an object-store URI (cpnsim report s3://...)
     if manifest.kind != "sweep" or not isinstance(design, dict) or design.get("method") != "saltelli":
         kind = manifest.kind
         raise SchemaError(located(where, "design", f"not a saltelli sweep (kind {kind!r}); run a sweep with "
@@ -187,7 +187,7 @@ def _analyze(y: np.ndarray, keys: Sequence[str], second_order: bool, confidence:
 
 
 def sobol_indices(
-    out: Path,
+    out: Path | str,
     output: str,
     confidence: float = 0.95,
     *,

@@ -12,8 +12,9 @@ its spans.  ::
     python docs/figures.py --only sobol    # one producer (repeatable)
     make bench && python docs/figures.py --only benchmarks   # after re-measuring on a quiet machine
 
-A full regeneration (or ``--check``) runs every example it quotes: about 2.5 min of CPU
-(2026-12-03, 2-core VM; the wall time is longer when other work shares the cores).
+A full regeneration (or ``--check``) runs every example it quotes: 11 min of wall time on
+2026-12-03 (2-core VM, one other single-threaded benchmark sharing the cores), most of it the
+six-year adoption example (run three times) and the national year (run six times).
 
 Timings are the CPU time of this process (the runs are single-threaded), which is the
 wall time on a quiet machine and does not grow when other work shares the cores.
@@ -94,19 +95,45 @@ def _national_run() -> dict[str, str]:
 
     loaded = load_scenario(ROOT / "examples" / "national.toml")
     t0 = time.process_time()
-    run_scenario(loaded)
-    return {"national-run-s": _seconds(time.process_time() - t0)}
+    result = run_scenario(loaded)
+    cpu_s = time.process_time() - t0
+    table = result.table("calibration")
+    assert table is not None  # the national network has published figures
+    within = [w for w in table.column("within").to_pylist() if w is not None]
+    return {"national-run-s": _seconds(cpu_s),
+            "national-calibration-within": f"{sum(within)} of the {len(within)}"}
 
 
-def _adoption_run() -> dict[str, str]:
-    """CPU time of ``cpnsim run examples/adoption.toml`` (every replication)."""
-    from sim.run import run_scenario
-    from sim.scenario import load_scenario
+def _route_factor() -> dict[str, str]:
+    """The calibrated domestic route factor of the built-in networks and the hub-to-hub max latency it gives."""
+    import itertools
 
-    loaded = load_scenario(ROOT / "examples" / "adoption.toml")
-    t0 = time.process_time()
-    run_scenario(loaded)
-    return {"adoption-run-s": _seconds(time.process_time() - t0)}
+    import networkx as nx
+
+    from sim.calibration_distance import reference_figures
+    from topology.graph import to_graph
+    from topology.load import load_network
+
+    net = load_network("national")
+    factors = {link.route_factor for link in net.links if link.distance_km is None and link.route_factor != 1.5}
+    assert len(factors) == 1, factors  # one fitted factor for every domestic estimated route
+    graph, hubs = to_graph(net), reference_figures().hub_nodes
+    ms = [nx.shortest_path_length(graph, a, b, weight="latency_ms") for a, b in itertools.combinations(hubs, 2)]
+    return {"route-factor": f"{factors.pop():g}", "route-factor-max-ms": f"{max(ms):.2f} ms"}
+
+
+def _capacity_ranges() -> dict[str, str]:
+    """GPUs and EFLOPS of the ``national`` network at each end of its sites' capacity ranges."""
+    from topology.load import load_network
+
+    sites = load_network("national").sites
+    spans = {}
+    for level in ("low", "central", "high"):
+        gpus = sum(s.capacity(level) for s in sites)
+        eflops = sum(s.capacity(level) * s.sku_speed for s in sites) * 312 / 1e6
+        spans[f"national-gpus-{level}"] = f"{gpus:,}"
+        spans[f"national-eflops-{level}"] = f"{eflops:.0f}"
+    return spans
 
 
 SENSITIVITY_SPEC = ROOT / "examples" / "sweeps" / "sensitivity-east-west.toml"
@@ -172,6 +199,70 @@ def _national_policies() -> dict[str, str]:
                      f"{row['jobs_queued_end']:>6,} queued at the end, {row['jobs_rejected']:>4,} rejected, "
                      f"{row['jobs_unmet']:>6,} unmet")
     return {"national-policies": "\n" + "\n".join(lines) + "\n# "}
+
+
+BELT_AND_ROAD_VARIANTS = {"on": [], "off": ["residency.enabled=false"],
+                          "KZ to CN": ['residency.country.KZ.allow_to=["CN"]']}
+"""The rule settings of the closing table of ``examples/belt_and_road.toml`` (``--set`` overrides)."""
+
+
+def _belt_and_road() -> dict[str, str]:
+    """Where each country's work runs in ``examples/belt_and_road.toml`` (``jobs_sample = 1``, 5 replications).
+
+    One run per rule setting of :data:`BELT_AND_ROAD_VARIANTS`; the docs table (per origin
+    country: mean ± 95 % t-interval of the shares of its reference GPU-h served at home, in
+    China, elsewhere, rejected for residency, and the adopted share at the horizon), the README's
+    figures, the mean ``runs.transfer_cost_cny`` of each setting, and the mean input transfer
+    time with the example's TCP window and with one too large to bind.
+    """
+    from cluster.report.residency import country_summary
+    from cluster.report.stats import fmt
+    from sim.run import run_scenario
+    from sim.scenario import load_scenario
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values)
+
+    summary, cost = {}, {}
+    transfer_h = ""
+    for name, sets in BELT_AND_ROAD_VARIANTS.items():
+        result = run_scenario(load_scenario(ROOT / "examples" / "belt_and_road.toml",
+                                            ["jobs_sample=1", "replications=5", *sets]))
+        summary[name] = country_summary(result.table("jobs"), result.table("adoption"))
+        cost[name] = f"{mean(result.runs.column('transfer_cost_cny').to_pylist()) / 1e6:.2f} M"
+        if name == "on":
+            transfer_h = f"{mean(result.runs.column('transfer_mean_h').to_pylist()):.2f} h"
+    free = run_scenario(load_scenario(ROOT / "examples" / "belt_and_road.toml",
+                                      ["replications=5", "wan.tcp_window_mb=1e6"])).runs
+
+    def pct(name: str, country: str, key: str, interval: bool = True) -> str:
+        mean, half = summary[name][country][key]
+        if mean == 0 and half == 0:
+            return "0"
+        spread = _one_figure(100 * half) if 100 * half >= 1e-6 else "0"  # below: rounding noise of equal shares
+        return f"{fmt(100 * mean)} ± {spread}" if interval else f"{100 * mean:.0f} %"
+
+    keys = ("local_frac", "china_frac", "elsewhere_frac", "rejected_frac", "adoption_end")
+    lines = ["| origin | rules | at home (%) | in China (%) | elsewhere (%) | rejected, residency (%) "
+             "| adopted at horizon (%) |", "|---|---|---|---|---|---|---|"]
+    for country in summary["on"]:
+        for name in BELT_AND_ROAD_VARIANTS:
+            if name == "KZ to CN" and country != "KZ":
+                continue
+            lines.append(f"| {country} | {name} | " + " | ".join(pct(name, country, k) for k in keys) + " |")
+    return {
+        "bnr-table": "\n" + "\n".join(lines) + "\n",
+        "bnr-kz-home": pct("on", "KZ", "local_frac", interval=False),
+        "bnr-uz-rejected": pct("on", "UZ", "rejected_frac", interval=False),
+        "bnr-kz-home-off": pct("off", "KZ", "local_frac", interval=False),
+        "bnr-kz-china-off": pct("off", "KZ", "china_frac", interval=False),
+        "bnr-uz-adoption-on": pct("on", "UZ", "adoption_end"),
+        "bnr-uz-adoption-off": pct("off", "UZ", "adoption_end"),
+        "bnr-kz-cn-china": pct("KZ to CN", "KZ", "china_frac"),
+        "bnr-cost-on": cost["on"], "bnr-cost-off": cost["off"],
+        "bnr-transfer-h": transfer_h,
+        "bnr-transfer-h-free": f"{mean(free.column('transfer_mean_h').to_pylist()):.3f} h",
+    }
 
 
 def _validate() -> dict[str, str]:
@@ -272,11 +363,77 @@ def _benchmarks() -> dict[str, str]:
     }
 
 
+def _adoption_growth() -> dict[str, str]:
+    """``examples/adoption.toml`` (2025-2030, build-out) by year, and with Horinger doubled (paired runs).
+
+    Also the CPU time of the shipped run (``adoption-run-s``): one run of the six-year example
+    serves both, rather than a second 80 s run.
+    """
+    import math
+
+    import numpy as np
+    from scipy.stats import t as student
+
+    from sim.run import run_scenario
+    from sim.scenario import load_scenario
+    from workloads.adoption import HOURS_PER_YEAR
+
+    path = ROOT / "examples" / "adoption.toml"
+    base = load_scenario(path)
+    horinger = next(s for s in base.network.sites if s.id == "cl_horinger")
+
+    cpu_s: list[float] = []
+
+    def by_year(sets: list[str]) -> dict[int, np.ndarray]:
+        loaded = load_scenario(path, sets)
+        t0 = time.process_time()
+        result = run_scenario(loaded)
+        cpu_s.append(time.process_time() - t0)
+        table = result.table("adoption")
+        assert table is not None and loaded.scenario.start_year is not None
+        rows = table.select(["replication", "t_end_h", "enterprises", "adopted_frac"]).to_pandas()
+        rows["adopters"] = rows.enterprises * rows.adopted_frac
+        g = rows.groupby(["replication", "t_end_h"])[["adopters", "enterprises"]].sum().reset_index()
+        g["frac"] = g.adopters / g.enterprises
+        years = round(loaded.scenario.horizon_h / HOURS_PER_YEAR)
+        return {loaded.scenario.start_year + k: g[np.isclose(g.t_end_h, (k + 1) * HOURS_PER_YEAR)]
+                .sort_values("replication").frac.to_numpy() for k in range(years)}
+
+    def interval(x: np.ndarray) -> str:
+        half = float(student.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+        return f"{x.mean():.4f} ± {_one_figure(half)}"
+
+    shipped = by_year([])
+    doubled = by_year([f"sites.cl_horinger.gpus={2 * horinger.gpus}"])
+    last = max(shipped)
+    table = ["| end of | " + " | ".join(str(y) for y in shipped) + " |", "|---|" + "---|" * len(shipped),
+             "| adoption (mean ± 95 % CI) | " + " | ".join(interval(v) for v in shipped.values()) + " |",
+             "| Horinger doubled | " + " | ".join(interval(v) for v in doubled.values()) + " |",
+             "| paired difference | " + " | ".join(interval(doubled[y] - shipped[y]) for y in shipped) + " |"]
+    return {
+        "growth-years-table": "\n" + "\n".join(table) + "\n",
+        "adoption-run-s": _seconds(cpu_s[0]),  # the shipped run, every replication (as `cpnsim run`)
+        "growth-horinger-added": f"+{horinger.gpus:,}",
+        "growth-base-end": interval(shipped[last]),
+        "growth-doubled-end": interval(doubled[last]),
+        "growth-doubled-diff": interval(doubled[last] - shipped[last]),
+    }
+
+
+def _backcast() -> dict[str, str]:
+    """The back-cast table of docs/validation.md (``docs/backcast.py``): fitted up to 2024, run from 2023."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    from backcast import backcast
+
+    return backcast()
+
+
 PRODUCERS = (
     Producer("networks", _networks, cheap=True),
     Producer("benchmarks", _benchmarks, cheap=True),
     Producer("national-run", _national_run, cheap=False, timings=frozenset({"national-run-s"})),
-    Producer("adoption-run", _adoption_run, cheap=False, timings=frozenset({"adoption-run-s"})),
+    Producer("capacity-ranges", _capacity_ranges, cheap=True),
+    Producer("route-factor", _route_factor, cheap=True),
     Producer("national-policies", _national_policies, cheap=False),
     Producer("sobol", _sobol, cheap=False, timings=frozenset({"sens-ew-s"})),
     Producer("small-grid", _sweep_time("small-grid"), cheap=False, timings=frozenset({"small-grid-s"})),
@@ -286,6 +443,9 @@ PRODUCERS = (
              timings=frozenset({"national-capacity-policy-s"})),
     Producer("search", _search, cheap=False, timings=frozenset({"search-adoption-s"})),
     Producer("validate", _validate, cheap=False, timings=frozenset({"validate-quick-s", "validate-s"})),
+    Producer("belt-and-road", _belt_and_road, cheap=False),
+    Producer("backcast", _backcast, cheap=False),
+    Producer("adoption-growth", _adoption_growth, cheap=False, timings=frozenset({"adoption-run-s"})),
 )
 
 

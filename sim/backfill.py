@@ -9,8 +9,10 @@ equations.
 from __future__ import annotations
 
 import math
+from heapq import heapify, heappop, heapreplace
 from typing import TYPE_CHECKING
 
+from sim.queue_index import ANY_H, Bucket, IndexedQueue
 from sim.task import Task
 
 if TYPE_CHECKING:
@@ -91,6 +93,9 @@ def schedule(pool: SchedPool, now: float) -> None:
     for q in pool.levels:
         if not free:
             break
+        if isinstance(q, IndexedQueue):
+            free, extra = _backfill_indexed(pool, q, head, now, free, shadow, extra)
+            continue
         go: list[Task] = []
         scanned = 0
         for task in q:
@@ -117,3 +122,57 @@ def schedule(pool: SchedPool, now: float) -> None:
                 pool._dequeued(task)
                 pool._start(task, now)
     pool._resv = (head, shadow, extra)
+
+
+def _backfill_indexed(pool: SchedPool, q: IndexedQueue, head: Task, now: float, free: int, shadow: float,
+                      extra: int) -> tuple[int, int]:
+    """The EASY pass over one level through its GPU-count buckets; returns ``(free, extra)`` after it.
+
+    Visits, in queue order, only tasks the scan in :func:`schedule` could start: none of
+    a bucket that does not fit in the GPUs still free (``free`` only falls during a pass,
+    so a bucket that stops fitting is dropped for good), and in a bucket too large for
+    the extra GPUs only tasks whose remaining run ends by the reservation, found through
+    the bucket's min-tree.  The decisions are the scan's, tested exactly on each task
+    visited.  Cost: the tasks started plus O(log queue) each, not the queue length
+    (benchmarks/README.md, "EASY index": the overloaded 64-GPU site).
+    """
+    # The tree holds run_h - progress_h; the scan tests now + that > shadow.  A margin far
+    # above float rounding keeps the tree a superset filter; the exact test decides.
+    short_h = min(shadow - now + 1e-9 * (abs(shadow) + abs(now) + 1.0), ANY_H)
+    merge: list[tuple[int, int, int, Bucket]] = []
+    for gpus, bucket in q.buckets.items():
+        if gpus <= free and bucket.live:
+            slot = bucket.first(0, ANY_H if gpus <= extra else short_h)
+            if slot >= 0:
+                merge.append((bucket.keys[slot], gpus, slot, bucket))  # keys are unique: buckets never compared
+    heapify(merge)
+    go: list[Task] = []
+    while merge:
+        _, gpus, slot, bucket = merge[0]
+        if gpus > free:
+            heappop(merge)
+            continue
+        task = bucket.tasks[slot]
+        assert task is not None  # first() returns occupied slots, and nothing leaves during the pass
+        if task is not head:
+            if now + (task.run_h - task.progress_h) > shadow:
+                take = gpus <= extra
+                if take:
+                    extra -= gpus  # runs past the reservation: only on GPUs the head will not need
+            else:
+                take = True
+            if take:
+                go.append(task)
+                free -= gpus
+                if not free:
+                    break  # nothing more fits (every job asks for at least one GPU)
+        slot = bucket.first(slot + 1, ANY_H if gpus <= extra else short_h)
+        if slot < 0:
+            heappop(merge)
+        else:
+            heapreplace(merge, (bucket.keys[slot], gpus, slot, bucket))
+    for task in go:  # after the pass: the buckets are not changed while they are searched
+        q.remove(task)
+        pool._dequeued(task)
+        pool._start(task, now)
+    return free, extra

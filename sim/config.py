@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.placement import POLICIES
 from sim.transfers import WanOptions
+from topology.capacity import CapacityLevel
 from topology.limits import (
     MAX_CARBON_KG_PER_KWH,
     MAX_COUNT,
@@ -26,6 +27,7 @@ from topology.limits import (
     MAX_SKU_SPEED,
     MIN_STEP_H,
 )
+from topology.model import CapacityStep
 from topology.plumbing import StrictModel, nearest
 from topology.residency import ResidencyConfig
 from topology.signals import SignalsConfig
@@ -144,6 +146,8 @@ class SiteOverride(StrictModel):
     carbon_kg_per_kwh: float | None = Field(default=None, ge=0, le=MAX_CARBON_KG_PER_KWH)
     renewable_frac: float | None = Field(default=None, ge=0, le=1)
     scheduler: Literal["fifo", "easy"] | None = None  # not a site figure: read by sim.site_pools.build_pools
+    # Replaces the network's capacity timeline of the site (sim.capacity_timeline); [] removes it.
+    timeline: tuple[CapacityStep, ...] | None = None
 
 
 class Scenario(StrictModel):
@@ -186,6 +190,10 @@ class Scenario(StrictModel):
         ``None``: the built-in rules (which bind only classes with a ``data_kind``).
     wan : WanOptions, optional
         WAN transfer options (``[wan]``: ``tcp_window_mb``); ``None``: none.
+    capacity : {"low", "central", "high"}, optional
+        Which end of every site's capacity range the run uses (``gpus_low``, ``gpus``,
+        ``gpus_high``; :func:`topology.capacity.with_capacity`); ``None``: central, and left
+        out of the dump so the scenario id stays.
     """
 
     name: str = "scenario"
@@ -209,6 +217,7 @@ class Scenario(StrictModel):
     # [residency] and [wan] came later: dumped only when given, so the scenario id and param.* columns stay.
     residency: ResidencyConfig | None = Field(default=None, exclude_if=lambda value: value is None)
     wan: WanOptions | None = Field(default=None, exclude_if=lambda value: value is None)
+    capacity: CapacityLevel | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @field_validator("policy")
     @classmethod

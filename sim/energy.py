@@ -47,8 +47,11 @@ class IntervalEnergy(NamedTuple):
     co2_t: float
 
 
-def it_power_mw(site: Site, busy_gpus: float) -> float:
+def it_power_mw(site: Site, busy_gpus: float, gpus: float | None = None) -> float:
     """IT power (before PUE) of ``site`` with ``busy_gpus`` GPUs busy and the rest idle, MW.
+
+    ``gpus`` is the GPUs in force (a capacity timeline's value, or its mean over an
+    interval); ``None``: the site's ``gpus``.
 
     Examples
     --------
@@ -56,10 +59,11 @@ def it_power_mw(site: Site, busy_gpus: float) -> float:
     >>> round(it_power_mw(site, 500.0), 6)
     0.4
     """
-    return (busy_gpus * site.gpu_busy_w + (site.gpus - busy_gpus) * site.gpu_idle_w) / 1e6
+    in_force = site.gpus if gpus is None else gpus
+    return (busy_gpus * site.gpu_busy_w + (in_force - busy_gpus) * site.gpu_idle_w) / 1e6
 
 
-def interval_energy(site: Site, busy_gpus_mean: float, dt_h: float) -> IntervalEnergy:
+def interval_energy(site: Site, busy_gpus_mean: float, dt_h: float, gpus_mean: float | None = None) -> IntervalEnergy:
     """Energy, cost and CO2 of ``site`` over an interval of ``dt_h`` hours with ``busy_gpus_mean`` GPUs busy on average.
 
     Parameters
@@ -70,6 +74,10 @@ def interval_energy(site: Site, busy_gpus_mean: float, dt_h: float) -> IntervalE
         Time-average GPUs busy over the interval.
     dt_h : float
         Length of the interval, hours.
+    gpus_mean : float, optional
+        Time-average GPUs in force over the interval (a capacity timeline,
+        :mod:`sim.capacity_timeline`); ``None``: the site's ``gpus``.  The GPUs in force
+        beyond the busy ones draw idle power.
 
     Examples
     --------
@@ -78,7 +86,7 @@ def interval_energy(site: Site, busy_gpus_mean: float, dt_h: float) -> IntervalE
     >>> [round(x, 6) for x in interval_energy(site, 500.0, 10.0)]
     [5.0, 2500.0, 2.0]
     """
-    energy_mwh = it_power_mw(site, busy_gpus_mean) * site.pue * dt_h
+    energy_mwh = it_power_mw(site, busy_gpus_mean, gpus_mean) * site.pue * dt_h
     cost = energy_mwh * 1000.0 * site.price_cny_per_kwh
     co2 = energy_mwh * site.carbon_kg_per_kwh * (1.0 - site.renewable_frac)
     return IntervalEnergy(energy_mwh, cost, co2)

@@ -101,9 +101,9 @@ class JobLog:
                                0, 0.0, len(self._fifo[0])))
 
     def note_transfer(self, job_id: int, cny: float) -> None:
-        """Remember what moving job ``job_id``'s input cost (CNY), if it is sampled (``transfer_cny``)."""
+        """Add ``cny`` to what moving job ``job_id``'s data (input, result) cost, if sampled (``transfer_cny``)."""
         if cny and (self._keep_all or sampled(job_id, self.fraction)):
-            self._transfer_cny[job_id] = cny
+            self._transfer_cny[job_id] = self._transfer_cny.get(job_id, 0.0) + cny
 
     def fifo_columns(self) -> FifoColumns:
         """The column lists a :class:`~sim.site.LoggedGpuPool` appends a finished job to, and the sampling.

@@ -46,6 +46,7 @@ class _Snapshot:
     unmet: int = 0
     lost_gpu_h: float = 0.0
     down_h: float = 0.0
+    cap_area: float = 0.0
 
 
 _QUANTILES = np.array([0.5, 0.95])
@@ -105,8 +106,13 @@ class MetricBuffers:
             busy_gpu_h = pool.busy_area - last.busy_area
             busy_mean = busy_gpu_h / dt
             site = pool.site
+            cap_gpu_h = pool.capacity_gpu_h(now)
+            # GPUs in force: the mean of the capacity timeline where it changed in the interval
+            # (sim.capacity_timeline), and at least the busy GPUs (retired GPUs count until their job ends).
+            gpus_mean = max((cap_gpu_h - last.cap_area) / dt if pool.cap_t > self._t_last else pool.total, busy_mean)
+            utilisation = busy_mean / gpus_mean if gpus_mean > 0 else 0.0
             if hourly is None:
-                energy_mwh, cost, co2 = interval_energy(site, busy_mean, dt)
+                energy_mwh, cost, co2 = interval_energy(site, busy_mean, dt, gpus_mean)
                 renewable_mwh = energy_mwh * site.renewable_frac
                 price, carbon = site.price_cny_per_kwh, site.carbon_kg_per_kwh
             else:
@@ -125,7 +131,7 @@ class MetricBuffers:
             p50, p95 = np.quantile(waits, _QUANTILES).tolist() if waits.size else (math.nan, math.nan)
             append_row(cols, {
                 "site_id": site.id, "t_start_h": self._t_last, "t_end_h": now, "gpus_total": pool.total,
-                "gpus_busy_mean": busy_mean, "utilisation": busy_mean / pool.total,
+                "gpus_busy_mean": busy_mean, "utilisation": utilisation,
                 "queue_len_mean": (pool.queue_area - last.queue_area) / dt, "queue_len_end": pool.queue_length(),
                 "running_end": len(pool.running), "jobs_arrived": pool.arrived - last.arrived,
                 "jobs_started": pool.started - last.started, "jobs_finished": pool.finished - last.finished,
@@ -143,7 +149,7 @@ class MetricBuffers:
             if self._warm_marks is not None:
                 self._warm_marks[i] = 0
             self._last[i] = _Snapshot(pool.arrived, pool.started, pool.finished, pool.busy_area, pool.queue_area,
-                                      outcome.unmet, outcome.lost_gpu_h, outcome.down_h)
+                                      outcome.unmet, outcome.lost_gpu_h, outcome.down_h, cap_gpu_h)
         if in_window:
             self._warm_marks = None
         self._t_last = now

@@ -119,21 +119,22 @@ class Model:
         self.admissibility = admissible_rows(network, list(scenario.workload.values()),
                                              effective_rules(scenario.residency), latency)
         rows = latency if self.admissibility is None else self.admissibility.latency_ms
-        context = PlacementContext(
-            network, self.pools, rows, tuple(scenario.workload.values()),
-            row_of=None if self.admissibility is None else self.admissibility.row_of,
-            transfer_cny_per_gb=transfer_price_matrix(network, self.admissibility))
-        self.policy = POLICIES[scenario.policy](context)
         self.transfers = Transfers(
             network, self.engine, rows, None if self.admissibility is None else self.admissibility.allowed_nodes,
             scenario.wan.tcp_window_mb if scenario.wan is not None else None)
+        context = PlacementContext(
+            network, self.pools, rows, tuple(scenario.workload.values()),
+            row_of=None if self.admissibility is None else self.admissibility.row_of,
+            transfer_cny_per_gb=transfer_price_matrix(network, self.admissibility, self.transfers.remote))
+        self.policy = POLICIES[scenario.policy](context)
         self.jobs_rejected_residency = 0
-        if self.result_log is not None:
-            self.result_log.attach(self.transfers, None if self.admissibility is None else self.admissibility.row_of)
         # CNY per GB by (origin row, site) when some link has a price (the jobs table's transfer_cny).
         prices = context.transfer_cny_per_gb
         self._price_rows: list[list[float]] | None = (
             prices.tolist() if prices is not None and any(link.price_cny_per_gb for link in network.links) else None)
+        if self.result_log is not None:
+            self.result_log.attach(self.transfers, None if self.admissibility is None else self.admissibility.row_of,
+                                   self._note_transfer if self._price_rows is not None else None)
         # [signals] (sim.signals): hourly energy accounting; time-aware placement and deferral when asked.
         self.signals = (build_site_signals(scenario.signals, network, loaded.source)
                         if scenario.signals is not None and scenario.signals.enabled else None)
@@ -300,8 +301,8 @@ class Model:
             else:
                 job = (first_id + i, gpus, work_of[i], cls, region, site)
                 self.transfers.send(origin, site, inputs[i], self._deliver, job)
-                if self._price_rows is not None and self.job_log is not None:
-                    self.job_log.note_transfer(first_id + i, inputs[i] * self._price_rows[origin][site])
+                if self._price_rows is not None:
+                    self._note_transfer(first_id + i, origin, site, inputs[i])
             i += 1
             if i == n:
                 break
@@ -332,6 +333,14 @@ class Model:
             self.pools[site].submit(job_id, gpus, work, self.engine.now, cls, region)
         else:
             self.transfers.send(origin, site, input_gb, self._deliver, (job_id, gpus, work, cls, region, site))
+            if self._price_rows is not None:
+                self._note_transfer(job_id, origin, site, input_gb)
+
+    def _note_transfer(self, job_id: int, row: int, site: int, size_gb: float) -> None:
+        """Add the price of moving ``size_gb`` GB between origin row ``row`` and ``site`` to ``jobs.transfer_cny``."""
+        assert self._price_rows is not None
+        if self.job_log is not None:
+            self.job_log.note_transfer(job_id, size_gb * self._price_rows[row][site])
 
     # -- low-frequency actors ----------------------------------------------------------
     def _sampler(self) -> Generator[Event, Any, None]:

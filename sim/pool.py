@@ -84,7 +84,12 @@ class Pool(Protocol):
     site : Site
         The site's figures (capacity, speed, power, price).
     total, free : int
-        GPUs at the site and GPUs free now.
+        GPUs in force at the site now (its capacity timeline's current value,
+        :mod:`sim.capacity_timeline`) and GPUs free now.  ``free`` is negative while
+        retired GPUs still run jobs (they leave as the jobs end); ``total - free`` is
+        always the busy GPUs.
+    cap_t : float
+        Time (h) of the last capacity change (0 without a timeline).
     queued_gpus : int
         GPUs asked for by the jobs waiting now.
     speed : float
@@ -113,6 +118,7 @@ class Pool(Protocol):
     site: Site
     total: int
     free: int
+    cap_t: float
     queued_gpus: int
     speed: float
     running: dict[int, float]
@@ -131,6 +137,13 @@ class Pool(Protocol):
 
     def advance(self, now: float) -> None:
         """Bring the time integrals up to ``now`` (h)."""
+
+    def set_capacity(self, gpus: int, now: float) -> None:
+        """``gpus`` GPUs are in force from ``now`` (h): additions usable at once, retirements drain."""
+
+    def capacity_gpu_h(self, now: float) -> float:
+        """GPU-hours in force (the integral of :attr:`total`) from t = 0 up to ``now`` (h)."""
+        ...
 
     def queue_length(self) -> int:
         """Jobs waiting now."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from sim.capacity_timeline import gpu_h_available
 from sim.model import Model
 from sim.scenario import LoadedScenario
 from sim.tables import build_table, concat_columns, flatten_params, param_unit, with_key
@@ -97,6 +98,9 @@ def _summary(model: Model) -> dict[str, Any]:
     start = model.warm_state
     window_h = s.horizon_h - s.warmup_h
     total_gpus = sum(p.total for p in model.pools)
+    capacity_gpu_h = total_gpus * window_h
+    if any(p.cap_t > 0.0 for p in model.pools):  # a capacity timeline changed GPUs in the run: its integral
+        capacity_gpu_h = sum(gpu_h_available(p.site, s.start_year, s.warmup_h, s.horizon_h) for p in model.pools)
     totals = model.metrics.totals
     counted = totals.waits.count
     n_transfers = end["transfers_delivered"] - start["transfers_delivered"]
@@ -116,7 +120,7 @@ def _summary(model: Model) -> dict[str, Any]:
         "wait_mean_h": totals.wait_sum_h / counted if counted else math.nan,
         "wait_p95_h": totals.waits.quantile(0.95),
         "queue_len_mean": (end["queue_area"] - start["queue_area"]) / window_h,
-        "utilisation": (end["busy_area"] - start["busy_area"]) / (total_gpus * window_h),
+        "utilisation": (end["busy_area"] - start["busy_area"]) / capacity_gpu_h,
         "gpu_h_busy": end["busy_area"] - start["busy_area"],
         "work_gpu_h_done": end["done_work"] - start["done_work"],
         "energy_mwh": totals.energy_mwh,

@@ -16,16 +16,20 @@ import re
 import tomllib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pydantic
 
+from sim.capacity_timeline import shifted
 from sim.config import Scenario
+from sim.signals import check_signals, signal_files
 from sim.size import check_size
+from topology.capacity import with_capacity
 from topology.load import load_network
-from topology.model import Network
+from topology.model import Network, check_timeline
 from topology.plumbing import (
     ConfigError,
     CpnsimError,
@@ -79,9 +83,29 @@ class LoadedScenario:
         """Stable id: hash of the resolved config and the network's content.
 
         The network enters by content, not by path, so the id is the same on every
-        machine and for a built-in network copied to a file.
+        machine and for a built-in network copied to a file.  So do the files of
+        ``[signals]`` (profile set, series): a changed file gives a new id, the same
+        content at another path the same id (``docs/model.md``, Scenario id).
         """
         return self.digest()[:16]
+
+    @cached_property
+    def signal_file_digests(self) -> dict[str, str]:
+        """Key path -> ``sha256:<hex>`` of each file ``[signals]`` reads (read once, then kept)."""
+        signals = self.scenario.signals
+        if signals is None:
+            return {}
+        out = {}
+        if signals.profiles is None and signals.enabled:
+            # The built-in set by content too: a copy of it at a path gives the same id.
+            builtin = resources.files("topology").joinpath("signals.toml").read_bytes()
+            out["signals.profiles"] = "sha256:" + hashlib.sha256(builtin).hexdigest()
+        for key, path in signal_files(signals, self.source).items():
+            try:
+                out[key] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                out[key] = f"unreadable:{path}"  # resolve_network refuses a missing file first
+        return out
 
     def digest(self, exclude: frozenset[str] = frozenset()) -> str:
         """SHA-256 (hex) of the resolved config, less the keys in ``exclude``, and the network content."""
@@ -89,6 +113,15 @@ class LoadedScenario:
         config = self.scenario.model_dump(mode="json", exclude={"network", *exclude})
         for limit in _SIZE_LIMITS:
             config.get("engine", {}).pop(limit, None)
+        # Signal files enter by content in place of their paths (as the network does).
+        signals = config.get("signals")
+        for key, value in self.signal_file_digests.items():
+            if signals is None:
+                break
+            if key == "signals.profiles":
+                signals["profiles"] = value
+            else:  # signals.sites.<id>.series (a site id may hold dots)
+                signals["sites"][key.removeprefix("signals.sites.").removesuffix(".series")]["series"] = value
         payload = {"scenario": config, "network": self.network.model_dump(mode="json")}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
@@ -261,13 +294,31 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
         except SegmentReferenceError as exc:
             key = f"adoption.{exc.key}"
             raise ConfigError(located(blame(key), format_loc(_key_parts(key)), exc.message)) from None
+    # The capacity level comes before [sites.<id>]: a site's own gpus override wins.
+    network = with_capacity(network, scenario.capacity)
     if scenario.sites:
         sites = []
         for site in network.sites:
             override = scenario.sites.get(site.id)
-            changes = override.model_dump(exclude_none=True, exclude={"scheduler"}) if override else {}
+            changes = override.model_dump(exclude_none=True, exclude={"scheduler", "timeline"}) if override else {}
+            if override is not None and override.timeline is not None:
+                changes["timeline"] = override.timeline or None  # the steps as models; [] removes the timeline
+                problem = check_timeline(override.timeline)
+                if problem is not None:
+                    key, _, message = problem.partition(": ")
+                    raise ConfigError(located(blame(f"sites.{site.id}.timeline"),
+                                              format_loc(("sites", site.id, *_key_parts(key))), message))
+            elif override is not None and override.gpus is not None and site.timeline:
+                moved = shifted(site.timeline, override.gpus - site.gpus)  # the whole timeline moves
+                if isinstance(moved, str):
+                    raise refused(("sites", site.id, "gpus"), moved)
+                changes["timeline"] = moved
             sites.append(site.model_copy(update=changes) if changes else site)
         network = network.model_copy(update={"site": tuple(sites)})
+    if scenario.signals is not None:
+        # Profile set, series files and [signals.demand] names: read and checked now, as the
+        # run will read them, so a bad one stops `cpnsim run` and `sweep` before anything starts.
+        check_signals(scenario.signals, network, list(scenario.workload), source, scenario.start_year, blame)
     check_size(scenario, network, blame)
     return network
 

@@ -19,6 +19,7 @@ from sim.backfill import head_of, reservation, schedule
 from sim.engine import Engine
 from sim.interruptions import interrupt, interrupt_gpu, set_down
 from sim.pool import JobRecorder, Outcome
+from sim.queue_index import IndexedQueue
 from sim.site import GpuPool
 from sim.task import ClassRules, Task
 from topology.model import Site
@@ -73,7 +74,9 @@ class SchedPool(GpuPool):
         self.easy = easy
         self.max_restarts = max_restarts
         self.log = log
-        self.levels: list[deque[Task]] = [deque() for _ in range(rules.levels)]
+        # EASY pools index their queues by GPU count (sim.queue_index), so a backfill pass visits
+        # only jobs that fit; the others keep plain deques (no bookkeeping per append).
+        self.levels: list[deque[Task]] = [IndexedQueue() if easy else deque() for _ in range(rules.levels)]
         self.nqueued = 0
         self.tasks: dict[int, Task] = {}  # running, by job id
         self.down = False
@@ -266,6 +269,13 @@ class SchedPool(GpuPool):
             if self.load_watch is not None:
                 self.load_watch.add(self.index)
             self._resv = None
+            self._schedule(now)
+
+    # -- capacity timeline (sim.capacity_timeline) -------------------------------------------
+    def _admit(self, now: float) -> None:
+        """After a capacity change: drop the cached reservation and run a scheduling pass."""
+        self._resv = None
+        if self.nqueued:
             self._schedule(now)
 
     # -- the scheduling pass (sim.backfill) and failures (sim.interruptions) ----------------

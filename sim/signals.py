@@ -18,7 +18,7 @@ is hour ``k mod period`` of each site's series.  See ``docs/model.md`` (Time sig
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -40,7 +40,7 @@ from topology.signals import (
 )
 
 __all__ = ["CARBON", "PRICE", "RENEW", "HourlyMeter", "SiteSignals", "TimeAware", "build_site_signals",
-           "demand_factors"]
+           "check_signals", "demand_factors", "signal_files"]
 
 PRICE, CARBON, RENEW = 0, 1, 2
 """Rows of a site's series: price (CNY/kWh), grid carbon (kg CO2/kWh), renewable share of consumed energy."""
@@ -142,8 +142,32 @@ def _resolve(name: str, base_dir: Path | None) -> Path:
     return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
-def build_site_signals(config: SignalsConfig, network: Network, source: str) -> SiteSignals:
+def _same(source: str) -> Callable[[str], str]:
+    return lambda key: source
+
+
+def signal_files(config: SignalsConfig, source: str) -> dict[str, Path]:
+    """The files ``config`` reads, by key path (``signals.profiles``, ``signals.sites.<id>.series``).
+
+    Relative paths are resolved against the folder of the scenario ``source`` (as the run
+    resolves them); the built-in profile set is not a file and is not listed.
+    """
+    base_dir = _base_dir(source)
+    files = {} if config.profiles is None else {"signals.profiles": _resolve(config.profiles, base_dir)}
+    for site_id, entry in config.sites.items():
+        if entry.series is not None:
+            files[f"signals.sites.{site_id}.series"] = _resolve(entry.series, base_dir)
+    return files
+
+
+def build_site_signals(config: SignalsConfig, network: Network, source: str,
+                       blame: Callable[[str], str] | None = None) -> SiteSignals:
     """The :class:`SiteSignals` of ``network`` under ``config``; files are relative to the scenario ``source``.
+
+    ``blame`` maps a key path to the source that set it (the scenario or ``--set``); by
+    default every key is blamed on ``source``.  :func:`sim.scenario.resolve_network` calls
+    this at load time, so bad signals stop ``cpnsim run`` and ``cpnsim sweep`` before
+    anything runs.
 
     Raises
     ------
@@ -151,6 +175,7 @@ def build_site_signals(config: SignalsConfig, network: Network, source: str) -> 
         One line naming the file (the scenario, the profile set or a series) and the key,
         row or column at fault: an unknown site or profile, a bad series.
     """
+    name_of = blame or _same(source)
     base_dir = _base_dir(source)
     profiles: ProfileSet
     if config.profiles is None:
@@ -158,14 +183,15 @@ def build_site_signals(config: SignalsConfig, network: Network, source: str) -> 
     else:
         path = _resolve(config.profiles, base_dir)
         if not path.is_file():
-            raise ConfigError(located(source, "signals.profiles", f"no such file: {path}"))
+            raise ConfigError(located(name_of("signals.profiles"), "signals.profiles", f"no such file: {path}"))
         profiles = load_profiles(path)
     site_ids = [s.id for s in network.sites]
     for site_id, entry in config.sites.items():
+        key = f"signals.sites.{site_id}"
         if site_id not in site_ids:
-            raise ConfigError(located(source, f"signals.sites.{site_id}", "no such site in the network"))
+            raise ConfigError(located(name_of(key), key, "no such site in the network"))
         if entry.profile is not None and entry.profile not in profiles.profile:
-            raise ConfigError(located(source, f"signals.sites.{site_id}.profile",
+            raise ConfigError(located(name_of(f"{key}.profile"), f"{key}.profile",
                                       f"no profile {entry.profile!r} (have {', '.join(sorted(profiles.profile))})"))
     clock = utc_offset_h(config.clock_timezone)
     series = []
@@ -174,7 +200,8 @@ def build_site_signals(config: SignalsConfig, network: Network, source: str) -> 
         if own is not None and own.series is not None:
             path = _resolve(own.series, base_dir)
             if not path.is_file():
-                raise ConfigError(located(source, f"signals.sites.{site.id}.series", f"no such file: {path}"))
+                key = f"signals.sites.{site.id}.series"
+                raise ConfigError(located(name_of(key), key, f"no such file: {path}"))
             series.append(load_series(path))
             continue
         name = own.profile if own is not None and own.profile is not None else profiles.site_profile.get(site.id)
@@ -188,7 +215,7 @@ def build_site_signals(config: SignalsConfig, network: Network, source: str) -> 
 
 
 def demand_factors(config: SignalsConfig, network: Network, class_names: Sequence[str], source: str,
-                   start_year: int | None) -> list[np.ndarray | None]:
+                   start_year: int | None, blame: Callable[[str], str] | None = None) -> list[np.ndarray | None]:
     """Per class, the relative arrival rate by origin region and clock hour of the week (R × 168), or ``None``.
 
     Clock hour k of the week is local hour-of-week ``(k + 24 × weekday0 + shift_r) mod 168`` of
@@ -204,13 +231,16 @@ def demand_factors(config: SignalsConfig, network: Network, class_names: Sequenc
     demand = config.demand
     if demand is None:
         return [None] * len(class_names)
+    name_of = blame or _same(source)
     for i, name in enumerate(demand.classes or []):
         if name not in class_names:
-            raise ConfigError(located(source, f"signals.demand.classes[{i}]", f"no class {name!r} in the workload"))
+            raise ConfigError(located(name_of("signals.demand.classes"), f"signals.demand.classes[{i}]",
+                                      f"no class {name!r} in the workload"))
     region_ids = [r.id for r in network.regions]
     for region_id in demand.timezones:
         if region_id not in region_ids:
-            raise ConfigError(located(source, f"signals.demand.timezones.{region_id}", "no such region in the network"))
+            key = f"signals.demand.timezones.{region_id}"
+            raise ConfigError(located(name_of(key), key, "no such region in the network"))
     clock = utc_offset_h(config.clock_timezone)
     weekday0 = date(start_year if start_year is not None else 2025, 1, 1).weekday()
     week = demand.week()
@@ -223,6 +253,24 @@ def demand_factors(config: SignalsConfig, network: Network, class_names: Sequenc
     factor = np.array(rows)
     chosen = set(demand.classes) if demand.classes is not None else set(class_names)
     return [factor if name in chosen else None for name in class_names]
+
+
+def check_signals(config: SignalsConfig, network: Network, class_names: Sequence[str], source: str,
+                  start_year: int | None, blame: Callable[[str], str] | None = None) -> None:
+    """Build what the run will build from ``[signals]`` and drop it: the load-time check.
+
+    Reads and validates the profile set, every series file and the ``[signals.demand]``
+    names exactly as :class:`sim.model.Model` will, so a bad file or name is one line
+    before anything runs (and never first inside a Ray worker).
+
+    Raises
+    ------
+    ConfigError
+        As :func:`build_site_signals` and :func:`demand_factors`.
+    """
+    if config.enabled:
+        build_site_signals(config, network, source, blame)
+    demand_factors(config, network, class_names, source, start_year, blame)
 
 
 class HourlyMeter:
@@ -252,7 +300,11 @@ class HourlyMeter:
         # Facility MWh per busy GPU-hour above idle, and per hour of the whole site idle (every GPU
         # draws idle power, as in sim.energy): energy = busy_h × extra + dt × idle.
         self._extra_mwh = np.array([(s.gpu_busy_w - s.gpu_idle_w) * s.pue / 1e6 for s in sites])
-        self._idle_mwh = np.array([s.gpus * s.gpu_idle_w * s.pue / 1e6 for s in sites])
+        # The GPUs in force (pool.total), not the site's `gpus`: a capacity timeline may have set
+        # another level at t = 0 (sim.capacity_timeline); without a timeline they are equal.
+        self._idle_mwh = np.array([p.total * s.gpu_idle_w * s.pue / 1e6 for p, s in zip(pools, sites, strict=True)])
+        self._totals = [p.total for p in pools]
+        self._timed = [i for i, s in enumerate(sites) if s.timeline]  # only these change capacity
         n = len(pools)
         self._t_mark = 0.0
         self._busy_mark = np.zeros(n)
@@ -279,7 +331,17 @@ class HourlyMeter:
         # Read each pool's busy GPU-hours at ``now`` without advancing it: its own integrals then
         # accumulate exactly as without signals (same floating-point sums, same tables).
         busy = np.array([p.busy_area + (p.total - p.free) * (now - p.t_last) for p in self.pools])
-        energy = (busy - self._busy_mark) * self._extra_mwh + dt * self._idle_mwh
+        idle = dt * self._idle_mwh
+        for i in self._timed:
+            pool = self.pools[i]
+            if pool.total != self._totals[i]:  # a timeline step within the segment, at pool.cap_t
+                site = pool.site
+                before = self._idle_mwh[i]
+                self._idle_mwh[i] = pool.total * site.gpu_idle_w * site.pue / 1e6
+                self._totals[i] = pool.total
+                split = min(max(pool.cap_t - self._t_mark, 0.0), dt)
+                idle[i] = split * before + (dt - split) * self._idle_mwh[i]
+        energy = (busy - self._busy_mark) * self._extra_mwh + idle
         hour = math.floor(0.5 * (self._t_mark + now))  # the midpoint: robust to rounding at the ends
         self._acc += self.signals.weights(hour) * energy
         self._busy_mark = busy

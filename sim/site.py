@@ -52,6 +52,8 @@ class GpuPool:
         "_on_finish",
         "arrived",
         "busy_area",
+        "cap_area",
+        "cap_t",
         "done_gpu_h",
         "done_work_gpu_h",
         "engine",
@@ -98,6 +100,48 @@ class GpuPool:
         # Set by sim.placement.least_loaded's index: where to report that this site's committed
         # load (busy + queued GPUs) changed; None (no index) costs one test per submit and finish.
         self.load_watch: set[int] | None = None
+        # GPU-hours in force up to cap_t, the time of the last capacity change (a timeline step,
+        # sim.capacity_timeline): the capacity is constant since, so the hot path keeps no integral of it.
+        self.cap_area = 0.0
+        self.cap_t = self.t_last
+
+    def capacity_gpu_h(self, now: float) -> float:
+        """GPU-hours in force (the integral of :attr:`total`) from t = 0 up to ``now`` (h)."""
+        return self.cap_area + self.total * (now - self.cap_t)
+
+    def set_capacity(self, gpus: int, now: float) -> None:
+        """The site has ``gpus`` GPUs in force from ``now`` (h) on (a step of its capacity timeline).
+
+        Added GPUs are free at once and queued jobs that now fit start.  Retired GPUs
+        are taken from the free ones first; the rest leave as running jobs end:
+        :attr:`free` goes negative by the GPUs still owed, so no job starts until they
+        have drained, and busy GPUs (``total - free``) stay counted.  No job is killed.
+        """
+        self.advance(now)
+        self.cap_area += self.total * (now - self.cap_t)
+        self.cap_t = now
+        self.free += gpus - self.total
+        self.total = gpus
+        if self.load_watch is not None:
+            self.load_watch.add(self.index)
+        if gpus > 0:
+            self._admit(now)
+
+    def _admit(self, now: float) -> None:
+        """Start the queued jobs that fit now, in FIFO order (after a capacity change)."""
+        queue = self.queue
+        while queue and queue[0][1] <= self.free:
+            head = queue.popleft()
+            self.queued_gpus -= head[1]
+            self.free -= head[1]
+            self.started += 1
+            self.waits.append(now - head[3])
+            self.running[head[0]] = head[1] * now
+            self._started(head, now)
+            self._call_at(now + head[2], self._on_finish, head)
+
+    def _started(self, job: Job, now: float) -> None:
+        """Hook of :meth:`_admit` for a job started there (the logged pool records its start)."""
 
     def advance(self, now: float) -> None:
         """Bring the time integrals up to ``now`` (hours)."""
@@ -315,6 +359,9 @@ class LoggedGpuPool(GpuPool):
                 live[head[0]] = (head, now)
                 call_at(now + head[2], on_finish, head)
             self.free, self.started = free, started
+
+    def _started(self, job: Job, now: float) -> None:
+        self.live[job[0]] = (job, now)
 
     def unfinished_tasks(self) -> tuple[Collection[Task], list[Task]]:
         """(running, queued) jobs now as tasks: running in start order, queued in queue order."""

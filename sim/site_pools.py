@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.capacity_timeline import install
 from sim.config import Scenario
 from sim.engine import Engine
 from sim.job_log import JobLog
@@ -45,6 +46,9 @@ def build_pools(scenario: Scenario, network: Network, engine: Engine, log: JobRe
         The event core the pools schedule on.
     log : JobRecorder, optional
         Receives a row for each job that ends.
+
+    Sites with a capacity ``timeline`` get their steps as engine events
+    (:func:`sim.capacity_timeline.install`; only with the scenario's ``start_year``).
     """
     rules = class_rules(scenario)
     workload_needs = (
@@ -64,4 +68,5 @@ def build_pools(scenario: Scenario, network: Network, engine: Engine, log: JobRe
             pools.append(LoggedGpuPool(i, site, engine, log.fifo_columns()))
         else:
             pools.append(GpuPool(i, site, engine))
+    install(pools, engine, scenario.start_year, scenario.horizon_h)
     return pools

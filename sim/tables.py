@@ -16,6 +16,7 @@ names from here (:func:`empty_columns`, :func:`append_row`) and expose them as a
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -123,9 +124,9 @@ SITES_COLUMNS: list[Column] = [
     ("site_id", pa.string(), "", "Site id"),
     ("t_start_h", pa.float64(), "h", "Start of the interval"),
     ("t_end_h", pa.float64(), "h", "End of the interval"),
-    ("gpus_total", pa.int64(), "GPUs", "GPUs at the site"),
+    ("gpus_total", pa.int64(), "GPUs", "GPUs in force at the site at the end of the interval (capacity timeline)"),
     ("gpus_busy_mean", pa.float64(), "GPUs", "Time-average GPUs allocated"),
-    ("utilisation", pa.float64(), "1", "gpus_busy_mean / gpus_total"),
+    ("utilisation", pa.float64(), "1", "gpus_busy_mean / mean GPUs in force over the interval"),
     ("queue_len_mean", pa.float64(), "jobs", "Time-average jobs waiting"),
     ("queue_len_end", pa.int64(), "jobs", "Jobs waiting at the end of the interval"),
     ("running_end", pa.int64(), "jobs", "Jobs running at the end of the interval"),
@@ -199,7 +200,8 @@ JOBS_COLUMNS: list[Column] = [
     ("reject_reason", pa.string(), "",
      "Why the job was not placed ('residency' for status 'rejected'); null for placed jobs"),
     ("transfer_cny", pa.float64(), "CNY",
-     "Input GB x the summed price_cny_per_gb of its route, for a job whose input moved (0 otherwise)"),
+     "(Input GB + result GB sent home) x the summed price_cny_per_gb of its route, for a job whose data moved "
+     "(0 otherwise)"),
 ]
 
 ADOPTION_COLUMNS: list[Column] = [
@@ -332,9 +334,17 @@ def _field(name: str, dtype: pa.DataType, unit: str, description: str) -> pa.Fie
     return pa.field(name, dtype, metadata={"unit": unit, "description": description})
 
 
+@functools.cache
+def _declared_fields(table: str) -> tuple[pa.Field, ...]:
+    # Built once per table (fields are immutable, so sharing them is safe): with the inline
+    # NaN test in build_table, run_scenario of the built-in default at horizon_h = 1 took
+    # 2.60 instead of 2.81 CPU ms (benchmarks/README.md, "a tiny scenario's overhead").
+    return tuple(_field(*column) for column in TABLES[table])
+
+
 def schema_for(table: str, extra: Sequence[pa.Field] = ()) -> pa.Schema:
     """The Arrow schema of ``table`` (plus ``extra`` fields, e.g. ``param.*``)."""
-    fields = [_field(*column) for column in TABLES[table]] + list(extra)
+    fields = [*_declared_fields(table), *extra]
     return pa.schema(fields, metadata={"cpnsim.schema_version": SCHEMA_VERSION, "cpnsim.table": table})
 
 
@@ -356,8 +366,11 @@ def build_table(table: str, columns: Mapping[str, Sequence[Any]], extra: Sequenc
     if missing:
         raise KeyError(f"table {table!r} is missing columns {missing}")
     rows = len(next(iter(columns.values()), ()))
-    arrays = [pa.array([_clean(v) for v in columns[f.name]], type=f.type) if f.name in columns
-              else pa.nulls(rows, f.type) for f in schema]
+    # _clean inlined (x != x is math.isnan(x) for a float): a call per value is the largest
+    # own-time entry of a tiny scenario's profile (benchmarks/README.md, "a tiny scenario's
+    # overhead", with the field cache above).
+    arrays = [pa.array([None if isinstance(v, float) and v != v else v for v in columns[f.name]], type=f.type)
+              if f.name in columns else pa.nulls(rows, f.type) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

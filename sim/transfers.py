@@ -29,17 +29,19 @@ Residency, price and window
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 from pydantic import Field
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from sim.engine import Callback, Engine
 from sim.flows import FlowNetwork, LinkCounters
-from sim.placement.residency import route_nodes
 from sim.pool import JobRecorder
 from sim.tables import append_row, empty_columns
 from topology.graph import to_graph
@@ -90,6 +92,9 @@ def window_cap_gbps(window_mb: float | None, one_way_ms: float) -> float:
         return math.inf
     return window_mb * 1e6 * 8 / (2.0 * one_way_ms / 1e3) / 1e9
 
+SCIPY_MIN_NODES = 16
+"""Graphs with fewer nodes search routes in Python only (scipy's set-up costs more there)."""
+
 LOCAL_LATENCY_MS = 2.5
 """One-way latency (ms) up to which a site counts as co-located with a region: no transfer."""
 
@@ -131,6 +136,8 @@ class Transfers:
         self._link_index = {link.id: i for i, link in enumerate(network.links)}
         self.remote = remote_matrix(latency_ms)
         self._paths: dict[tuple[int, int], tuple[tuple[int, ...], float, float]] = {}
+        self._trees: dict[int, dict[str, str | None]] = {}  # per origin row: Dijkstra predecessor by node id
+        self._csgraph: tuple[list[str], dict[str, int], Any, np.ndarray, np.ndarray, np.ndarray] | None = None
         # Per origin row (sim.placement.residency): the nodes its routes may cross; None: any.
         self._allowed = allowed_nodes
         self._window_mb = tcp_window_mb
@@ -167,28 +174,112 @@ class Transfers:
         key = (region, site)
         cached = self._paths.get(key)
         if cached is None:
-            if self._graph is None:
-                self._graph = to_graph(self.network)
-            graph = self._graph
-            n_regions = len(self.network.regions)
-            allowed = None if self._allowed is None else self._allowed[region]
-            # One Dijkstra from the region gives its routes to every site (the same routes
-            # as one search per site: a search that stops at its target has settled it
-            # exactly as the full one does), so a region costs one search, not one per site.
-            routes = route_nodes(graph, self.network.regions[region % n_regions].id, allowed)
-            for j, target in enumerate(self.network.sites):
-                nodes = routes.get(target.id)
-                if nodes is None:
-                    continue  # unreachable: placement never sends a job there (infinite latency)
-                edges = [graph.edges[a, b] for a, b in pairwise(nodes)]
-                latency = float(sum(e["latency_ms"] for e in edges))
-                self._paths[(region, j)] = (
-                    tuple(self._link_index[e["id"]] for e in edges), latency,
-                    window_cap_gbps(self._window_mb, latency))
-            cached = self._paths.get(key)
-            if cached is None:
+            pred = self._trees.get(region)
+            if pred is None:
+                pred = self._trees[region] = self._tree(region)
+            target = self.network.sites[site].id
+            if target not in pred:
                 raise nx.NetworkXNoPath(f"no route from region {region} to site {site}")
+            # The route from the region's predecessor tree, only for the (region, site)
+            # pairs that send: building all of a region's routes up front cost 3.5 of 12.7
+            # profiled s at 10,000 sites (benchmarks/README.md, "Where the time went at
+            # 10,000 sites").
+            nodes = [target]
+            step = pred[target]
+            while step is not None:
+                nodes.append(step)
+                step = pred[step]
+            nodes.reverse()
+            graph = self._graph
+            assert graph is not None  # built by _tree
+            edges = [graph.edges[a, b] for a, b in pairwise(nodes)]
+            latency = float(sum(e["latency_ms"] for e in edges))
+            cached = self._paths[key] = (
+                tuple(self._link_index[e["id"]] for e in edges), latency, window_cap_gbps(self._window_mb, latency))
         return cached
+
+    def _tree(self, region: int) -> dict[str, str | None]:
+        """Shortest-path predecessors (by ``latency_ms``) from origin row ``region``'s node, within its allowed nodes.
+
+        ``pred[node]`` is the node before ``node`` on the route networkx's
+        ``single_source_dijkstra_path`` returns (``None`` at the source), so the routes are
+        those of :func:`sim.placement.residency.route_nodes` on the same graph or subgraph:
+        the same search (networkx's ``_dijkstra_multisource``: neighbours in adjacency
+        order, ties in the heap by push order, a tie in distance never replaces the
+        predecessor), without its generic weight calls and path lists: at 10,000 sites 1.8
+        times faster than ``nx.dijkstra_predecessor_and_distance`` and 2.1 times faster
+        than ``nx.single_source_dijkstra_path`` (benchmarks/README.md, "Where the time went
+        at 10,000 sites");
+        ``tests/sim/test_flows_transfers.py`` compares the routes with networkx's.
+        """
+        if self._graph is None:
+            self._graph = to_graph(self.network)
+        adj = self._graph._adj  # networkx's own adjacency, as its Dijkstra reads it
+        source = self.network.regions[region % len(self.network.regions)].id
+        allowed = None if self._allowed is None else self._allowed[region]
+        if allowed is not None and source not in allowed:
+            return {}
+        if allowed is None and len(adj) >= SCIPY_MIN_NODES:
+            tree = self._tree_scipy(source)
+            if tree is not None:
+                return tree
+        pred: dict[str, str | None] = {source: None}
+        dist: dict[str, float] = {}
+        seen: dict[str, float] = {source: 0}
+        fringe: list[tuple[float, int, str]] = [(0, 0, source)]
+        pushed = 0
+        while fringe:
+            d, _, v = heappop(fringe)
+            if v in dist:
+                continue
+            dist[v] = d
+            for u, e in adj[v].items():
+                if allowed is not None and u not in allowed:
+                    continue
+                vu = d + e["latency_ms"]
+                if u in dist:
+                    continue
+                if u not in seen or vu < seen[u]:
+                    seen[u] = vu
+                    pushed += 1
+                    heappush(fringe, (vu, pushed, u))
+                    pred[u] = v
+        return pred
+
+    def _tree_scipy(self, source: str) -> dict[str, str | None] | None:
+        """:meth:`_tree` by scipy's Dijkstra when every node's route is unique; ``None`` when some is not.
+
+        scipy reaches the same distances as networkx (the same float sums: see
+        :func:`topology.graph.region_site_latency_ms`).  A node with exactly one *tight*
+        link (``dist[v] + latency == dist[u]``) has that link's other end as its
+        predecessor in any Dijkstra, so the trees agree; with two or more (a tie), which
+        one networkx keeps depends on its order of search, so the caller runs that search
+        instead.  At 10,000 sites 0.018 against 0.207 CPU s for the Python search (8
+        regions; benchmarks/README.md, "Where the time went at 10,000 sites").
+        """
+        if self._csgraph is None:
+            assert self._graph is not None
+            adj = self._graph._adj
+            nodes = list(adj)
+            index = {node: i for i, node in enumerate(nodes)}
+            tail = [index[a] for a, nbrs in adj.items() for _ in nbrs]
+            head = [index[b] for nbrs in adj.values() for b in nbrs]
+            latency = np.array([e["latency_ms"] for nbrs in adj.values() for e in nbrs.values()], dtype=np.float64)
+            matrix = csr_matrix((latency, (tail, head)), shape=(len(nodes), len(nodes)))
+            self._csgraph = (nodes, index, matrix, np.array(tail), np.array(head), latency)
+        nodes, index, matrix, tail_i, head_i, latency = self._csgraph
+        i = index[source]
+        dist, before = dijkstra(matrix, directed=True, indices=i, return_predecessors=True)
+        tight = (dist[tail_i] + latency == dist[head_i]) & np.isfinite(dist[head_i])  # inf + x == inf
+        counts = np.bincount(head_i[tight], minlength=len(nodes))
+        counts[i] = 0  # links back into the source: it has no predecessor
+        if counts.max() > 1:
+            return None
+        reached = np.flatnonzero(np.isfinite(dist)).tolist()
+        prev = before.tolist()
+        tree: dict[str, str | None] = {nodes[u]: nodes[prev[u]] for u in reached if u != i}
+        tree[source] = None
+        return tree
 
     def send(self, region: int, site: int, size_gb: float, callback: Callback, value: Any) -> None:
         """Move ``size_gb`` GB (10^9 bytes) from ``region`` to ``site``; then ``callback(value)``."""
@@ -268,11 +359,18 @@ class ResultLog:
         self.inner = inner
         self.transfers: Transfers | None = None  # attached once the model has built them
         self.row_of: tuple[tuple[int, ...], ...] | None = None
+        self.note: Callable[[int, int, int, float], None] | None = None
 
-    def attach(self, transfers: Transfers, row_of: tuple[tuple[int, ...], ...] | None) -> None:
-        """Send results over ``transfers``, from the origin row ``row_of[cls][region]`` (region if ``None``)."""
+    def attach(self, transfers: Transfers, row_of: tuple[tuple[int, ...], ...] | None,
+               note: Callable[[int, int, int, float], None] | None = None) -> None:
+        """Send results over ``transfers``, from the origin row ``row_of[cls][region]`` (region if ``None``).
+
+        ``note(job_id, row, site, size_gb)`` is told of every result sent (the jobs table's
+        ``transfer_cny``).
+        """
         self.transfers = transfers
         self.row_of = row_of
+        self.note = note
 
     def record(self, task: Task, site: int, status: str, now: float) -> None:
         """Send ``task``'s result home if it finished remotely, then pass the row on."""
@@ -280,6 +378,9 @@ class ResultLog:
         if status == "done" and dist is not None and self.transfers is not None:
             row = task.origin if self.row_of is None else self.row_of[task.cls][task.origin]
             if self.transfers.remote[row][site]:
-                self.transfers.send_result(row, site, float(dist.sample(self.rngs[task.cls], 1)[0]))
+                size_gb = float(dist.sample(self.rngs[task.cls], 1)[0])
+                self.transfers.send_result(row, site, size_gb)
+                if self.note is not None:
+                    self.note(task.id, row, site, size_gb)
         if self.inner is not None:
             self.inner.record(task, site, status, now)

@@ -22,6 +22,7 @@ every problem names the node or edge and the key.  Data keys without ``attr.name
 
 from __future__ import annotations
 
+import json
 import math
 import typing
 import xml.etree.ElementTree as ET
@@ -73,6 +74,8 @@ def network_to_graphml(network: Network) -> str:
     nodes: list[tuple[str, dict[str, Any]]] = []
     for site in network.sites:
         data = site.model_dump(exclude={"id"}, exclude_none=True)
+        if site.timeline is not None:  # a list of records: one JSON string attribute
+            data["timeline"] = json.dumps(site.model_dump(mode="json", include={"timeline"})["timeline"])
         nodes.append((site.id, {"kind": "site", _SITE_KIND_KEY: data.pop("kind"), **data}))
     for region in network.regions:
         nodes.append((region.id, {"kind": "region", **region.model_dump(exclude={"id"}, exclude_none=True)}))
@@ -271,6 +274,11 @@ def _node(element: ET.Element, index: int, keys: dict[str, _Key | None], source:
             choices = ", ".join(repr(k) for k in _SITE_KINDS)
             raise TopologyError(located(where, _SITE_KIND_KEY, f"must be one of {choices}, got {site_kind!r}"))
         data["kind"] = site_kind
+    if isinstance(data.get("timeline"), str):  # written as JSON (network_to_graphml)
+        try:
+            data["timeline"] = json.loads(data["timeline"])
+        except ValueError as exc:
+            raise TopologyError(located(where, "timeline", f"not a JSON list of steps: {exc}")) from None
     site: Site = _validate(Site, data, where)
     return site
 

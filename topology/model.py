@@ -6,9 +6,10 @@ error, not a silently ignored setting.  Units are in the field names.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from topology.countries import check_country
 from topology.limits import (
@@ -28,7 +29,7 @@ from topology.limits import (
 )
 from topology.plumbing import StrictModel
 
-__all__ = ["ZONES", "Link", "Network", "Region", "Site", "SiteKind", "Zone"]
+__all__ = ["ZONES", "CapacityStep", "Link", "Network", "Region", "Site", "SiteKind", "Zone", "check_timeline"]
 
 SiteKind = Literal["hub", "cluster", "gpu_pool", "regional_pool"]
 
@@ -58,6 +59,46 @@ def _country(value: str | None) -> str | None:
     return None if value is None else check_country(value)
 
 
+class CapacityStep(StrictModel):
+    """One dated level of a site's capacity: ``gpus`` GPUs in force from ``date`` on.
+
+    The level takes effect at 00:00 of ``date`` on the scenario's calendar
+    (:mod:`sim.capacity_timeline`): GPUs added are usable at once; GPUs retired leave
+    as they become free (no running job is killed).
+
+    Attributes
+    ----------
+    date : datetime.date
+        The day the level is in force from (``"2025-12-31"`` or a TOML date).
+    gpus : int
+        GPUs in force from that day (>= 0).
+    source : str
+        Where the figure comes from.
+    """
+
+    date: date
+    gpus: int = Field(ge=0, le=MAX_SITE_GPUS)
+    source: str = ""
+
+
+def check_timeline(timeline: tuple[CapacityStep, ...]) -> str | None:
+    """Why ``timeline`` is not a valid capacity timeline, or ``None``: dates must strictly increase.
+
+    The message starts with the offending key (``timeline[2].date: ...``).
+
+    Examples
+    --------
+    >>> check_timeline((CapacityStep(date="2026-01-01", gpus=1), CapacityStep(date="2026-01-01", gpus=2)))
+    'timeline[1].date: duplicate date: 2026-01-01 after 2026-01-01'
+    """
+    for k in range(1, len(timeline)):
+        day, before = timeline[k].date, timeline[k - 1].date
+        if day <= before:
+            what = "duplicate date" if day == before else "dates out of order"
+            return f"timeline[{k}].date: {what}: {day} after {before}"
+    return None
+
+
 class Site(StrictModel):
     """Where compute lives: a pool of identical GPUs with its power and grid figures.
 
@@ -71,8 +112,26 @@ class Site(StrictModel):
         ``w / (g * sku_speed)`` hours.
     gpu_busy_w, gpu_idle_w : float
         Board power of one GPU when busy / idle, in watts.
+    gpus_low, gpus_high : int or None
+        The low and high ends of the site's capacity, in GPUs (``gpus`` is the central
+        estimate): ``gpus_low <= gpus <= gpus_high``.  The scenario key ``capacity``
+        (``low``, ``central``, ``high``) picks which one a run uses
+        (:func:`topology.capacity.with_capacity`); ``None``: that end equals ``gpus``.
+    capacity_method : str or None
+        How the capacity was arrived at: installed vs planned, site vs province (or
+        platform), and whether the source states the precision (``docs/model.md``,
+        "Capacity ranges").
+    board_power_w, server_overhead_w : float or None
+        The two parts of ``gpu_busy_w`` when the network gives them: the accelerator's
+        board power and the per-accelerator share of the server's CPU, memory, network
+        and storage power, in watts; ``board_power_w + server_overhead_w == gpu_busy_w``.
+        Informational (the energy model reads ``gpu_busy_w``); ``None``: not split.
     pue : float
-        Power usage effectiveness (facility power / IT power), >= 1.
+        Power usage effectiveness (facility power / IT power), >= 1: the measured PUE
+        where one is published, else an estimate (the built-in networks say which in ``source``).
+    pue_target : float or None
+        The policy PUE target (ceiling) for the site, kept apart from ``pue`` so that a
+        target is not read as a measurement; informational.
     zone : Zone or None
         EDWC zone (:data:`Zone`); ``None`` when the network does not say (then
         :func:`sim.placement.west.is_western` falls back to the ``region`` label).
@@ -90,19 +149,63 @@ class Site(StrictModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     gpus: int = Field(gt=0, le=MAX_SITE_GPUS)
+    gpus_low: int | None = Field(default=None, gt=0, le=MAX_SITE_GPUS, exclude_if=_unset)
+    gpus_high: int | None = Field(default=None, gt=0, le=MAX_SITE_GPUS, exclude_if=_unset)
+    capacity_method: str | None = Field(default=None, min_length=1, exclude_if=_unset)
     sku: str = "reference"
     sku_speed: float = Field(default=1.0, gt=0, le=MAX_SKU_SPEED)
     gpu_busy_w: float = Field(default=400.0, ge=0, le=MAX_GPU_W)
     gpu_idle_w: float = Field(default=80.0, ge=0, le=MAX_GPU_W)
+    board_power_w: float | None = Field(default=None, ge=0, le=MAX_GPU_W, exclude_if=_unset)
+    server_overhead_w: float | None = Field(default=None, ge=0, le=MAX_GPU_W, exclude_if=_unset)
     pue: float = Field(default=1.3, ge=1.0, le=MAX_PUE)
+    pue_target: float | None = Field(default=None, ge=1.0, le=MAX_PUE, exclude_if=_unset)
     price_cny_per_kwh: float = Field(default=0.5, ge=0, le=MAX_PRICE_CNY_PER_KWH)
     carbon_kg_per_kwh: float = Field(default=0.55, ge=0, le=MAX_CARBON_KG_PER_KWH)
     renewable_frac: float = Field(default=0.0, ge=0, le=1)
     residency: str | None = None
     country: str | None = Field(default=None, exclude_if=_unset)
     source: str = ""
+    timeline: tuple[CapacityStep, ...] | None = Field(default=None, exclude_if=_unset)
 
     _check_country = field_validator("country")(_country)
+
+    @field_validator("gpus_low")
+    @classmethod
+    def _low_at_most_central(cls, low: int | None, info: ValidationInfo) -> int | None:
+        gpus = info.data.get("gpus")
+        if low is not None and gpus is not None and low > gpus:
+            raise ValueError(f"must be <= gpus (the central estimate, = {gpus}), got {low}")
+        return low
+
+    @field_validator("gpus_high")
+    @classmethod
+    def _high_at_least_central(cls, high: int | None, info: ValidationInfo) -> int | None:
+        gpus = info.data.get("gpus")
+        if high is not None and gpus is not None and high < gpus:
+            raise ValueError(f"must be >= gpus (the central estimate, = {gpus}), got {high}")
+        return high
+
+    @field_validator("server_overhead_w")
+    @classmethod
+    def _parts_sum_to_busy(cls, overhead: float | None, info: ValidationInfo) -> float | None:
+        board, busy = info.data.get("board_power_w"), info.data.get("gpu_busy_w")
+        if overhead is not None and board is not None and busy is not None and abs(board + overhead - busy) > 1e-6:
+            raise ValueError(f"board_power_w + server_overhead_w (= {board + overhead:g} W) must equal "
+                             f"gpu_busy_w (= {busy:g} W)")
+        return overhead
+
+    def capacity(self, level: str) -> int:
+        """GPUs at capacity ``level`` (``low``, ``central``, ``high``); an unset end is ``gpus``."""
+        value = {"low": self.gpus_low, "central": self.gpus, "high": self.gpus_high}[level]
+        return self.gpus if value is None else value
+
+    @model_validator(mode="after")
+    def _timeline_in_order(self) -> Site:
+        problem = check_timeline(self.timeline) if self.timeline else None
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class Region(StrictModel):

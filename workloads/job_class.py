@@ -38,6 +38,10 @@ class JobClass(StrictModel):
         Round-trip latency budget between the origin region and the serving site, in
         ms.  ``None``: latency-tolerant work.  Policies that honour budgets
         (``edwc``) keep a job at sites within it.
+    latency_budget_one_way_ms : float, optional
+        The same budget stated one way, in ms, for requirements published as one-way
+        latency (the EDWC "20 ms" between east and west): it sets ``latency_budget_ms``
+        to twice its value.  Give one of the two (or both, consistent).
     max_wait_h : float, optional
         Longest a job may wait for its GPUs, in hours; a job not started by then
         leaves unserved and is counted as **unmet** demand (serving blocks of
@@ -82,6 +86,23 @@ class JobClass(StrictModel):
     # scenario that does not use them stays what it was.
     data_kind: DataKind = Field(default="none", exclude_if=lambda value: value == "none")
     result_gb: Distribution | None = Field(default=None, exclude_if=lambda value: value is None)
+    latency_budget_one_way_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_BUDGET_MS / 2,
+                                                    exclude_if=lambda value: value is None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _round_trip_from_one_way(cls, data: object) -> object:
+        # A one-way budget is kept as given and turned into the round trip placement compares with.
+        if not isinstance(data, dict) or data.get("latency_budget_one_way_ms") is None:
+            return data
+        one_way = data["latency_budget_one_way_ms"]
+        if not isinstance(one_way, int | float) or isinstance(one_way, bool):
+            return data  # the field's own validation names the bad value
+        given = data.get("latency_budget_ms")
+        if given is not None and given != 2 * one_way:
+            raise ValueError(f"latency_budget_ms: {given:g} ms is not the round trip of latency_budget_one_way_ms "
+                             f"= {one_way:g} ms; give one of them")
+        return {**data, "latency_budget_ms": 2.0 * one_way}
 
     @model_validator(mode="after")
     def _bounded_gpus(self) -> Self:

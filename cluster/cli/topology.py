@@ -105,6 +105,32 @@ def _sites_table(net: Network) -> Table:
     return table
 
 
+def _has_ranges(net: Network) -> bool:
+    """Whether any site gives a capacity range, a power split or a PUE target (later keys of the format)."""
+    return any(s.gpus_low is not None or s.gpus_high is not None or s.capacity_method is not None
+               or s.board_power_w is not None or s.pue_target is not None for s in net.sites)
+
+
+def _range_table(net: Network) -> Table:
+    table = _table(f"sites ({len(net.sites)}): capacity range and power",
+                   ("id", "GPUs low", "central", "high", "method", "W board+server", "PUE target"),
+                   ("id", "method"), wrap=("method",))
+    table.columns[4].min_width = 24  # the method is a phrase: let the figures, not it, be squeezed
+    for s in net.sites:
+        split = ("-" if s.board_power_w is None or s.server_overhead_w is None
+                 else f"{s.board_power_w:g}+{s.server_overhead_w:g}")
+        table.add_row(s.id, f"{s.capacity('low'):,}", f"{s.gpus:,}", f"{s.capacity('high'):,}",
+                      s.capacity_method or "-", split, "-" if s.pue_target is None else _num(s.pue_target))
+    table.add_section()
+    table.add_row("total", *(f"{sum(s.capacity(level) for s in net.sites):,}" for level in ("low", "central", "high")),
+                  "", "", "")
+    table.caption = ("low/central/high: GPUs at each end of the site's capacity range (--set capacity=low|high picks "
+                     "one); method: installed vs planned, site vs province, precision; W: busy power of one GPU, "
+                     "board + server overhead; PUE target: the policy ceiling (the PUE below is measured where "
+                     "published, else an estimate)")
+    return table
+
+
 def _energy_table(net: Network) -> Table:
     table = _table(f"sites ({len(net.sites)}): energy and grid",
                    ("id", "PUE", "price CNY/kWh", "carbon kg CO2/kWh", "renewable %", "lat °", "lon °"), ("id",))
@@ -158,6 +184,8 @@ def _run_show(args: argparse.Namespace, console: Console) -> int:
     net = load_network(args.network)
     console.print(f"[bold]{net.name}[/bold]: {net.description}" if net.description else f"[bold]{net.name}[/bold]")
     console.print(_sites_table(net))
+    if _has_ranges(net):
+        console.print(_range_table(net))
     console.print(_energy_table(net))
     console.print(_regions_table(net))
     console.print(_links_table(net))

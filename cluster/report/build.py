@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from cluster.report.adoption import adoption_section
 from cluster.report.calibration import calibration_section
-from cluster.report.data import ReportData, load_report_data
+from cluster.report.data import ReportData, dataset_label, load_report_data
 from cluster.report.energy import energy_section
 from cluster.report.hourly import hourly_section
 from cluster.report.jobs import jobs_section
@@ -18,6 +19,7 @@ from cluster.report.residency import residency_section
 from cluster.report.response import response_section
 from cluster.report.summary import summary_section
 from cluster.report.utilisation import utilisation_section
+from cluster.sweeps.location import object_storage
 from topology.plumbing import ConfigError, write_atomic
 
 __all__ = ["SECTIONS", "build_report", "render_report", "write_report"]
@@ -40,7 +42,7 @@ SECTIONS: tuple[Callable[[ReportData], Section | Omitted], ...] = (
 
 def _facts(data: ReportData) -> list[tuple[str, str]]:
     m = data.manifest
-    facts = [("dataset", str(data.out))]
+    facts = [("dataset", dataset_label(data.out))]
     if data.kind == "sweep":
         spec = m.spec or {}
         reps = spec.get("replications") or (spec.get("base") or {}).get("replications", 1)
@@ -80,13 +82,13 @@ def render_report(data: ReportData) -> str:
     else:
         lede = str((m.scenario or {}).get("description") or "A single scenario.")
     sections = [build(data) for build in SECTIONS]
-    footer = (f"Made by cpnsim report from {data.out} (schema {m.cpnsim.schema_version}, "
+    footer = (f"Made by cpnsim report from {dataset_label(data.out)} (schema {m.cpnsim.schema_version}, "
               f"git {m.cpnsim.git_revision or 'unknown'}). Self-contained: no scripts, fonts or network requests.")
     return render_page(data.title, lede, _facts(data), sections, footer)
 
 
-def build_report(out: Path) -> str:
-    """Read the dataset at ``out`` and return its report page as HTML text.
+def build_report(out: Path | str) -> str:
+    """Read the dataset at ``out`` (a directory or an object-store URI) and return its report page as HTML text.
 
     Raises
     ------
@@ -96,11 +98,14 @@ def build_report(out: Path) -> str:
     return render_report(load_report_data(out))
 
 
-def write_report(out: Path, html_path: Path | None = None) -> Path:
+def write_report(out: Path | str, html_path: Path | None = None) -> Path | str:
     """Write the report of the dataset at ``out`` to ``html_path`` (default ``<out>/report.html``).
 
     The page is written atomically (:func:`topology.plumbing.write_atomic`), so a failed or
-    interrupted report leaves no half-written page.
+    interrupted report leaves no half-written page.  A dataset in an object store
+    (``out`` a URI such as ``s3://bucket/x``) is read through pyarrow.fs; its default page
+    is uploaded whole beside it (one PUT: readers see the old page or the new one), and
+    the URI (without secrets) is returned.
 
     Raises
     ------
@@ -112,7 +117,12 @@ def write_report(out: Path, html_path: Path | None = None) -> Path:
     if html_path is not None and not html_path.parent.is_dir():  # before the work of building the page
         raise ConfigError(f"--html {html_path}: directory {html_path.parent} does not exist")
     page = build_report(out)  # raises SchemaError first when ``out`` is not a dataset
-    target = html_path if html_path is not None else out / "report.html"
+    remote = object_storage(out)
+    if remote is not None and html_path is None:
+        remote.put_bytes(page.encode("utf-8"), "report.html")
+        where = urlsplit(remote.label)
+        return urlunsplit(where._replace(path=where.path.rstrip("/") + "/report.html"))
+    target = html_path if html_path is not None else Path(out) / "report.html"
     try:
         return write_atomic(target, page)
     except OSError as exc:

@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
 
+from cluster.sweeps.location import object_storage
 from cluster.sweeps.manifest import MANIFEST, Manifest, read_manifest
+from cluster.sweeps.objectstore import redact_uri
 from cluster.sweeps.store import read_table
 from topology.model import Network
 from topology.plumbing import SchemaError
@@ -26,6 +29,7 @@ __all__ = [
     "ReportData",
     "ScenarioRow",
     "column",
+    "dataset_label",
     "load_report_data",
     "scenario_label",
     "scenario_rows",
@@ -121,8 +125,8 @@ class ReportData:
 
     Attributes
     ----------
-    out : Path
-        The dataset directory.
+    out : Path or str
+        The dataset directory, or its URI (``s3://bucket/x``) when it lies in an object store.
     manifest : Manifest
         Its ``manifest.json``.
     tables : mapping of str to pyarrow.Table
@@ -138,7 +142,7 @@ class ReportData:
         Swept keys that take a single value in the dataset, with that value.
     """
 
-    out: Path
+    out: Path | str
     manifest: Manifest
     tables: Mapping[str, pa.Table]
     axes: tuple[Axis, ...]
@@ -168,11 +172,11 @@ class ReportData:
         """A name for the page: the scenario name, or the sweep spec's name or file stem."""
         if self.kind == "sweep":
             spec = self.manifest.spec or {}
-            source = self.manifest.source if self.manifest.source is not None else self.out.name
+            source = self.manifest.source if self.manifest.source is not None else _base_name(self.out)
             name = spec.get("name") or Path(source).stem
             return f"Sweep {name}"
         scenario = self.manifest.scenario or {}
-        return f"Run {scenario.get('name') or self.out.name}"
+        return f"Run {scenario.get('name') or _base_name(self.out)}"
 
     def has(self, table: str) -> bool:
         """True when the dataset has ``table`` with at least one row."""
@@ -236,13 +240,24 @@ def _network(manifest: Manifest, axes: tuple[Axis, ...]) -> tuple[Network | None
     return manifest.resolved_network.network, note
 
 
-def load_report_data(out: Path) -> ReportData:
+def _base_name(out: Path | str) -> str:
+    """The last component of a dataset's directory or URI path."""
+    return out.name if isinstance(out, Path) else urlsplit(out).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def dataset_label(out: Path | str) -> str:
+    """``out`` as messages name it (an object-store URI without its secrets)."""
+    return redact_uri(out) if isinstance(out, str) else str(out)
+
+
+def load_report_data(out: Path | str) -> ReportData:
     """Read the dataset at ``out`` for a report.
 
     Parameters
     ----------
-    out : Path
-        A directory written by ``cpnsim run`` or ``cpnsim sweep``.
+    out : Path or str
+        A directory written by ``cpnsim run`` or ``cpnsim sweep``, or a pyarrow filesystem
+        URI of one in an object store (``s3://bucket/x``; :mod:`cluster.sweeps.objectstore`).
 
     Returns
     -------
@@ -253,11 +268,17 @@ def load_report_data(out: Path) -> ReportData:
     SchemaError
         ``out`` is not a cpnsim dataset, or one of its tables cannot be read.
     """
-    if not out.is_dir():
-        raise SchemaError(f"{out}: not a cpnsim dataset (no such directory)")
-    if not (out / MANIFEST).is_file():
-        raise SchemaError(f"{out}: not a cpnsim dataset (no {MANIFEST})")
-    manifest = read_manifest(out)
+    remote = object_storage(out)
+    if remote is not None:  # read through pyarrow.fs: manifest, journal and parts as a sweep wrote them
+        out = remote.uri
+        manifest = remote.read_manifest()  # SchemaError when no cpnsim manifest is there
+    else:
+        out = Path(out)
+        if not out.is_dir():
+            raise SchemaError(f"{out}: not a cpnsim dataset (no such directory)")
+        if not (out / MANIFEST).is_file():
+            raise SchemaError(f"{out}: not a cpnsim dataset (no {MANIFEST})")
+        manifest = read_manifest(out)
     tables: dict[str, pa.Table] = {}
     for name in KNOWN_TABLES:
         if name not in manifest.tables:
@@ -265,11 +286,11 @@ def load_report_data(out: Path) -> ReportData:
         try:
             tables[name] = read_table(out, name)
         except (OSError, pa.ArrowException) as exc:
-            raise SchemaError(f"{out / name}: cannot read table {name!r} ({exc})") from None
+            raise SchemaError(f"{dataset_label(out)}/{name}: cannot read table {name!r} ({exc})") from None
     if "runs" in tables:
         missing = [c for c in ("scenario_id", "replication", "status") if c not in tables["runs"].column_names]
         if missing:
-            raise SchemaError(f"{out / 'runs'}: missing column(s) {', '.join(missing)}")
+            raise SchemaError(f"{dataset_label(out)}/runs: missing column(s) {', '.join(missing)}")
     axes, fixed = _axes(manifest, tables.get("runs"))
     network, note = _network(manifest, axes)
     return ReportData(out, manifest, tables, axes, network, note, fixed)

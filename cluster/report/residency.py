@@ -4,7 +4,8 @@ Read from the ``jobs`` table (``origin_country``, ``site_country``, ``reject_rea
 ``transfer_cny``; issue 18) and, when present, the ``adoption`` table (adoption at the
 horizon per region).  One row per origin country other than China: per replication the
 shares of the country's work (reference GPU-h of its jobs) placed at home, in China and
-elsewhere, the share rejected for residency and the CNY its inputs' transfers cost; then the
+elsewhere, the share rejected for residency and the CNY its transfers cost (inputs and results
+sent home, ``jobs.transfer_cny``); then the
 mean over replications with its 95 % t-interval (:func:`cluster.report.stats.mean_ci`).
 """
 
@@ -133,5 +134,5 @@ def residency_section(data: ReportData) -> Section | Omitted:
                                "mean ± 95 % t-interval over replications")
     intro = ("Where the work of each origin country outside China ran under the data-residency rules "
              "(topology/residency.toml and the scenario's [residency]), the share rejected because the rules left "
-             "no site, and what moving its inputs cost over priced links.")
+             "no site, and what moving its data (inputs and results) cost over priced links.")
     return Section("residency", title, intro, (table,))

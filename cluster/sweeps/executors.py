@@ -18,6 +18,7 @@ from typing import Any
 from cluster.sweeps.batch import BatchResult, Runner, checked_batch, lost_batch, run_batch
 from cluster.sweeps.code import PACKAGES, CodeMismatch, code_identity, runtime_env
 from cluster.sweeps.lock import ray_job_id
+from cluster.sweeps.points import PointBatch
 from cluster.sweeps.ray_internals import check_cluster_access, dead_workers, lost_worker_error, reload_ray_auth
 from sim.run import run_scenario
 from sim.scenario import LoadedScenario
@@ -178,14 +179,25 @@ class RayExecutor:
         # already turns a scenario's own exception into a failed row.
         options: dict[str, Any] = {"num_cpus": 1, "max_retries": self.max_retries, "retry_exceptions": False}
         runner_ref = ray.put(self.runner)
+        # A batch of points ships its base once: put here, fetched once per worker (cluster.sweeps.points).
+        bases: dict[str, Any] = {}
+        shipped: list[Sequence[LoadedScenario]] = []
+        for batch in batches:
+            if isinstance(batch, PointBatch) and batch.base is not None:
+                ref = bases.get(batch.base.digest)
+                if ref is None:
+                    ref = bases[batch.base.digest] = ray.put(batch.base)
+                shipped.append(batch.by_reference(ref))
+            else:
+                shipped.append(list(batch))
         before, named = set(dead_workers()), set[str]()  # workers lost before this sweep are not its
         if self.address:  # a cluster: every worker checks it runs the driver's code
             task: Any = ray.remote(**options)(checked_batch)
             identity = code_identity()
-            submitted = {task.remote(identity, i, list(batch), runner_ref): i for i, batch in enumerate(batches)}
+            submitted = {task.remote(identity, i, batch, runner_ref): i for i, batch in enumerate(shipped)}
         else:  # embedded: the workers are this machine's own processes
             task = ray.remote(**options)(run_batch)
-            submitted = {task.remote(i, list(batch), runner_ref): i for i, batch in enumerate(batches)}
+            submitted = {task.remote(i, batch, runner_ref): i for i, batch in enumerate(shipped)}
         pending = list(submitted)
         try:
             while pending:

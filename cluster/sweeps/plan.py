@@ -111,14 +111,14 @@ def plan_sweep(spec: SweepSpec, out: Path | Storage, *, cpus: int, resume: bool 
     if resume and store.is_dataset():
         manifest = store.read_manifest()
         done_ids = set(manifest.done or ()) | set(manifest.failed or ())
-    todo = [s for s in spec.scenarios if s.scenario_id not in done_ids]
+    todo = [p for p in spec.scenario_points if p.scenario_id not in done_ids]
     size = batch_size or default_batch_size(len(todo), cpus)
     probe = None
     if todo:
         t0 = time.process_time()  # CPU, not wall: on a shared machine other processes' turns do not count
-        runner(todo[0])
+        runner(spec.sweep_base.scenario(todo[0]))
         probe = time.process_time() - t0
-    return SweepPlan(points=spec.points, duplicates=spec.duplicates, scenarios=len(spec.scenarios),
-                     replications=spec.base.scenario.replications, done=len(spec.scenarios) - len(todo),
+    return SweepPlan(points=spec.points, duplicates=spec.duplicates, scenarios=spec.count,
+                     replications=spec.base.scenario.replications, done=spec.count - len(todo),
                      to_run=len(todo), batch_size=size, batches=-(-len(todo) // size), cpus=max(cpus, 1),
                      probe_s=probe)

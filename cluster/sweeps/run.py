@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cluster.sweeps.location import check_out_location
 from cluster.sweeps.manifest import Format, network_record
+from cluster.sweeps.points import PointBatch
 from cluster.sweeps.schema import sweep_schema
 from cluster.sweeps.spec import SweepSpec
 from cluster.sweeps.storage import Storage
@@ -187,7 +188,7 @@ def run_sweep(
     t0 = time.perf_counter()
     where = check_out_location(out) if isinstance(out, (Path, str)) else out
     manifest = {"kind": "sweep", "source": spec.source, "seed": spec.seed, "spec": spec.raw,
-                "scenarios": len(spec.scenarios), "cpnsim_version": package_version(),
+                "scenarios": spec.count, "cpnsim_version": package_version(),
                 "resolved_network": network_record(spec.base.network, spec.base.scenario.network)}
     if spec.design is not None:  # a Saltelli design's row order, for cpnsim analyze sensitivity
         manifest["design"] = spec.design
@@ -196,10 +197,12 @@ def run_sweep(
     counts = {"done": 0, "failed": 0, "skipped": 0, "retried": 0}
 
     def report() -> SweepReport:
-        return SweepReport(len(spec.scenarios), counts["skipped"], counts["done"], counts["failed"],
+        return SweepReport(spec.count, counts["skipped"], counts["done"], counts["failed"],
                            time.perf_counter() - t0, counts["retried"])
 
-    schemas = {"runs": sweep_schema(spec.scenarios)}  # one schema per sweep: every param.* column in every part
+    # One schema per sweep: every param.* column in every part.  One scenario per shape of the
+    # axis values has them all, so the 100,000 scenarios of a big sweep are not resolved for it.
+    schemas = {"runs": sweep_schema(spec.schema_scenarios or spec.scenarios)}
     with SweepWriter(where, manifest, fmt, resume=resume, overwrite=overwrite, schemas=schemas) as writer:
         if retry_failed:
             with _signals_deferred():
@@ -213,13 +216,14 @@ def _run_batches(spec: SweepSpec, writer: SweepWriter, executor: Executor, batch
                  counts: dict[str, int], on_start: Callable[[int, int, int], None] | None,
                  on_batch: Callable[[BatchResult], None] | None, report: Callable[[], SweepReport]) -> None:
     done_before = writer.done_ids
-    todo = [s for s in spec.scenarios if s.scenario_id not in done_before]
-    skipped = counts["skipped"] = len(spec.scenarios) - len(todo)
+    todo = [p for p in spec.scenario_points if p.scenario_id not in done_before]
+    skipped = counts["skipped"] = spec.count - len(todo)
     try:
         if todo:  # nothing left: do not start Ray just to stop it
             with executor:
                 size = batch_size or default_batch_size(len(todo), executor.num_cpus)
-                batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+                # Each batch is its points over the one base: rebuilt where it runs (cluster.sweeps.points)
+                batches = [PointBatch(spec.sweep_base, tuple(todo[i : i + size])) for i in range(0, len(todo), size)]
                 if on_start is not None:  # a batch runs its scenarios one by one: one at a time per CPU
                     on_start(len(todo), skipped, min(len(todo), executor.num_cpus))
                 for result in executor.map(batches):

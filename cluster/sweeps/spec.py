@@ -31,20 +31,30 @@ or an integer value of the key in the base, or integer ``low`` and ``high``.
 Each scenario is validated like ``cpnsim run --set`` and gets a seed derived from the
 sweep seed and its content without the seed, so scenario ids do not depend on the
 order of the axes or the position of the scenario in the sweep.
+
+What the expansion keeps of each scenario is a :class:`cluster.sweeps.points.Point` (its
+axis values, seed and id) over one :class:`cluster.sweeps.points.SweepBase`: a 100,000-point
+spec holds no resolved scenario, and batches travel as points (:mod:`cluster.sweeps.points`).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cluster.sweeps.digest import Digester
+from cluster.sweeps.points import Point, SweepBase, overlay
 from cluster.sweeps.sampling import SAMPLING_METHODS, Range, saltelli_points, sample_points
-from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict, set_key
+from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict
+from topology.load import builtin_names, load_network
 from topology.plumbing import ConfigError, format_loc, located, nearest, read_toml
 
 __all__ = ["METHODS", "Axis", "SweepSpec", "derive_seed", "load_sweep", "spec_from_dict"]
@@ -87,9 +97,17 @@ class Axis:
     second_order: bool = False
 
 
+Progress = Callable[[int, int], None]
+"""Called as ``progress(points_expanded, points_total)`` while a spec expands."""
+
+
 @dataclass(frozen=True)
 class SweepSpec:
     """A parsed sweep spec together with its expanded, validated scenarios.
+
+    The scenarios are held as :class:`cluster.sweeps.points.Point` (axis values, seed and
+    id, about 200 bytes each) over one :class:`cluster.sweeps.points.SweepBase`; the
+    resolved scenarios (:attr:`scenarios`) are rebuilt from them on demand.
 
     Attributes
     ----------
@@ -101,8 +119,10 @@ class SweepSpec:
         The spec as read (with ``base`` resolved to a table), recorded in the manifest.
     axes : tuple of Axis
         The axes, in spec order.
-    scenarios : tuple of LoadedScenario
-        Every distinct scenario, in expansion order.
+    scenario_points : tuple of Point
+        Every distinct scenario, in expansion order, as its overrides over ``sweep_base``.
+    sweep_base : SweepBase
+        What every scenario shares (raw base data, loaded network, source): shipped once per worker.
     base : LoadedScenario
         The base scenario (``replications`` of the spec applied), with its network.
     design : dict, optional
@@ -114,26 +134,42 @@ class SweepSpec:
         Points of the design that resolved to a scenario already in it (integer rounding
         of a sampled axis makes two points equal): run once, counted here so that the
         CLI reports them.  ``len(scenarios) + duplicates`` is the number of points.
+    schema_scenarios : tuple of LoadedScenario
+        One scenario per distinct shape of the axis values (their keys, types and strings):
+        together they have every ``param.*`` column of the sweep and every type of each
+        (:func:`cluster.sweeps.schema.sweep_schema`).
     """
 
     source: str
     seed: int
     raw: dict[str, Any]
     axes: tuple[Axis, ...]
-    scenarios: tuple[LoadedScenario, ...]
+    scenario_points: tuple[Point, ...]
+    sweep_base: SweepBase
     base: LoadedScenario
     design: dict[str, Any] | None = None
     duplicates: int = 0
+    schema_scenarios: tuple[LoadedScenario, ...] = field(default=(), repr=False)
+
+    @functools.cached_property
+    def scenarios(self) -> tuple[LoadedScenario, ...]:
+        """Every distinct scenario, resolved (rebuilt from the points on first use, then kept)."""
+        return tuple(self.sweep_base.scenario(p) for p in self.scenario_points)
+
+    @property
+    def count(self) -> int:
+        """Distinct scenarios (``len(scenarios)``, without resolving them)."""
+        return len(self.scenario_points)
 
     @property
     def points(self) -> int:
         """Points of the design, duplicates included."""
-        return len(self.scenarios) + self.duplicates
+        return self.count + self.duplicates
 
     @property
     def ids(self) -> list[str]:
         """The scenario ids, in order."""
-        return [s.scenario_id for s in self.scenarios]
+        return [p.scenario_id for p in self.scenario_points]
 
 
 def derive_seed(sweep_seed: int, loaded: LoadedScenario) -> int:
@@ -147,9 +183,18 @@ def derive_seed(sweep_seed: int, loaded: LoadedScenario) -> int:
 
 
 def _set(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    out = copy.deepcopy(data)
-    set_key(out, key, value)
-    return out
+    return overlay(data, [(key, value)])  # copies the key's path only: a deep copy per point cost seconds
+
+
+def _shape(value: Any) -> Any:
+    """What decides the ``param.*`` columns a value gives: keys, types, lengths and strings, not numbers."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, _shape(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("list", tuple(_shape(v) for v in value))
+    if isinstance(value, str):
+        return ("str", value)
+    return type(value).__name__
 
 
 def _get(data: Any, key: str) -> Any:
@@ -264,13 +309,15 @@ def _design(axes: list[Axis], seed: int, src: str, index: dict[str, int]) -> lis
     return [list(row) for row in sample_points(method, n, ranges, seed)]
 
 
-def load_sweep(path: str | Path) -> SweepSpec:
+def load_sweep(path: str | Path, progress: Progress | None = None) -> SweepSpec:
     """Read a sweep spec and expand it into validated scenarios.
 
     Parameters
     ----------
     path : str or Path
         The spec TOML file.
+    progress : callable, optional
+        Called as ``progress(points_expanded, points_total)`` every 1,000 points and at the end.
 
     Raises
     ------
@@ -278,10 +325,11 @@ def load_sweep(path: str | Path) -> SweepSpec:
         One line naming the spec file and key (``axis[2].low``); nothing is run.
     """
     p = Path(path)
-    return spec_from_dict(read_toml(p, ConfigError), str(p), p.parent)
+    return spec_from_dict(read_toml(p, ConfigError), str(p), p.parent, progress)
 
 
-def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = None) -> SweepSpec:
+def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = None,
+                   progress: Progress | None = None) -> SweepSpec:
     """Expand a sweep spec already read (a TOML file's content) into validated scenarios.
 
     Parameters
@@ -293,6 +341,8 @@ def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = Non
     base_dir : Path, optional
         Folder that a relative ``base`` file and network paths are taken from (default:
         the working directory).
+    progress : callable, optional
+        As :func:`load_sweep`'s.
 
     Raises
     ------
@@ -344,24 +394,45 @@ def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = Non
     grid_axes = [a for a in axes if a.method == "grid"]
     sampled = [a for a in axes if a.method != "grid"]
     design = _design(sampled, seed, src, index)
-    scenarios: dict[str, LoadedScenario] = {}
+    network = load_network(loaded_base.scenario.network, base_dir)  # as loaded: [sites.<id>] not applied
+    digester: Digester | None = Digester(network, loaded_base.network)
+    found: list[Point] = []
+    seen: set[str] = set()
+    shapes: dict[Any, LoadedScenario] = {}
     groups: list[dict[str, Any]] = []
     points = 0
+    total = len(design) * math.prod(len(a.values) for a in grid_axes)
     for grid_point in itertools.product(*(a.values for a in grid_axes)):
         rows: list[str] = []
         groups.append({"grid": {a.key: v for a, v in zip(grid_axes, grid_point, strict=True)}, "rows": rows})
         for sample_point in design:
-            data = base
             settings = list(zip(grid_axes, grid_point, strict=True)) + list(zip(sampled, sample_point, strict=True))
-            for a, value in settings:
-                data = _set(data, a.key, value)
+            overrides = tuple((a.key, value) for a, value in settings)
             where = f"{src}: " + ", ".join(f"axis[{index[a.key]}]={v!r}" for a, v in settings) if settings else src
-            loaded = _resolve(data, where, base_dir)
-            scenario = loaded.scenario.model_copy(update={"seed": derive_seed(seed, loaded)})
-            loaded = LoadedScenario(scenario, loaded.network, src)
-            scenarios.setdefault(loaded.scenario_id, loaded)  # integer rounding can repeat a point
+            loaded = _resolve(overlay(base, overrides), where, base_dir)
+            shape = tuple((k, _shape(v)) for k, v in overrides)
+            check = shape not in shapes  # the fast digest is checked against sim's on each new shape
+            if digester is not None:  # derive_seed and scenario_id, hashing the network once
+                state = digester.network_state(loaded.network)
+                unseeded = digester.digest(loaded, frozenset({"seed"}), state)
+                if check and unseeded != loaded.digest(frozenset({"seed"})):
+                    digester = None  # sim's digest holds more than Digester knows: sim's own from here on
+            if digester is None:
+                unseeded = loaded.digest(frozenset({"seed"}))
+            text = f"{seed}:{unseeded}"  # as derive_seed
+            point_seed = int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
+            loaded = LoadedScenario(loaded.scenario.model_copy(update={"seed": point_seed}), loaded.network, src)
+            scenario_id = loaded.scenario_id if digester is None else digester.digest(loaded, state=state)[:16]
+            if check and scenario_id != loaded.scenario_id:
+                digester, scenario_id = None, loaded.scenario_id
+            if scenario_id not in seen:  # integer rounding can repeat a point: run once, counted
+                seen.add(scenario_id)
+                found.append(Point(overrides, point_seed, scenario_id))
+                shapes.setdefault(shape, loaded)
             points += 1
-            rows.append(loaded.scenario_id)
+            rows.append(scenario_id)
+            if progress is not None and (points % 1000 == 0 or points == total):
+                progress(points, total)
     record = {k: v for k, v in raw.items() if k != "base"}
     record["base"] = base
     saltelli = None
@@ -369,5 +440,6 @@ def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = Non
         saltelli = {"method": SALTELLI, "keys": [a.key for a in sampled], "bounds": [[a.low, a.high] for a in sampled],
                     "integer": [a.integer for a in sampled], "samples": sampled[0].samples,
                     "second_order": sampled[0].second_order, "groups": groups}
-    return SweepSpec(src, seed, record, tuple(axes), tuple(scenarios.values()), loaded_base, saltelli,
-                     duplicates=points - len(scenarios))
+    sweep_base = SweepBase.of(base, src, base_dir, portable=loaded_base.scenario.network in builtin_names())
+    return SweepSpec(src, seed, record, tuple(axes), tuple(found), sweep_base, loaded_base,
+                     saltelli, duplicates=points - len(found), schema_scenarios=tuple(shapes.values()))

@@ -1,4 +1,4 @@
-"""``cheapest``: the reachable site where a job costs least, electricity and waiting together."""
+"""``cheapest``: the reachable site where a job costs least, electricity, waiting and moving its data together."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ __all__ = ["Cheapest"]
 
 
 class Cheapest(ScoredPolicy):
-    """Lowest ``E[work] × electricity CNY per reference GPU-h + 10 CNY × GPUs × expected wait``."""
+    """Lowest ``E[work] × electricity CNY per reference GPU-h + 10 CNY × GPUs × expected wait + transfer CNY``.
+
+    The transfer term is the class's mean input and result GB times the route's price per GB
+    (:class:`~sim.placement.scoring.TransferCosts`); 0 on a network without prices.
+    """
 
     name = "cheapest"
     wait_value = WAIT_VALUE_CNY_PER_GPU_H
+    weighs_transfer = True
 
     @staticmethod
     def unit_score(site: Site) -> float:

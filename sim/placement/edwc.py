@@ -2,7 +2,7 @@
 
 Latency-sensitive work (its class has ``latency_budget_ms``) stays at sites whose round
 trip ``2 × one-way latency`` fits the budget; latency-tolerant work goes to the western
-site where it costs least, electricity and expected wait together
+site where it costs least, electricity, expected wait and moving its data together
 (:func:`sim.placement.scoring.best_scored`), among those expected to start it before its
 deadline, and east only when the whole west is past the deadline.  See
 ``docs/model.md`` (Placement) for the equations.
@@ -18,6 +18,7 @@ from sim.placement.base import REJECT, PlacementContext, Policy
 from sim.placement.least_loaded import least_loaded_of
 from sim.placement.scoring import (
     WAIT_VALUE_CNY_PER_GPU_H,
+    TransferCosts,
     best_delay_h,
     best_scored,
     best_scored_timed,
@@ -43,8 +44,9 @@ class Edwc(Policy):
       :data:`REJECT` (unmet, counted in ``jobs_rejected``) when there is none.
     * Otherwise, with deadline *D* (the class's ``deadline_h``, else
       :data:`DEFAULT_DEADLINE_H`): the western site with the lowest score
-      ``E[work] × c_s + 10 CNY × g × wait_s`` among those whose expected wait is at most
-      *D*; else the non-western site scored the same way within *D*; else the
+      ``E[work] × c_s + 10 CNY × g × wait_s + m_s`` (``m_s`` the expected CNY of moving the
+      job's data there and its result back, :class:`~sim.placement.scoring.TransferCosts`)
+      among those whose expected wait is at most *D*; else the non-western site scored the same way within *D*; else the
       lowest-scored reachable site of any kind.  Ties: lower ``c_s``, then lower carbon,
       then nearer.
     """
@@ -66,6 +68,8 @@ class Edwc(Policy):
         self.budget_ms = [c.latency_budget_ms for c in context.classes]
         self.deadline_h = [c.deadline_h if c.deadline_h is not None else DEFAULT_DEADLINE_H for c in context.classes]
         self.work_gpu_h, self.run_ref_h = class_means(context.classes)
+        costs = TransferCosts(context)
+        self.transfer = costs if costs.active else None  # None: no per-job look-up
         self._within: dict[tuple[int, int], list[int]] = {}
         self.signals: SiteSignals | None = None
         self.engine: Engine | None = None
@@ -108,21 +112,24 @@ class Edwc(Policy):
             return least_loaded_of(self.pools, self.within_budget(origin, cls), gpus)
         work, run_ref, value = self.work_gpu_h[cls], self.run_ref_h[cls], self.wait_value
         deadline = self.deadline_h[cls]
+        extra = None if self.transfer is None else self.transfer.of(origin, cls)
         if self.signals is not None:
-            return self._choose_timed(origin, gpus, work, run_ref, deadline)
+            return self._choose_timed(origin, gpus, work, run_ref, deadline, extra)
         for candidates in (self.west[origin], self.east[origin]):
-            site = best_scored(self.pools, candidates, self.cost, gpus, work, run_ref, value, deadline)
+            site = best_scored(self.pools, candidates, self.cost, gpus, work, run_ref, value, deadline, extra)
             if site != REJECT:
                 return site
-        return best_scored(self.pools, self.ranked[origin], self.cost, gpus, work, run_ref, value, math.inf)
+        return best_scored(self.pools, self.ranked[origin], self.cost, gpus, work, run_ref, value, math.inf, extra)
 
-    def _choose_timed(self, origin: int, gpus: int, work: float, run_ref: float, deadline: float) -> int:
+    def _choose_timed(self, origin: int, gpus: int, work: float, run_ref: float, deadline: float,
+                      extra: list[float] | None) -> int:
         """As :meth:`choose` for latency-tolerant work, each site priced over the hours the job would run there."""
         assert self.signals is not None and self.engine is not None
         now, value = self.engine.now_h, self.wait_value
         for candidates in (self.west[origin], self.east[origin]):
             site = best_scored_timed(self.pools, candidates, self.signals, PRICE, now, gpus, work, run_ref, value,
-                                     deadline)
+                                     deadline, extra)
             if site != REJECT:
                 return site
-        return best_scored_timed(self.pools, self.ranked[origin], self.signals, PRICE, now, gpus, work, run_ref, value)
+        return best_scored_timed(self.pools, self.ranked[origin], self.signals, PRICE, now, gpus, work, run_ref, value,
+                                 extra=extra)

@@ -82,6 +82,11 @@ class _LoadIndex(set[int]):
         for pool in pools:
             pool.load_watch = self
 
+    def capacity_changed(self, site: int) -> None:
+        """Site ``site``'s GPU count changed (a capacity timeline step): refresh it and the cached lists."""
+        self.total[site] = self.pools[site].total
+        self.lists.clear()
+
     def least_loaded(self, candidates: list[int], gpus: int) -> int:
         """:func:`least_loaded_of` over ``candidates`` from the arrays."""
         if self:

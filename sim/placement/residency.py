@@ -12,7 +12,9 @@ respects the rules without a line of its own; a job whose row has no site left i
 
 The same rows carry the price of moving a GB from the origin to each site
 (:attr:`PlacementContext.transfer_cny_per_gb`, the sum of ``price_cny_per_gb`` over the
-route's links), for policies that weigh it.
+route's links; 0 at a co-located site), which ``cheapest`` and ``edwc`` weigh
+(:class:`sim.placement.scoring.TransferCosts`).  A result sent home takes the same
+restricted route back, so it too crosses only allowed countries.
 """
 
 from __future__ import annotations
@@ -122,10 +124,14 @@ def route_nodes(graph: nx.Graph, source: str, allowed: frozenset[str] | None) ->
     return routes
 
 
-def transfer_price_matrix(network: Network, admissibility: Admissibility | None) -> np.ndarray:
+def transfer_price_matrix(network: Network, admissibility: Admissibility | None,
+                          remote: Sequence[Sequence[bool]] | None = None) -> np.ndarray:
     """CNY per GB moved from each origin row to each site over its route; ``nan`` where unreachable.
 
-    Zero everywhere (no routes computed) when no link has ``price_cny_per_gb``.
+    Zero everywhere (no routes computed) when no link has ``price_cny_per_gb``.  With
+    ``remote`` (``remote[row][site]``: does a job placed there move data,
+    :func:`sim.transfers.remote_matrix`), zero where it does not: a co-located site costs
+    nothing to reach.
     """
     n_regions, n_sites = len(network.regions), len(network.sites)
     rows = [None] * n_regions if admissibility is None else list(admissibility.allowed_nodes)
@@ -140,4 +146,6 @@ def transfer_price_matrix(network: Network, admissibility: Admissibility | None)
             nodes = routes.get(site.id)
             out[row, j] = (np.nan if nodes is None else
                            sum(price[graph[a][b]["id"]] for a, b in pairwise(nodes)))
+    if remote is not None:
+        out[~np.asarray(remote, dtype=bool)] = 0.0
     return out

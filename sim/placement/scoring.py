@@ -2,7 +2,7 @@
 
 One rule, :func:`best_scored`, for every load-aware policy::
 
-    score_s = W_k × u_s + v × g × wait_s
+    score_s = W_k × u_s + v × g × wait_s + m_k,s
 
 * ``W_k``: the mean work of the job's class, reference GPU-h (``E[work_gpu_h]``);
 * ``u_s``: what a reference GPU-hour costs at site *s* in the policy's unit
@@ -11,7 +11,9 @@ One rule, :func:`best_scored`, for every load-aware policy::
   (:data:`WAIT_VALUE_CNY_PER_GPU_H`, or :data:`WAIT_VALUE_KG_CO2_PER_GPU_H`);
 * ``g``: the job's GPUs, so ``g × wait_s`` is the GPU-hours the job spends waiting;
 * ``wait_s``: :func:`expected_wait_h`, the site's work ahead of the job beyond its GPUs,
-  over its GPUs and speed.
+  over its GPUs and speed;
+* ``m_k,s``: for ``cheapest`` and ``edwc`` (CNY), the expected price of moving the job's
+  data to *s* and its result back, :class:`TransferCosts`; 0 when no link has a price.
 
 The job goes to the site with the lowest score, so cheap (or green) sites take work until
 their backlog costs more in waiting than the price gap to the next site saves.  See
@@ -23,7 +25,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sim.placement.base import REJECT
+import numpy as np
+
+from sim.placement.base import REJECT, PlacementContext
 from sim.pool import Pool
 from sim.signals import SiteSignals
 from workloads.distributions import Distribution
@@ -33,12 +37,14 @@ __all__ = [
     "CARBON_PRICE_CNY_PER_KG",
     "WAIT_VALUE_CNY_PER_GPU_H",
     "WAIT_VALUE_KG_CO2_PER_GPU_H",
+    "TransferCosts",
     "best_delay_h",
     "best_scored",
     "best_scored_timed",
     "class_means",
     "expected_wait_h",
     "mean_or_bound",
+    "moved_gb",
 ]
 
 WAIT_VALUE_CNY_PER_GPU_H = 10.0
@@ -83,6 +89,62 @@ def class_means(classes: Sequence[JobClass]) -> tuple[list[float], list[float]]:
     return work, run
 
 
+def moved_gb(job_class: JobClass) -> float:
+    """GB a job of ``job_class`` moves when placed away from its origin: ``E[input_gb] + E[result_gb]``.
+
+    Each term counts only when the class has it (:func:`mean_or_bound`); 0 for a class that
+    moves nothing.
+
+    Examples
+    --------
+    >>> from workloads.job_class import JobClass
+    >>> c = JobClass(arrival_rate_per_h=1.0, gpus={"dist": "constant", "value": 1},
+    ...              work_gpu_h={"dist": "constant", "value": 1.0}, input_gb={"dist": "constant", "value": 200.0},
+    ...              result_gb={"dist": "constant", "value": 20.0})
+    >>> moved_gb(c)
+    220.0
+    """
+    return sum(mean_or_bound(d) for d in (job_class.input_gb, job_class.result_gb) if d is not None)
+
+
+class TransferCosts:
+    """What moving a job's data from its origin row to each site is expected to cost, CNY (``m_k,s``).
+
+    ``m_k,s = (E[input_gb] + E[result_gb]) × p_r,s`` (:func:`moved_gb`), with ``p_r,s``
+    the context's :attr:`~sim.placement.base.PlacementContext.transfer_cny_per_gb`: the
+    summed ``price_cny_per_gb`` of the route from the job's origin row *r* to site *s*,
+    0 where the site is co-located with the origin (nothing moves).  The policy cannot see
+    the job's own sizes (only its class), so it weighs the class means.
+
+    :meth:`of` gives ``None`` (nothing to add) for every row when no route has a price,
+    and for a class that moves nothing, so a network without prices scores exactly as
+    before.
+    """
+
+    def __init__(self, context: PlacementContext) -> None:
+        prices = context.transfer_cny_per_gb
+        priced = prices is not None and bool(np.nansum(prices) > 0.0)
+        self._prices = np.nan_to_num(prices, nan=math.inf) if priced and prices is not None else None
+        self._gb = [moved_gb(c) for c in context.classes]
+        self._cache: dict[tuple[int, int], list[float] | None] = {}
+
+    @property
+    def active(self) -> bool:
+        """Does some route have a price (else :meth:`of` is ``None`` everywhere)?"""
+        return self._prices is not None
+
+    def of(self, row: int, cls: int) -> list[float] | None:
+        """CNY per site for a job of class ``cls`` from origin row ``row``; ``None``: 0 everywhere (cached)."""
+        key = (row, cls)
+        if key in self._cache:
+            return self._cache[key]
+        costs: list[float] | None = None
+        if self._prices is not None and self._gb[cls] > 0.0 and bool(np.any(self._prices[row] > 0.0)):
+            costs = (self._gb[cls] * self._prices[row]).tolist()
+        self._cache[key] = costs
+        return costs
+
+
 def expected_wait_h(pool: Pool, gpus: int, run_h: float) -> float:
     """Expected wait (h) of a job of ``gpus`` GPUs at ``pool``: the work ahead of it beyond the GPUs, over the GPUs.
 
@@ -123,8 +185,9 @@ def best_scored(
     run_ref_h: float,
     wait_value: float,
     max_wait_h: float = math.inf,
+    extra: Sequence[float] | None = None,
 ) -> int:
-    """The candidate site with the lowest score ``work_gpu_h × unit[s] + wait_value × gpus × wait_s``.
+    """The candidate site with the lowest score ``work_gpu_h × unit[s] + extra[s] + wait_value × gpus × wait_s``.
 
     Parameters
     ----------
@@ -144,6 +207,9 @@ def best_scored(
         Value of one GPU-hour of waiting, in the unit of ``unit``.
     max_wait_h : float
         Sites whose :func:`expected_wait_h` exceeds this are not admissible (a deadline), h.
+    extra : sequence of float, optional
+        A cost added at each site, >= 0, in the unit of ``unit`` (the expected price of
+        moving the job's data there, :class:`TransferCosts`); ``None``: nothing added.
 
     Returns
     -------
@@ -155,7 +221,7 @@ def best_scored(
     for j in candidates:
         base = work_gpu_h * unit[j]
         if base >= best_score:
-            break  # candidates ascend in unit and a wait only adds: no later site can score lower
+            break  # candidates ascend in unit and a wait or extra only adds: no later site can score lower
         pool = pools[j]
         if pool.total < gpus:
             continue
@@ -163,6 +229,8 @@ def best_scored(
         if wait > max_wait_h:
             continue
         score = base + wait_value * gpus * wait
+        if extra is not None:
+            score += extra[j]
         if score < best_score:
             best, best_score = j, score
     return best
@@ -179,6 +247,7 @@ def best_scored_timed(
     run_ref_h: float,
     wait_value: float,
     max_wait_h: float = math.inf,
+    extra: Sequence[float] | None = None,
 ) -> int:
     """As :func:`best_scored`, with each site's unit taken over the hours the job is expected to run there.
 
@@ -201,6 +270,8 @@ def best_scored_timed(
             continue
         start = now + wait
         score = work_gpu_h * unit(j, row, start, start + run_h) + wait_value * gpus * wait
+        if extra is not None:
+            score += extra[j]
         if score < best_score:
             best, best_score = j, score
     return best

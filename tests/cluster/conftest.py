@@ -123,3 +123,43 @@ def ray_head() -> Iterator[RayHead]:
                 head.kill()
                 head.wait()
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """A moto S3 server on 127.0.0.1 (PyPI ``moto[server]``) with the calling module's ``BUCKET``.
+
+    ``env`` holds the ``AWS_*`` variables that reach it (set in ``os.environ`` while it
+    runs, so subprocesses and pyarrow's URI parsing find it); ``fs`` is a
+    ``pyarrow.fs.S3FileSystem`` on it.
+    """
+
+    env: dict[str, str]
+    fs: object
+
+
+@pytest.fixture(scope="module")
+def s3_server(request: pytest.FixtureRequest) -> Iterator[S3Server]:
+    """One S3 server per test module, stopped (and the environment restored) after it."""
+    moto_server = pytest.importorskip("moto.server")
+    import pyarrow.fs as pafs
+
+    port = _free_port()
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_EC2_METADATA_DISABLED": "true"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        fs = pafs.S3FileSystem(access_key="testing", secret_key="testing", endpoint_override=f"127.0.0.1:{port}",
+                               scheme="http", region="us-east-1", allow_bucket_creation=True)
+        fs.create_dir(request.module.BUCKET)
+        yield S3Server(env=env, fs=fs)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        server.stop()

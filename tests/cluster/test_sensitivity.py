@@ -266,11 +266,15 @@ def test_adoption_uncertainty_study_small_variant_end_to_end(tmp_path: Path, cap
 
     examples = Path(__file__).resolve().parents[2] / "examples"
     base = (examples / "adoption.toml").read_text(encoding="utf-8")
-    base = base.replace("horizon_h = 26298.0", "horizon_h = 2922.0").replace("replications = 5", "replications = 1")
-    (tmp_path / "adoption.toml").write_text(base, encoding="utf-8")
+    assert "replications = 5" in base
+    (tmp_path / "adoption.toml").write_text(base.replace("replications = 5", "replications = 1"), encoding="utf-8")
     study = (examples / "sweeps" / "adoption-uncertainty.toml").read_text(encoding="utf-8")
-    study = study.replace('base = "../adoption.toml"', 'base = "adoption.toml"').replace("samples = 32", "samples = 2")
-    study = study.replace("replications = 2", "replications = 1")
+    # The study pins its horizon with a one-value axis; four months here (a replace that
+    # silently matched nothing once made this test run six simulated years).
+    for old, new in [('base = "../adoption.toml"', 'base = "adoption.toml"'), ("samples = 32", "samples = 2"),
+                     ("replications = 2", "replications = 1"), ("grid = [26298.0]", "grid = [2922.0]")]:
+        assert old in study, old
+        study = study.replace(old, new)
     spec = tmp_path / "study.toml"
     spec.write_text(study, encoding="utf-8")
     out = tmp_path / "out"

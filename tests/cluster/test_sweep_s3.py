@@ -14,61 +14,34 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
 
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("moto.server")  # the S3 server of tests/cluster/conftest.py (s3_server)
 
-from cluster.sweeps import load_sweep, run_sweep  # noqa: E402
-from cluster.sweeps.executors import SerialExecutor  # noqa: E402
-from cluster.sweeps.manifest import read_manifest  # noqa: E402
-from cluster.sweeps.objectstore import ObjectStorage  # noqa: E402
-from cluster.sweeps.store import read_table, write_table  # noqa: E402
-from cluster.sweeps.writer import SweepWriter  # noqa: E402
-from topology.plumbing import ConfigError, SchemaError  # noqa: E402
+from cluster.sweeps import load_sweep, run_sweep
+from cluster.sweeps.executors import SerialExecutor
+from cluster.sweeps.manifest import read_manifest
+from cluster.sweeps.objectstore import ObjectStorage
+from cluster.sweeps.store import read_table, write_table
+from cluster.sweeps.writer import SweepWriter
+from topology.plumbing import ConfigError, SchemaError
 
 SMALL = Path(__file__).resolve().parents[2] / "examples" / "sweeps" / "small-grid.toml"
 BUCKET = "cpnsim-test"
 KEYS = {"runs": ["scenario_id", "replication"], "sites": ["scenario_id", "replication", "site_id", "t_end_h"]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def s3_env() -> Iterator[dict[str, str]]:
-    """A moto S3 server on 127.0.0.1 with one bucket; yields the ``AWS_*`` variables that reach it."""
-    import pyarrow.fs as pafs
-
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_EC2_METADATA_DISABLED": "true"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        fs = pafs.S3FileSystem(access_key="testing", secret_key="testing", endpoint_override=f"127.0.0.1:{port}",
-                               scheme="http", region="us-east-1", allow_bucket_creation=True)
-        fs.create_dir(BUCKET)
-        yield env
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        server.stop()
+def s3_env(s3_server: Any) -> dict[str, str]:
+    """The ``AWS_*`` variables that reach the module's S3 server (``tests/cluster/conftest.py``)."""
+    return s3_server.env
 
 
 def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:

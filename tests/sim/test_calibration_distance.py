@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -70,7 +71,7 @@ def _network() -> Network:
 
 
 # One 10 h interval per site.
-SITES = {
+SITES: dict[str, list[Any]] = {
     "site_id": ["w", "e", "g"],
     "t_start_h": [0.0, 0.0, 0.0],
     "t_end_h": [10.0, 10.0, 10.0],
@@ -170,9 +171,32 @@ def test_a_national_run_writes_one_row_per_figure_and_replication() -> None:
         # Reference GPUs (GPUs x sku_speed; Harbin runs at 1.234) x 312 TFLOPS.
         eflops = sum(s.gpus * s.sku_speed for s in loaded.network.sites) * 312 / 1e6
         assert rows["installed_ai_eflops"]["model"] == pytest.approx(eflops)
-        assert rows["installed_ai_eflops"]["within"] is True
+        # Central capacities no longer count upper bounds: the network's sites hold less than
+        # the national figure (no eastern hyperscalers), and the row says so.
+        assert rows["installed_ai_eflops"]["within"] is False
+        assert rows["installed_ai_eflops"]["note"].startswith("below the band")
+
+
+def test_installed_compute_at_each_capacity_level_is_the_sum_of_that_end_of_the_ranges() -> None:
+    base = load_scenario("examples/national.toml").network
+    for level, expected_low, expected_high in (("low", 340, 355), ("central", 580, 590), ("high", 855, 870)):
+        loaded = load_scenario("examples/national.toml", [f"capacity={level}"])
+        assert [s.gpus for s in loaded.network.sites] == [s.capacity(level) for s in base.sites]
+        eflops = sum(s.gpus * s.sku_speed for s in loaded.network.sites) * 312 / 1e6
+        assert expected_low <= eflops <= expected_high, (level, eflops)
 
 
 def test_a_network_without_reference_figures_writes_no_calibration_table() -> None:
     result = run_scenario(load_scenario(overrides=["horizon_h=24.0"]))
     assert result.table("calibration") is None
+
+
+def test_every_site_of_the_national_example_starts_jobs() -> None:
+    # Bundles outside training are 256-512 GPUs, so the 1,000-GPU pools and the Belt-and-Road
+    # pools start jobs too (with 1,024-GPU bundles they started none all year).
+    loaded = load_scenario("examples/national.toml", ["horizon_h=336.0", "warmup_h=0.0", "metric_interval_h=336.0"])
+    started: dict[str, int] = {}
+    for row in run_scenario(loaded).sites.to_pylist():
+        started[row["site_id"]] = started.get(row["site_id"], 0) + row["jobs_started"]
+    assert set(started) == {s.id for s in loaded.network.sites}
+    assert min(started.values()) > 0, sorted(started.items(), key=lambda kv: kv[1])[:3]

@@ -196,7 +196,9 @@ def test_window_from_the_scenario_slows_long_transfers(tmp_path):
 
 
 def test_price_per_gb_is_counted_in_links_and_runs(tmp_path):
-    priced = NETWORK.replace('id = "near-b"', 'id = "near-b"\nprice_cny_per_gb = 0.5')
+    # 0.005 CNY/GB: 36 GB cost 0.18 CNY, less than the 0.312 CNY of electricity a 2 GPU-h job saves at b
+    # (cheapest weighs both), so every job still moves to b.
+    priced = NETWORK.replace('id = "near-b"', 'id = "near-b"\nprice_cny_per_gb = 0.005')
     _scenario(tmp_path)  # writes s.toml and the unpriced tiny.toml
     (tmp_path / "tiny.toml").write_text(priced, encoding="utf-8")
     scenario = load_scenario(tmp_path / "s.toml")
@@ -207,13 +209,17 @@ def test_price_per_gb_is_counted_in_links_and_runs(tmp_path):
     for lid, gb, cny in zip(links["link_id"], links["moved_gb"], links["cost_cny"], strict=True):
         cost[lid] += cny
         moved[lid] += gb
-    # Every delivered input crossed near-b (36 GB each) at 0.5 CNY/GB; the other links are free.
+    # Every delivered input crossed near-b (36 GB each) at 0.005 CNY/GB; the other links are free.
     assert row["transfers_done"] > 50 and row["jobs_in_transfer_end"] == 0
-    assert cost["near-b"] == pytest.approx(0.5 * 36.0 * row["transfers_done"], rel=1e-9)
+    assert cost["near-b"] == pytest.approx(0.005 * 36.0 * row["transfers_done"], rel=1e-9)
     assert cost["near-a"] == 0 and cost["far-b"] == 0
     assert row["transfer_cost_cny"] == pytest.approx(sum(cost.values()), rel=1e-12)
     # The policies' price matrix: near -> b crosses near-b; far -> a = far-b, near-b, near-a crosses it too.
-    assert result.model.policy.context.transfer_cny_per_gb.tolist() == [[0.0, 0.5], [0.5, 0.0]]
+    assert result.model.policy.context.transfer_cny_per_gb.tolist() == [[0.0, 0.005], [0.005, 0.0]]
+    # At 0.5 CNY/GB moving (18 CNY) costs more than b saves (0.312 CNY): cheapest keeps every job at a.
+    (tmp_path / "tiny.toml").write_text(priced.replace("0.005", "0.5"), encoding="utf-8")
+    dear = run_replication(load_scenario(tmp_path / "s.toml")).runs_row
+    assert dear["transfers_done"] == 0 and dear["transfer_cost_cny"] == 0.0 and dear["jobs_done"] > 50
 
 
 def test_results_return_over_the_input_route_outside_the_job_counts(tmp_path):
@@ -234,3 +240,84 @@ def test_results_return_over_the_input_route_outside_the_job_counts(tmp_path):
     # Co-located jobs (nearest: near -> a) return nothing.
     near = run_replication(_scenario(tmp_path, "policy=nearest", 'workload.train.result_gb={dist="constant", value=4}'))
     assert near.model.transfers.results_sent == 0
+
+
+def _networkx_routes(transfers: Transfers, row: int,
+                     allowed: frozenset[str] | None) -> dict[int, tuple[tuple[int, ...], float]]:
+    """Site -> route of row ``row`` as the transfers computed it before: networkx's paths, latencies summed by hop."""
+    from itertools import pairwise
+
+    import networkx as nx
+
+    from topology.graph import to_graph
+
+    network = transfers.network
+    graph = to_graph(network)
+    source = network.regions[row % len(network.regions)].id
+    if allowed is not None:
+        if source not in allowed:
+            return {}
+        graph = graph.subgraph(allowed)
+    routes = nx.single_source_dijkstra_path(graph, source, weight="latency_ms")
+    index = {link.id: i for i, link in enumerate(network.links)}
+    out = {}
+    for site, s in enumerate(network.sites):
+        nodes = routes.get(s.id)
+        if nodes is not None:
+            edges = [graph.edges[a, b] for a, b in pairwise(nodes)]
+            out[site] = tuple(index[e["id"]] for e in edges), float(sum(e["latency_ms"] for e in edges))
+    return out
+
+
+def _tied_network():
+    """Two routes of exactly equal latency from r to s3 (via s1 or via s2): networkx keeps the first found."""
+    from topology.model import Network
+
+    sites = [{"id": f"s{i}", "lat": 30.0 + i, "lon": 110.0, "gpus": 8} for i in (1, 2, 3)]
+    km = {"distance_km": 100.0, "hop_ms": 0.0, "bandwidth_gbps": 10.0}
+    pairs = (("r", "s1"), ("r", "s2"), ("s1", "s3"), ("s2", "s3"))
+    links = [{"id": f"l{a}{b}", "a": a, "b": b, **km} for a, b in pairs]
+    return Network.model_validate({"site": sites, "region": [{"id": "r", "lat": 30.0, "lon": 110.0}], "link": links})
+
+
+@pytest.mark.parametrize("scipy_min_nodes", [0, 16, 10**9])  # scipy everywhere, by default, never
+@pytest.mark.parametrize("name", ["national", "belt_and_road", "synthetic", "tied"])
+def test_routes_on_demand_are_networkx_routes(name, scipy_min_nodes, monkeypatch):
+    # The predecessor search of Transfers._tree is networkx's Dijkstra without its generic
+    # parts; every route (links and latency) must be the one networkx gives, ties included,
+    # also within a row's allowed nodes (data residency).
+    if name == "synthetic":
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+        from scaling import synthetic_network
+
+        network = synthetic_network(200)
+    elif name == "tied":
+        network = _tied_network()
+    else:
+        network = load_network(name)
+    n_regions = len(network.regions)
+    nodes = [s.id for s in network.sites] + [r.id for r in network.regions]
+    # Row n_regions + k is region k restricted to every other node (and always itself).
+    allowed = tuple([None] * n_regions + [
+        frozenset(nodes[::2]) | {network.regions[k].id} for k in range(n_regions)])
+    import sim.transfers
+
+    monkeypatch.setattr(sim.transfers, "SCIPY_MIN_NODES", scipy_min_nodes)
+    latency = region_site_latency_ms(network)
+    transfers = Transfers(network, Engine(), latency, allowed_nodes=allowed)
+    checked = 0
+    for row in range(2 * n_regions):
+        routes = _networkx_routes(transfers, row, allowed[row])
+        for site in range(len(network.sites)):
+            expect = routes.get(site)
+            if expect is None:
+                with pytest.raises(Exception, match="no route"):
+                    transfers.path(row, site)
+                continue
+            links, latency_ms, _ = transfers.path(row, site)
+            assert (links, latency_ms) == expect
+            checked += 1
+    assert checked >= len(network.sites) * n_regions

@@ -34,6 +34,11 @@ class _Pool:
     def advance(self, now: float) -> None:
         pass
 
+    cap_t = 0.0  # no capacity timeline: the GPUs in force never changed
+
+    def capacity_gpu_h(self, now: float) -> float:
+        return float(self.total) * now
+
     def queue_length(self) -> int:
         return 0
 
@@ -161,10 +166,9 @@ def test_bad_series_file_exits_2_and_writes_nothing(tmp_path: Path, capsys: pyte
         sys.argv = argv
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and not out.exists()
-    # The series is read when the run starts (after the "running ..." progress line), so the
-    # error is the last line; it names the file and what is wrong.
-    assert str(series) in err[-1] and "wrong length: 23 rows" in err[-1]
-    assert sum(str(series) in line for line in err) == 1
+    # The series is read when the scenario loads (sim.scenario.resolve_network), before the
+    # "running ..." progress line: the error is the only line; it names the file and what is wrong.
+    assert len(err) == 1 and str(series) in err[0] and "wrong length: 23 rows" in err[0]
 
 
 def _arrivals(overrides: list[str]) -> dict[str, np.ndarray]:
@@ -212,3 +216,17 @@ def test_demand_follows_each_regions_local_time() -> None:
     assert set(np.flatnonzero(factor[0]) % 24) == {23}
     assert set(np.flatnonzero(factor[1]) % 24) == {20}
     assert factor.mean(axis=1) == pytest.approx(np.ones(len(network.regions)))  # the weekly mean rate is kept
+
+
+def test_flat_signals_conserve_energy_across_capacity_timeline_steps(tmp_path: Path) -> None:
+    # Two steps inside clock hours (00:00 of 2 and 3 January are 24.0 h and 48.0 h on the 8766-h
+    # calendar only to within rounding): the hourly meter must charge idle power for the GPUs in
+    # force on each side of the step, as sim.energy does per interval.
+    common = ["horizon_h=100.5", "warmup_h=10.25", "metric_interval_h=7.3", "start_year=2025",
+              'sites.cl_wuhu.timeline=[{date="2025-01-01", gpus=3000}, {date="2025-01-02", gpus=9000},'
+              ' {date="2025-01-03", gpus=5000}]']
+    off = run_scenario(load_scenario(None, common))
+    on = run_scenario(load_scenario(None, [*common, "signals.enabled=true",
+                                           f'signals.profiles="{_flat_profiles(tmp_path)}"']))
+    for name in ENERGY:
+        assert np.allclose(on.sites.column(name).to_numpy(), off.sites.column(name).to_numpy(), rtol=1e-9, atol=0)

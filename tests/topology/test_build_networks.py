@@ -51,7 +51,7 @@ def test_regenerates_every_shipped_network_byte_for_byte(build_networks: ModuleT
         assert (tmp_path / name).read_bytes() == (SHIPPED / name).read_bytes(), name
     # GPU totals per network, as docs/model.md's table of built-in networks states them.
     assert capsys.readouterr().out.split("\n") == [
-        "edwc 2444097", "gpu_clusters 60103", "belt_and_road 14615", "national 2518815", "",
+        "edwc 1801635", "gpu_clusters 53692", "belt_and_road 14615", "national 1869942", "",
     ]
 
 

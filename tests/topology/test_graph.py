@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from topology.graph import link_latency_ms, link_route_km, region_site_latency_ms, to_graph
+import topology.graph
+from topology.graph import (
+    link_latency_ms,
+    link_route_km,
+    region_site_latency_ms,
+    region_site_latency_ms_networkx,
+    to_graph,
+)
 from topology.load import load_network
 from topology.model import Network
 
@@ -151,3 +158,30 @@ def test_parallel_links_keep_the_faster_route():
         }
     )
     assert region_site_latency_ms(net)[0, 0] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("name", ["default", "national", "edwc", "belt_and_road"])
+def test_scipy_latencies_equal_networkx_to_the_bit(name, monkeypatch):
+    monkeypatch.setattr(topology.graph, "SCIPY_MIN_NODES", 0)  # scipy even on the smallest network
+    network = load_network(name)
+    fast = region_site_latency_ms(network)
+    assert fast.tobytes() == region_site_latency_ms_networkx(network).tobytes()
+
+
+def test_scipy_latencies_keep_zero_latency_links_and_ties(monkeypatch):
+    monkeypatch.setattr(topology.graph, "SCIPY_MIN_NODES", 0)
+    # a0 - s0 has zero latency (same place, no hop cost): scipy drops implicit zeros, so
+    # the link must be an explicit entry; s1 is reached over two routes of equal length.
+    network = Network.model_validate({
+        "site": [{"id": "s0", "lat": 0, "lon": 0, "gpus": 1}, {"id": "s1", "lat": 0, "lon": 2, "gpus": 1},
+                 {"id": "s2", "lat": 5, "lon": 5, "gpus": 1}],
+        "region": [{"id": "a0", "lat": 0, "lon": 0}, {"id": "a1", "lat": 1, "lon": 1}],
+        "link": [{"id": "z", "a": "a0", "b": "s0", "bandwidth_gbps": 1, "hop_ms": 0.0},
+                 {"id": "p", "a": "s0", "b": "s1", "bandwidth_gbps": 1, "distance_km": 100, "hop_ms": 0.0},
+                 {"id": "q1", "a": "a1", "b": "s0", "bandwidth_gbps": 1, "distance_km": 50, "hop_ms": 0.0},
+                 {"id": "q2", "a": "a1", "b": "s1", "bandwidth_gbps": 1, "distance_km": 150, "hop_ms": 0.0}],
+    })
+    fast = region_site_latency_ms(network)
+    assert fast[0, 0] == 0.0 and fast[0, 1] == pytest.approx(0.5)
+    assert math.isinf(fast[0, 2]) and math.isinf(fast[1, 2])  # s2 has no link
+    assert fast.tobytes() == region_site_latency_ms_networkx(network).tobytes()

@@ -144,3 +144,30 @@ def test_bad_data_kind_through_the_cli_exits_2_and_writes_nothing(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "workload.x.data_kind" in proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("network", "extra", "sets", "where", "key"),
+    [
+        (NETWORK.replace("price_cny_per_gb = 0.9", "price_cny_per_gb = -0.9"), "", [], "net.toml",
+         "link[0].price_cny_per_gb"),
+        (NETWORK.replace('country = "KZ"\nlat = 51.0\nlon = 71.0', 'country = "XX"\nlat = 51.0\nlon = 71.0'), "", [],
+         "net.toml", "site[0].country"),
+        (NETWORK, '[residency.country.KZ]\nsecret = "local"\n', [], "s.toml", "residency.country.KZ.secret"),
+        (NETWORK, '[residency.country.KZ]\npersonal = "forbid"\n', [], "s.toml", "residency.country.KZ.personal"),
+        (NETWORK, "", ['residency.country.KZ.allow_to=["QQ"]'], "--set", "residency.country.KZ.allow_to"),
+    ],
+    ids=["negative-price", "unknown-country", "unknown-data-kind", "unknown-rule", "set-unknown-country"],
+)
+def test_bad_residency_input_through_the_cli_exits_2_naming_file_and_key(tmp_path, network, extra, sets, where, key):
+    (tmp_path / "net.toml").write_text(network, encoding="utf-8")
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.replace('"belt_and_road"', '"net.toml"') + extra, encoding="utf-8")
+    out = tmp_path / "out"
+    args = [a for s in sets for a in ("--set", s)]
+    proc = subprocess.run([sys.executable, "-m", "cluster", "run", str(path), "--out", str(out), *args],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 2, proc.stderr
+    message = proc.stderr.strip()
+    assert "\n" not in message and where in message and f"{key}: " in message, message
+    assert not out.exists()

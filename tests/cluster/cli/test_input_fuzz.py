@@ -49,7 +49,10 @@ from sim.size import estimate_size
 EXAMPLES = sorted(str(p) for p in Path("examples").glob("*.toml"))
 SOURCES: list[str | None] = [None, *EXAMPLES]
 HORIZON_CAP_H = 6.0
-MAX_EVENTS = 100_000
+MAX_EVENTS = 25_000
+"""Event budget of an accepted run (the size check refuses the rest). Runs that reach it cost
+~0.4 s; at 100,000 they cost ~1.7 s once the national example carried 1.5 M jobs a year, and the
+1,500-example slow test went from 76 s to 540 s (2026-12-03)."""
 SECONDS_PER_EVENT = 40e-6
 """Slowest cost of an estimated event allowed (measured ~5-20 µs), s."""
 SECONDS_FIXED = 3.0
