@@ -366,6 +366,7 @@ class Model:
             "busy_area": sum(p.busy_area for p in self.pools),
             "queue_area": sum(p.queue_area for p in self.pools),
             "done_work": sum(p.done_work_gpu_h for p in self.pools),
+            "capacity_gpu_h": sum(p.capacity_gpu_h(now) for p in self.pools),
             "transfers_delivered": float(self.transfers.delivered),
             "transfer_time_h": self.transfers.time_sum_h,
         }

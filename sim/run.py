@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from sim.capacity_timeline import gpu_h_available
 from sim.model import Model
 from sim.scenario import LoadedScenario
 from sim.tables import build_table, concat_columns, flatten_params, param_unit, with_key
@@ -99,8 +98,8 @@ def _summary(model: Model) -> dict[str, Any]:
     window_h = s.horizon_h - s.warmup_h
     total_gpus = sum(p.total for p in model.pools)
     capacity_gpu_h = total_gpus * window_h
-    if any(p.cap_t > 0.0 for p in model.pools):  # a capacity timeline changed GPUs in the run: its integral
-        capacity_gpu_h = sum(gpu_h_available(p.site, s.start_year, s.warmup_h, s.horizon_h) for p in model.pools)
+    if any(p.cap_t > 0.0 for p in model.pools):  # a capacity timeline changed GPUs in the run: the pools' integral
+        capacity_gpu_h = end["capacity_gpu_h"] - start["capacity_gpu_h"]
     totals = model.metrics.totals
     counted = totals.waits.count
     n_transfers = end["transfers_delivered"] - start["transfers_delivered"]

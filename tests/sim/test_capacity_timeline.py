@@ -223,6 +223,12 @@ def test_end_to_end_busy_never_exceeds_capacity_and_tables_follow_the_timeline(p
     available = gpu_h_available(site, 2025, 0.0, 1500.0)
     assert busy <= available + 1500 * (1500.0 - t_retire)
     assert busy > 0
+    # The runs table divides by the GPU-h in force over the window: the pools' own integral,
+    # checked against the closed form of every site's timeline.
+    warmup = loaded.scenario.warmup_h
+    in_force = sum(gpu_h_available(s, 2025, warmup, 1500.0) for s in loaded.network.sites)
+    runs = result.runs.to_pylist()[0]
+    assert runs["utilisation"] == pytest.approx(runs["gpu_h_busy"] / in_force, rel=1e-12)
 
 
 def test_builtin_build_out_is_sourced_and_grows_qingyang():
