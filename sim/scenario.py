@@ -109,6 +109,12 @@ class LoadedScenario:
 
     def digest(self, exclude: frozenset[str] = frozenset()) -> str:
         """SHA-256 (hex) of the resolved config, less the keys in ``exclude``, and the network content."""
+        payload = {"scenario": self.digest_config(exclude), "network": self.network.model_dump(mode="json")}
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def digest_config(self, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The ``scenario`` part of what :meth:`digest` hashes (also ``cluster.sweeps.digest.Digester``'s)."""
         # The engine's size limits guard the run and change no result: not part of the id.
         config = self.scenario.model_dump(mode="json", exclude={"network", *exclude})
         for limit in _SIZE_LIMITS:
@@ -122,9 +128,7 @@ class LoadedScenario:
                 signals["profiles"] = value
             else:  # signals.sites.<id>.series (a site id may hold dots)
                 signals["sites"][key.removeprefix("signals.sites.").removesuffix(".series")]["series"] = value
-        payload = {"scenario": config, "network": self.network.model_dump(mode="json")}
-        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return config
 
 
 def default_scenario_data() -> dict[str, Any]:

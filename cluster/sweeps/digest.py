@@ -23,10 +23,6 @@ from topology.model import Network
 
 __all__ = ["Digester"]
 
-# The engine's size limits guard the run and change no result: not part of the id
-# (as in LoadedScenario.digest).
-_SIZE_LIMITS = ("max_events", "max_memory_gb")
-
 
 def _text(value: Any) -> str:
     """JSON text as LoadedScenario.digest writes it (sorted keys, no spaces)."""
@@ -124,11 +120,8 @@ class Digester:
 
     @staticmethod
     def config_text(loaded: LoadedScenario, exclude: frozenset[str] = frozenset()) -> str:
-        """The ``scenario`` part of the digest's text, less the keys in ``exclude``."""
-        config = loaded.scenario.model_dump(mode="json", exclude={"network", *exclude})
-        for limit in _SIZE_LIMITS:
-            config.get("engine", {}).pop(limit, None)
-        return _text(config)
+        """The ``scenario`` part of the digest's text, less ``exclude`` (:meth:`LoadedScenario.digest_config`)."""
+        return _text(loaded.digest_config(exclude))
 
     def digest(self, loaded: LoadedScenario, exclude: frozenset[str] = frozenset(), state: Any = None) -> str:
         """``loaded.digest(exclude)``; pass ``state`` (:meth:`network_state`) to reuse the network's hash."""

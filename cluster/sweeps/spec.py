@@ -178,7 +178,12 @@ def derive_seed(sweep_seed: int, loaded: LoadedScenario) -> int:
     Independent of the scenario's position in the sweep, so ids are stable when axes
     are reordered or values added.  The result is in [0, 2**60).
     """
-    text = f"{sweep_seed}:{loaded.digest(exclude=frozenset({'seed'}))}"
+    return _seed_of(sweep_seed, loaded.digest(exclude=frozenset({"seed"})))
+
+
+def _seed_of(sweep_seed: int, unseeded_digest: str) -> int:
+    """:func:`derive_seed` from the digest of the scenario without its seed (the expansion hashes it faster)."""
+    text = f"{sweep_seed}:{unseeded_digest}"
     return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
 
 
@@ -419,8 +424,7 @@ def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = Non
                     digester = None  # sim's digest holds more than Digester knows: sim's own from here on
             if digester is None:
                 unseeded = loaded.digest(frozenset({"seed"}))
-            text = f"{seed}:{unseeded}"  # as derive_seed
-            point_seed = int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
+            point_seed = _seed_of(seed, unseeded)
             loaded = LoadedScenario(loaded.scenario.model_copy(update={"seed": point_seed}), loaded.network, src)
             scenario_id = loaded.scenario_id if digester is None else digester.digest(loaded, state=state)[:16]
             if check and scenario_id != loaded.scenario_id:
