@@ -99,6 +99,8 @@ class JobClass(StrictModel):
         if not isinstance(one_way, int | float) or isinstance(one_way, bool):
             return data  # the field's own validation names the bad value
         given = data.get("latency_budget_ms")
+        if given is not None and not isinstance(given, int | float):
+            return data  # not a number: the field's own validation names the bad value
         if given is not None and given != 2 * one_way:
             raise ValueError(f"latency_budget_ms: {given:g} ms is not the round trip of latency_budget_one_way_ms "
                              f"= {one_way:g} ms; give one of them")

@@ -28,6 +28,15 @@ def test_an_inconsistent_pair_is_one_line_naming_the_key() -> None:
     assert "workload.inference.latency_budget_ms" in message and "one_way" in message and "\n" not in message
 
 
+@pytest.mark.parametrize("value", ["[1]", '"x"', "{a = 1}", "true"])
+def test_a_wrong_type_beside_a_one_way_budget_is_one_line_not_a_traceback(value: str) -> None:
+    # A list once reached an f-string format in the validator and raised TypeError.
+    with pytest.raises(ConfigError) as info:
+        load_scenario("examples/national.toml", [f"workload.inference.latency_budget_ms={value}"])
+    message = str(info.value)
+    assert "workload.inference.latency_budget_ms" in message and "\n" not in message
+
+
 def test_the_national_example_reads_the_edwc_20_ms_as_one_way() -> None:
     inference = load_scenario("examples/national.toml").scenario.workload["inference"]
     assert (inference.latency_budget_one_way_ms, inference.latency_budget_ms) == (20.0, 40.0)
