@@ -1,6 +1,6 @@
 # cpnsim: two commands do everything on a fresh machine.
 #   make run    create .venv, install cpnsim, run the default scenario
-#   make test   create .venv, install the test extras, run ruff, mypy and the whole suite
+#   make test   create .venv, install the test extras, run ruff, mypy and the whole suite (on every core)
 # Other targets: make bench (performance, not a test), make validate, make chromium (browser for the
 # report test; `make pytest` runs it), make clean.
 
@@ -34,8 +34,14 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
+# The suite on every core (pytest-xdist; tests/conftest.py keeps the Ray tests, and tests sharing a
+# module-scoped fixture, on one worker each), at most PYTEST_MAX_WORKERS: each worker holds its own
+# simulations in memory.  PYTEST_WORKERS=0 runs everything in this one process.
+PYTEST_WORKERS     ?= auto
+PYTEST_MAX_WORKERS ?= 4
+
 pytest: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses=$(PYTEST_MAX_WORKERS)
 
 # Debian's Chromium, for the browser test of `cpnsim report` (tests/cluster/test_report_browser.py).
 # Installed with apt-get when missing: as root, else through passwordless sudo. Where neither works the

@@ -28,7 +28,13 @@ Three parts (``--part``), each merged into ``benchmarks/results.json`` under ``"
   the base and the runner are left; results pinned until the sweep ends would grow with
   the batches written, to all of them.
 
-    python benchmarks/expansion.py                          # all three, ~5 minutes on 2 cores
+* **stream** -- time to the first submitted batch and driver peak RSS of a sweep of
+  ``--stream-points`` (default 100,000) tiny scenarios that streams its expansion (what
+  ``cpnsim sweep`` does), against the same sweep expanded first, each in its own driver
+  process (stub runner as in **rss**); and the first batch's CPU time over the whole
+  expansion's in the streaming process.
+
+    python benchmarks/expansion.py                          # all four, ~8 minutes on 2 cores
     python benchmarks/expansion.py --part expansion --sizes 1000 10000
 """
 
@@ -191,6 +197,79 @@ def rss(points: int, tmp: Path) -> dict[str, Any]:
     return row
 
 
+_STREAM = """
+import json, resource, sys, time
+from pathlib import Path
+from cluster.sweeps import load_sweep, run_sweep
+from cluster.sweeps.batch import failed_runs
+from cluster.sweeps.executors import SerialExecutor
+
+lazy = sys.argv[3] == "lazy"
+load_sweep(sys.argv[1].replace(".toml", "-warm.toml"))  # warm: imports, the built-in network parsed once
+c0, w0 = time.process_time(), time.perf_counter()
+spec = load_sweep(sys.argv[1], lazy=lazy)
+ROW = failed_runs(spec.base, "")
+
+class Stub:
+    def __init__(self, loaded):
+        pass
+    def tables(self):
+        return {"runs": ROW}
+
+first = []
+
+class Spy(SerialExecutor):
+    def map(self, batches):
+        for batch in batches:
+            if not first:
+                first.append((time.process_time() - c0, time.perf_counter() - w0))
+            yield from super().map([batch])
+
+report = run_sweep(spec, Path(sys.argv[2]), Spy(Stub), batch_size=64)
+row = {"mode": sys.argv[3], "points": spec.points, "done": report.done + report.failed,
+       "first_batch_cpu_s": first[0][0], "first_batch_wall_s": first[0][1],
+       "sweep_cpu_s": time.process_time() - c0, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+if lazy:  # the whole expansion, in this process, after the sweep (its RSS is read above)
+    again = load_sweep(sys.argv[1], lazy=True)
+    t0 = time.process_time()
+    again.expand_all()
+    row["full_expansion_cpu_s"] = time.process_time() - t0
+print(json.dumps(row))
+"""
+
+
+def stream(points: int, tmp: Path) -> dict[str, Any]:
+    """Time to the first submitted batch and peak RSS of a streamed sweep, against an expanded-first one.
+
+    Two driver processes run the same ``points``-point sweep (stub runner, serial executor,
+    batches of 64): one streams the expansion (``load_sweep(lazy=True)``, what ``cpnsim
+    sweep`` does), one expands the whole spec first (``load_sweep``).  The streamed one then
+    times the whole expansion again in the same process, for a same-process ratio.
+    """
+    path = _write_spec(tmp, points)
+    _write_spec(tmp, 10).rename(tmp / f"spec-{points}-warm.toml")
+    rows = {}
+    for mode in ("lazy", "eager"):
+        proc = subprocess.run([sys.executable, "-c", _STREAM, str(path), str(tmp / f"stream-{mode}"), mode],
+                              capture_output=True, text=True, cwd=ROOT, check=False)
+        if proc.returncode:
+            raise SystemExit(proc.stderr[-3000:])
+        rows[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print("stream:", rows[mode], flush=True)
+    lazy, eager = rows["lazy"], rows["eager"]
+    out: dict[str, Any] = {
+        "points": points, "runs": rows,
+        "first_batch_over_full_expansion_same_process": round(lazy["first_batch_cpu_s"]
+                                                               / lazy["full_expansion_cpu_s"], 5),
+        "first_batch_streamed_over_expanded_first": round(lazy["first_batch_cpu_s"] / eager["first_batch_cpu_s"], 5),
+        "peak_rss_streamed_mib": round(lazy["peak_rss_kib"] / 1024, 1),
+        "peak_rss_expanded_first_mib": round(eager["peak_rss_kib"] / 1024, 1),
+        "peak_rss_ratio": round(lazy["peak_rss_kib"] / eager["peak_rss_kib"], 3),
+    }
+    print("stream:", {k: v for k, v in out.items() if k != "runs"}, flush=True)
+    return out
+
+
 def _plasma() -> tuple[float, int]:
     """Object-store use now: (MiB, objects), from Ray's memory summary."""
     from ray._private.internal_api import memory_summary
@@ -245,10 +324,11 @@ def objectstore(scenarios: int, batch: int, tmp: Path) -> dict[str, Any]:
 def main() -> None:
     """Parse options, measure, print and merge into results.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("all", "expansion", "rss", "objectstore"), default="all")
+    parser.add_argument("--part", choices=("all", "expansion", "rss", "objectstore", "stream"), default="all")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--baseline", type=Path, help="a tree whose cluster/sweeps is the old code (PYTHONPATH)")
     parser.add_argument("--rss-points", type=int, default=100000)
+    parser.add_argument("--stream-points", type=int, default=100000)
     parser.add_argument("--ray-scenarios", type=int, default=400)
     parser.add_argument("--ray-batch", type=int, default=4)
     parser.add_argument("--json", type=Path, default=Path(__file__).with_name("results.json"))
@@ -263,6 +343,8 @@ def main() -> None:
             figures["rss"] = rss(args.rss_points, tmp)
         if args.part in ("all", "objectstore"):
             figures["objectstore"] = objectstore(args.ray_scenarios, args.ray_batch, tmp)
+        if args.part in ("all", "stream"):
+            figures["stream"] = stream(args.stream_points, tmp)
     figures["self_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     merge_results("sweep_driver", figures, args.json)
 

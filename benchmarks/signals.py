@@ -8,10 +8,11 @@ Three parts (issue 16):
   ``edwc``, ``least_loaded`` and ``nearest``; every variant accounts energy hour by hour.
   Per variant, over ``--replications`` replications: cost (CNY), CO2 (t), renewable share
   of consumed energy, mean wait (h, jobs started in the window) and deadline misses
-  (jobs of a class with ``deadline_h`` whose hold plus wait exceeded it, or that were still
-  queued past it at the horizon, or left unmet), each as mean +- 95 % Student-t half-width.
-  A job's wait is counted from its arrival at the site (after any input transfer), for every
-  policy alike.
+  (``runs.deadline_misses``, counted by the engine, ``sim/deadlines.py``: jobs of a class with
+  ``deadline_h`` whose hold plus wait exceeded it, or that were still queued past it at the
+  horizon, or left unmet; ``deadline_misses_deferred``: those of jobs held by deferral), each
+  as mean +- 95 % Student-t half-width.  A job's wait is counted from its arrival at the site
+  (after any input transfer), for every policy alike.
 * **cpu** -- ``examples/national.toml`` (one year), one replication, fastest of
   ``--repeats``, with ``[signals] enabled = true`` (built-in profiles, hourly accounting,
   time-blind placement) and without, in the same process.  Target: at most 15 % extra CPU.
@@ -35,7 +36,6 @@ with ``--national``, ``"signals_cpu"`` with ``--cpu-only``).
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -60,30 +60,7 @@ VARIANTS: dict[str, list[str]] = {
 }
 RATES = {name: c.arrival_rate_per_h for name, c in load_scenario(EXAMPLE).scenario.workload.items()}
 MEASURES = ("cost_mcny", "co2_kt", "work_cny_per_gpu_h", "work_kg_per_gpu_h", "renewable_share", "wait_mean_h",
-            "deadline_misses", "jobs_deferred")
-
-
-def deadline_misses(result: Any, replication: int) -> int:
-    """Jobs of one replication that missed their class's start deadline (hold + wait > deadline_h)."""
-    model = result.replications[replication].model
-    deadline = {name: c.deadline_h for name, c in model.scenario.workload.items()}
-    jobs = result.table("jobs").to_pandas()
-    jobs = jobs[jobs.replication == replication]
-    horizon = model.scenario.horizon_h
-    misses = 0
-    for job_id, cls, arrival, wait, status in zip(jobs.job_id, jobs["class"], jobs.arrival_h, jobs.wait_h,
-                                                  jobs.status, strict=True):
-        limit = deadline[cls]
-        if limit is None:
-            continue
-        hold = model.deferred_h.get(int(job_id), 0.0)
-        if status == "unmet":
-            misses += 1
-        elif wait is not None and not math.isnan(wait):
-            misses += hold + wait > limit
-        elif status == "queued":
-            misses += hold + (horizon - arrival) > limit
-    return misses
+            "deadline_misses", "deadline_misses_deferred", "jobs_deferred")
 
 
 Table = dict[str, dict[str, tuple[float, float]]]
@@ -117,8 +94,7 @@ def compare(replications: int, rate_scale: float = 1.0) -> tuple[Table, Raw]:
     raw: Raw = {}
     for name, overrides in VARIANTS.items():
         scaled = [f"workload.{c}.arrival_rate_per_h={rate * rate_scale!r}" for c, rate in RATES.items()]
-        result = run_scenario(load_scenario(EXAMPLE, [*overrides, *scaled, f"replications={replications}",
-                                                      "jobs_sample=1"]))
+        result = run_scenario(load_scenario(EXAMPLE, [*overrides, *scaled, f"replications={replications}"]))
         runs = result.runs.to_pandas()
         values = {
             "cost_mcny": runs.cost_cny.to_numpy() / 1e6,
@@ -127,7 +103,8 @@ def compare(replications: int, rate_scale: float = 1.0) -> tuple[Table, Raw]:
             "work_kg_per_gpu_h": np.array([work_unit_costs(result, r)[1] for r in range(replications)]),
             "renewable_share": runs.renewable_share.to_numpy(),
             "wait_mean_h": runs.wait_mean_h.to_numpy(),
-            "deadline_misses": np.array([deadline_misses(result, r) for r in range(replications)], float),
+            "deadline_misses": runs.deadline_misses.to_numpy().astype(float),
+            "deadline_misses_deferred": runs.deadline_misses_deferred.to_numpy().astype(float),
             "jobs_deferred": runs.jobs_deferred.to_numpy().astype(float),
         }
         table[name] = {m: mean_ci(values[m]) for m in MEASURES}
@@ -148,8 +125,8 @@ NATIONAL_VARIANTS: dict[str, list[str]] = {
     "greenest, time-blind": [*NATIONAL_ON, "policy=greenest"],
     "cheapest, time-blind": [*NATIONAL_ON, "policy=cheapest"],
 }
-NATIONAL_MEASURES = ("cost_mcny", "co2_kt", "renewable_share", "wait_mean_h", "deadline_misses", "jobs_unmet",
-                     "max_site_wait_h", "jobs_deferred")
+NATIONAL_MEASURES = ("cost_mcny", "co2_kt", "renewable_share", "wait_mean_h", "deadline_misses",
+                     "deadline_misses_deferred", "jobs_unmet", "max_site_wait_h", "jobs_deferred")
 
 
 def site_balance(result: Any, replication: int) -> dict[str, tuple[float, float, int]]:
@@ -181,7 +158,7 @@ def national(replications: int, horizon_h: float) -> tuple[Table, dict[str, Any]
         snapshot = Path(tmp) / NATIONAL.name
         snapshot.write_text(text, encoding="utf-8")
         loaded = {name: load_scenario(snapshot, [*overrides, f"replications={replications}",
-                                                 f"horizon_h={horizon_h!r}", "jobs_sample=1"])
+                                                 f"horizon_h={horizon_h!r}"])
                   for name, overrides in NATIONAL_VARIANTS.items()}
     for name, scenario in loaded.items():
         result = run_scenario(scenario)
@@ -196,7 +173,8 @@ def national(replications: int, horizon_h: float) -> tuple[Table, dict[str, Any]
             "co2_kt": runs.co2_t.to_numpy() / 1e3,
             "renewable_share": runs.renewable_share.to_numpy(),
             "wait_mean_h": runs.wait_mean_h.to_numpy(),
-            "deadline_misses": np.array([deadline_misses(result, r) for r in range(replications)], float),
+            "deadline_misses": runs.deadline_misses.to_numpy().astype(float),
+            "deadline_misses_deferred": runs.deadline_misses_deferred.to_numpy().astype(float),
             "jobs_unmet": runs.jobs_unmet.to_numpy().astype(float),
             "max_site_wait_h": worst,
             "jobs_deferred": runs.jobs_deferred.to_numpy().astype(float),

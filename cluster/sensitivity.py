@@ -36,6 +36,7 @@ __all__ = [
     "numeric_columns",
     "scenario_means",
     "sensitivity_table",
+    "sobol_from_runs",
     "sobol_indices",
 ]
 
@@ -198,6 +199,9 @@ def sobol_indices(
 ) -> SensitivityResult:
     """First-order and total Sobol' indices of ``output`` over the saltelli axes of a sweep.
 
+    Reads the dataset's design (manifest) and ``runs`` table and hands them to
+    :func:`sobol_from_runs`, which does the analysis.
+
     Parameters
     ----------
     out : Path
@@ -232,12 +236,41 @@ def sobol_indices(
     if not 0 < band < 1:
         raise ConfigError(f"--band: must be in (0, 1), got {band}")
     design = _design(out)
-    runs = read_table(out, "runs")
+    return sobol_from_runs(read_table(out, "runs"), design, output, confidence, drop_failed=drop_failed,
+                           num_resamples=num_resamples, seed=seed, band=band, where=f"{out}/runs")
+
+
+def sobol_from_runs(
+    runs: pa.Table,
+    design: dict[str, Any],
+    output: str,
+    confidence: float = 0.95,
+    *,
+    drop_failed: bool = False,
+    num_resamples: int = 1000,
+    seed: int = 1,
+    band: float = 0.9,
+    where: str = "runs",
+) -> SensitivityResult:
+    """:func:`sobol_indices` on a ``runs``-like table and a Saltelli design already in hand.
+
+    ``runs`` needs ``scenario_id``, ``status`` and ``output`` (one row per scenario and
+    replication); ``design`` is a sweep manifest's ``design``.  A recorded study
+    (``docs/study.py``) goes through here, so its figures are those ``cpnsim analyze
+    sensitivity`` prints on the dataset it was recorded from.  ``where`` names the table
+    in error messages.  Parameters and errors otherwise as :func:`sobol_indices`.
+    """
+    if seed < 1:
+        raise ValueError(f"seed must be >= 1 (SALib takes 0 as no seed), got {seed}")
+    if not 0 < confidence < 1:
+        raise ConfigError(f"--confidence: must be in (0, 1), got {confidence}")
+    if not 0 < band < 1:
+        raise ConfigError(f"--band: must be in (0, 1), got {band}")
     numeric = numeric_columns(runs)
     if output not in numeric:
         hint = nearest(output, numeric)
         tail = f"did you mean '{hint}'?" if hint else "numeric columns: " + ", ".join(numeric)
-        raise ConfigError(located(f"{out}/runs", output, f"no numeric column {output!r} ({tail})"))
+        raise ConfigError(located(where, output, f"no numeric column {output!r} ({tail})"))
     means, failed, null = scenario_means(runs, output)
     keys: list[str] = list(design["keys"])
     second_order = bool(design["second_order"])
@@ -248,7 +281,7 @@ def sobol_indices(
         parts = [f"{len(bad & failed)} failed", f"{len(bad & null)} with a null or NaN {output}",
                  f"{len(bad - failed - null)} missing (sweep incomplete)"]
         what = ", ".join(p for p in parts if not p.startswith("0 ")) + " of"
-        raise ConfigError(located(f"{out}/runs", output, f"{what} {len(all_ids)} scenarios of the design; "
+        raise ConfigError(located(where, output, f"{what} {len(all_ids)} scenarios of the design; "
                                   "rerun them, or pass --drop-failed to leave out their base samples"))
     groups: list[GroupIndices] = []
     for g in design["groups"]:
@@ -256,7 +289,7 @@ def sobol_indices(
         blocks = [rows[j * step:(j + 1) * step] for j in range(len(rows) // step)]
         kept = [b for b in blocks if not any(sid in bad for sid in b)]
         if len(kept) < 2:
-            raise ConfigError(located(f"{out}/runs", output, f"design {json.dumps(g['grid'])}: {len(kept)} whole "
+            raise ConfigError(located(where, output, f"design {json.dumps(g['grid'])}: {len(kept)} whole "
                                       f"base sample(s) of {len(blocks)} left; need at least 2"))
         y = np.array([means[sid] for b in kept for sid in b], dtype=float)
         r = _analyze(y, keys, second_order, confidence, num_resamples, seed)

@@ -24,6 +24,9 @@ here: they are read from :data:`BENCH_RESULTS`, which ``make bench`` writes (the
 benchmarks need a quiet machine and minutes), so ``--check`` compares them exactly with
 the stored run.
 ``tests/test_figures.py`` runs the cheap producers in every test run and the rest as slow tests.
+The adoption uncertainty study (``study``) is never rerun here (about 1.5 CPU-hours): its figures
+come from the committed record ``docs/data/adoption-uncertainty.parquet`` (``docs/study.py``),
+which ``tests/test_study_record.py`` checks against the current model.
 """
 
 from __future__ import annotations
@@ -428,6 +431,30 @@ def _backcast() -> dict[str, str]:
     return backcast()
 
 
+def _study() -> dict[str, str]:
+    """The adoption uncertainty study, from its committed record (``docs/study.py``; the study itself is not rerun)."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    from study import figures as study_figures
+
+    return study_figures()
+
+
+def _price_channel() -> dict[str, str]:
+    """Halving the price of AI work in ``examples/adoption.toml`` (2025-2027), by channel (docs/adoption_effects.py)."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    from adoption_effects import price_channel
+
+    return price_channel()
+
+
+def _regional_spread() -> dict[str, str]:
+    """Adoption per Chinese region with and without the data factors (``docs/adoption_effects.py``)."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    from adoption_effects import regional_spread
+
+    return regional_spread()
+
+
 PRODUCERS = (
     Producer("networks", _networks, cheap=True),
     Producer("benchmarks", _benchmarks, cheap=True),
@@ -446,6 +473,9 @@ PRODUCERS = (
     Producer("belt-and-road", _belt_and_road, cheap=False),
     Producer("backcast", _backcast, cheap=False),
     Producer("adoption-growth", _adoption_growth, cheap=False, timings=frozenset({"adoption-run-s"})),
+    Producer("study", _study, cheap=True),
+    Producer("price-channel", _price_channel, cheap=False, timings=frozenset({"price-cpu-s"})),
+    Producer("regional-spread", _regional_spread, cheap=False, timings=frozenset({"regional-cpu-s"})),
 )
 
 

@@ -76,6 +76,8 @@ def schedule(pool: SchedPool, now: float) -> None:
                     task.deadline_h = None
                     pool.started += 1
                     waits.append(now - task.arrival_h)
+                    if pool.deadline_watch is not None:
+                        pool.deadline_watch(task.id, task.cls, now - task.arrival_h)
                 task.start_h = now
                 task.end_h = end = now + (task.run_h - task.progress_h)
                 job_id = task.id

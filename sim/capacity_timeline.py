@@ -15,11 +15,18 @@ In the simulation each later step is one engine event that calls the pool's
 ``set_capacity`` (:meth:`sim.site.GpuPool.set_capacity`): added GPUs are usable at
 once (queued jobs may start); retired GPUs leave as they become free, taking the free
 ones first, so no running job is killed and no job starts on a GPU that is retiring.
+
+A site's ``power_envelope_mw`` caps the GPUs in force, with or without a calendar, at
+:func:`envelope_gpus`: the largest ``n`` with ``n × gpu_busy_w × pue ≤ power_envelope_mw``
+(W and MW), so the facility stays within its envelope even with every GPU in force busy.
+Every level (``gpus`` and each timeline step) is cut to the cap; the GPUs beyond it are
+dark: not in force, so they draw no idle power and count in no capacity or utilisation.
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -28,7 +35,7 @@ from sim.pool import Pool
 from topology.model import CapacityStep, Site
 from workloads.adoption import HOURS_PER_YEAR
 
-__all__ = ["capacity_at", "capacity_steps", "date_h", "gpu_h_available", "install", "shifted"]
+__all__ = ["capacity_at", "capacity_steps", "date_h", "envelope_gpus", "gpu_h_available", "install", "shifted"]
 
 
 def date_h(day: date, start_year: int) -> float:
@@ -43,6 +50,30 @@ def date_h(day: date, start_year: int) -> float:
     """
     into_year = (day - date(day.year, 1, 1)).days / (366 if calendar.isleap(day.year) else 365)
     return (day.year - start_year + into_year) * HOURS_PER_YEAR
+
+
+def envelope_gpus(site: Site) -> int | None:
+    """GPUs a site's ``power_envelope_mw`` allows in force: the largest n with n × gpu_busy_w × pue ≤ envelope.
+
+    ``None`` without an envelope, or when a busy GPU draws nothing (no cap then).
+
+    Examples
+    --------
+    >>> envelope_gpus(Site(id="s", lat=0, lon=0, gpus=10**5, gpu_busy_w=1000, pue=1.25, power_envelope_mw=10))
+    8000
+    >>> envelope_gpus(Site(id="s", lat=0, lon=0, gpus=10**5, gpu_busy_w=700, pue=1.3, power_envelope_mw=1))
+    1098
+    """
+    if site.power_envelope_mw is None or site.gpu_busy_w <= 0:
+        return None
+    envelope_w, per_gpu_w = site.power_envelope_mw * 1e6, site.gpu_busy_w * site.pue
+    n = math.floor(envelope_w / per_gpu_w)
+    # The quotient may round across an integer: settle n on the exact inequality.
+    while n > 0 and n * per_gpu_w > envelope_w:
+        n -= 1
+    while (n + 1) * per_gpu_w <= envelope_w:
+        n += 1
+    return n
 
 
 def capacity_steps(site: Site, start_year: int | None) -> tuple[int, list[tuple[float, int]]]:
@@ -63,9 +94,13 @@ def capacity_steps(site: Site, start_year: int | None) -> tuple[int, list[tuple[
     (15, [(8766.0, 12)])
     >>> capacity_steps(site, 2023)
     (15, [(26298.0, 12)])
+
+    Every level is cut to the site's power envelope (:func:`envelope_gpus`); a step
+    that the cap leaves unchanged is no change.
     """
+    cap = envelope_gpus(site)
     if start_year is None or not site.timeline:
-        return site.gpus, []
+        return (site.gpus if cap is None else min(site.gpus, cap)), []
     initial = site.timeline[0].gpus  # before the first date: the earliest level
     steps: list[tuple[float, int]] = []
     for step in site.timeline:
@@ -75,6 +110,13 @@ def capacity_steps(site: Site, start_year: int | None) -> tuple[int, list[tuple[
                 steps.append((t_h, step.gpus))
         else:
             initial = step.gpus  # dated on or before t = 0: in force from the start
+    if cap is not None:
+        initial = min(initial, cap)
+        capped: list[tuple[float, int]] = []
+        for t_h, gpus in steps:
+            if min(gpus, cap) != (capped[-1][1] if capped else initial):
+                capped.append((t_h, min(gpus, cap)))
+        steps = capped
     return initial, steps
 
 
@@ -140,7 +182,7 @@ def install(pools: Sequence[Pool], engine: Engine, start_year: int | None, horiz
     engine : Engine
         The event core; the steps are scheduled on it.
     start_year : int or None
-        The scenario's calendar; ``None``: nothing is installed.
+        The scenario's calendar; ``None``: no timeline is installed (power envelopes still cap).
     horizon_h : float
         Steps at or after the horizon are not scheduled.
 
@@ -149,11 +191,10 @@ def install(pools: Sequence[Pool], engine: Engine, start_year: int | None, horiz
     int
         Events scheduled.
     """
-    if start_year is None:
-        return 0
     scheduled = 0
     for pool in pools:
-        if not pool.site.timeline:
+        timed = start_year is not None and bool(pool.site.timeline)
+        if not timed and pool.site.power_envelope_mw is None:
             continue
         initial, steps = capacity_steps(pool.site, start_year)
         if initial != pool.total:

@@ -21,6 +21,7 @@ from topology.limits import (
     MAX_CARBON_KG_PER_KWH,
     MAX_COUNT,
     MAX_HORIZON_H,
+    MAX_POWER_ENVELOPE_MW,
     MAX_PRICE_CNY_PER_KWH,
     MAX_PUE,
     MAX_SITE_GPUS,
@@ -142,6 +143,10 @@ class SiteOverride(StrictModel):
     gpus: int | None = Field(default=None, gt=0, le=MAX_SITE_GPUS)
     sku_speed: float | None = Field(default=None, gt=0, le=MAX_SKU_SPEED)
     pue: float | None = Field(default=None, ge=1.0, le=MAX_PUE)
+    # Caps the GPUs in force at floor(MW x 1e6 / (gpu_busy_w x pue)) (sim.capacity_timeline.envelope_gpus).
+    # Dumped only when set: scenario ids of scenarios without it stay as they were.
+    power_envelope_mw: float | None = Field(default=None, gt=0, le=MAX_POWER_ENVELOPE_MW,
+                                            exclude_if=lambda value: value is None)
     price_cny_per_kwh: float | None = Field(default=None, ge=0, le=MAX_PRICE_CNY_PER_KWH)
     carbon_kg_per_kwh: float | None = Field(default=None, ge=0, le=MAX_CARBON_KG_PER_KWH)
     renewable_frac: float | None = Field(default=None, ge=0, le=1)

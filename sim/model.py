@@ -16,6 +16,7 @@ from simpy.events import Event
 
 from sim.adoption import AdoptionDriver, AdoptionLog
 from sim.calibration_distance import calibration_producer
+from sim.deadlines import DeadlineWatch
 from sim.engine import Engine
 from sim.failures import start_failures
 from sim.job_log import JobLog
@@ -147,6 +148,12 @@ class Model:
         self.jobs_held = 0  # held now (released jobs leave it)
         self.deferral_sum_h = 0.0
         self.deferred_h: dict[int, float] = {}  # job id -> hold, kept only with the jobs table (deadline checks)
+        # Start-deadline misses (runs.deadline_misses, sim.deadlines): only when some class has deadline_h.
+        self.deadlines = (DeadlineWatch([c.deadline_h for c in scenario.workload.values()])
+                          if any(c.deadline_h is not None for c in scenario.workload.values()) else None)
+        if self.deadlines is not None:
+            for pool in self.pools:
+                pool.deadline_watch = self.deadlines.started
         self.metrics = MetricBuffers(self.pools, scenario.warmup_h, self.meter)
         self.class_names = list(scenario.workload)
         self.classes = [scenario.workload[name] for name in self.class_names]
@@ -249,16 +256,21 @@ class Model:
         self.engine.events += 1
         job_id, gpus, work, cls, origin, site = job
         self.pools[site].submit(job_id, gpus, work, self.engine.now, cls, origin)
+        if self.deadlines is not None and self.deadlines.held and job_id in self.deadlines.held:
+            self.deadlines.submitted(job_id, self.pools[site])
 
     def _rejected(self, job_id: int, row: int, gpus: int, work: float, cls: int) -> None:
         """A job the policy rejected under residency rules: count it as a residency rejection if the rules caused it.
 
         The rules caused it when the policy places the same job from its region's
-        unrestricted row (rows ``0 .. R-1``); choosing has no side effect on the run.
+        unrestricted row (rows ``0 .. R-1``, or the row of the class's SKU list without
+        the rules); choosing has no side effect on the run.
         """
         assert self.admissibility is not None
         region = self.admissibility.region_of(row)
-        if row == region or self.policy.choose(region, gpus, cls) == REJECT:
+        unruled = self.admissibility.unruled_row_of
+        base = region if unruled is None else unruled[cls][region]
+        if row == base or self.policy.choose(base, gpus, cls) == REJECT:
             return
         self.jobs_rejected_residency += 1
         if self.job_log is not None:
@@ -322,6 +334,8 @@ class Model:
         self.deferral_sum_h += hold_h
         if self.job_log is not None:
             self.deferred_h[job[0]] = hold_h
+        if self.deadlines is not None:
+            self.deadlines.held[job[0]] = hold_h
         self.engine.call_later(hold_h, self._release, job)
 
     def _release(self, job: tuple[int, int, float, int, int, int, int, float]) -> None:
@@ -331,6 +345,8 @@ class Model:
         job_id, gpus, work, cls, region, origin, site, input_gb = job
         if not self.moves_input[cls] or not self.transfers.remote[origin][site]:
             self.pools[site].submit(job_id, gpus, work, self.engine.now, cls, region)
+            if self.deadlines is not None:
+                self.deadlines.submitted(job_id, self.pools[site])
         else:
             self.transfers.send(origin, site, input_gb, self._deliver, (job_id, gpus, work, cls, region, site))
             if self._price_rows is not None:
@@ -391,6 +407,8 @@ class Model:
         if self.adoption is not None:
             self.adoption.close(self.scenario.horizon_h, self.pools)
         self.metrics.sample(self.scenario.horizon_h)
+        if self.deadlines is not None:
+            self.deadlines.close(self.pools, self.scenario.horizon_h)
         if self.job_log is not None:
             self.job_log.close(self.pools, self.scenario.horizon_h)
         self.transfers.sample(self.scenario.horizon_h)

@@ -143,6 +143,8 @@ def _signal_summary(model: Model, gpu_h_busy: float) -> dict[str, Any]:
         "jobs_deferred": model.jobs_deferred,
         "deferral_mean_h": model.deferral_sum_h / model.jobs_deferred if model.jobs_deferred else math.nan,
         "jobs_held_end": model.jobs_held,
+        "deadline_misses": model.deadlines.misses if model.deadlines is not None else 0,
+        "deadline_misses_deferred": model.deadlines.misses_deferred if model.deadlines is not None else 0,
     }
 
 
@@ -261,23 +263,41 @@ def run_scenario(loaded: LoadedScenario, arrivals: ArrivalBatch | None = None, *
     results = tuple(run_replication(loaded, r, arrivals, watch=watch) for r in range(loaded.scenario.replications))
     tables: dict[str, pa.Table] = {}
     for name in results[0].columns:
-        columns = concat_columns([r.columns[name] for r in results])
+        # One replication (a sweep's tiny scenarios): its columns as they are, not copied (build_table only reads).
+        columns = results[0].columns[name] if len(results) == 1 else concat_columns([r.columns[name] for r in results])
         extra = _param_fields(columns) if name == "runs" else ()
         tables[name] = build_table(name, columns, extra)
     return ScenarioResult(tables, results)
 
 
-def _param_fields(runs: dict[str, list[Any]]) -> list[pa.Field]:
-    """The ``param.*`` fields of the ``runs`` table, with units from the key names."""
-    return [
-        pa.field(k, _scalar_type(values), metadata={"unit": _param_unit(k), "description": "Scenario parameter"})
-        for k, values in runs.items() if k.startswith("param.")
-    ]
+def _param_fields(runs: dict[str, list[Any]]) -> tuple[pa.Field, ...]:
+    """The ``param.*`` fields of the ``runs`` table, with units from the key names.
+
+    The same tuple for the same names and types (the scenarios of a sweep share a few
+    layouts), so :func:`sim.tables.build_table` can keep the schema made from it: the
+    fields and schema of a tiny scenario's ``runs`` table took 0.28 of its 3.1 CPU ms
+    (``benchmarks/national.py``, "tiny scenario").  Primitive Arrow types are singletons,
+    so a type's ``id`` names it; any other type makes fresh fields.
+    """
+    pairs = [(k, _scalar_type(values)) for k, values in runs.items() if k.startswith("param.")]
+    if all(id(dtype) in _CACHED_TYPES for _, dtype in pairs):
+        return _param_fields_of(tuple((k, id(dtype)) for k, dtype in pairs))
+    return tuple(_param_field(k, dtype) for k, dtype in pairs)
+
+
+def _param_field(name: str, dtype: pa.DataType) -> pa.Field:
+    return pa.field(name, dtype, metadata={"unit": _param_unit(name), "description": "Scenario parameter"})
+
+
+@lru_cache(maxsize=256)
+def _param_fields_of(key: tuple[tuple[str, int], ...]) -> tuple[pa.Field, ...]:
+    return tuple(_param_field(k, _CACHED_TYPES[type_id]) for k, type_id in key)
 
 
 _param_unit = lru_cache(maxsize=8192)(param_unit)  # the same few hundred names in every scenario of a sweep
 _SCALAR_TYPES = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
 _INT64 = (-(2**63), 2**63 - 1)
+_CACHED_TYPES = {id(t): t for t in (*_SCALAR_TYPES.values(), pa.null())}
 
 
 def _scalar_type(values: list[Any]) -> pa.DataType:
@@ -287,6 +307,8 @@ def _scalar_type(values: list[Any]) -> pa.DataType:
     (hundreds of ``param.*`` columns; ``benchmarks/sweep.py``, "overhead"); anything
     else (mixed types, ints beyond int64) is still left to ``pa.array``.
     """
+    if len(values) == 1 and (kind := values[0].__class__) in _SCALAR_TYPES and kind is not int:
+        return _SCALAR_TYPES[kind]  # one replication (a sweep's tiny scenarios): one look-up
     kinds = {v.__class__ for v in values if v is not None}
     if not kinds:
         return pa.null()

@@ -243,7 +243,8 @@ def override_keys(overrides: Sequence[str]) -> list[str]:
 
 
 def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
-                    overridden: Collection[str] = (), override_source: str = OVERRIDE_SOURCE) -> Network:
+                    overridden: Collection[str] = (), override_source: str = OVERRIDE_SOURCE, *,
+                    loaded: Network | None = None) -> Network:
     """Load ``scenario.network``, check the scenario's references into it, apply ``[sites.<id>]``,
     and check the size of the run (:func:`sim.size.check_size`).
 
@@ -260,6 +261,10 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
         ``override_source`` instead of ``source``.
     override_source : str
         How errors name the overrides (:data:`OVERRIDE_SOURCE`; the Python API says ``overrides``).
+    loaded : Network, optional
+        ``scenario.network`` already loaded (as :func:`topology.load.load_network` returns it,
+        ``[sites.<id>]`` not applied): not read again.  A sweep's workers get a file network
+        this way, with the sweep's base, and may not see the file.
 
     Raises
     ------
@@ -272,14 +277,17 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
         return ConfigError(located(blame(".".join(parts)), format_loc(parts), message))
 
     try:
-        network = load_network(scenario.network, base_dir)
+        network = load_network(scenario.network, base_dir) if loaded is None else loaded
     except CpnsimError as err:
         raise type(err)(located(blame("network"), "network", str(err))) from None
     site_ids = [s.id for s in network.sites]
     region_ids = [r.id for r in network.regions]
     for site_id in scenario.sites:
         if site_id not in site_ids:
-            raise refused(("sites", site_id), f"no site {site_id!r} in network{_hint(site_id, site_ids)}")
+            parts = [s.id for s in network.sites if s.parent == site_id]  # a mixed site runs as partitions
+            raise refused(("sites", site_id), f"no site {site_id!r} in network{_hint(site_id, site_ids)}" if not parts
+                          else f"site {site_id!r} holds a chip mix and runs as partitions; override them: "
+                               f"{', '.join(parts)}")
     for name, job_class in scenario.workload.items():
         for region_id in job_class.origins or {}:
             if region_id not in region_ids:
@@ -288,13 +296,20 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
         weights = job_class.origins or {r.id: r.demand_weight for r in network.regions}
         if sum(weights.values()) <= 0 and job_class.arrival_rate_per_h > 0:
             raise refused(("workload", name, "origins"), "origin weights sum to zero")
+        site_skus = sorted({s.sku for s in network.sites}) if job_class.skus else []
+        for sku in job_class.skus or ():
+            if sku not in site_skus:  # no site could ever take the class's jobs
+                raise refused(("workload", name, "skus"),
+                              f"no site of the network holds SKU {sku!r}{_hint(sku, site_skus)} "
+                              f"(its SKUs: {', '.join(site_skus)})")
     for site_id in scenario.failures.sites:
         if site_id not in site_ids:
             raise refused(("failures", "sites", site_id), f"no site {site_id!r} in network{_hint(site_id, site_ids)}")
+    segments = None
     if scenario.adoption is not None:
-        try:
-            build_segments(scenario.adoption, region_ids, [r.demand_weight for r in network.regions],
-                           list(scenario.workload))
+        try:  # built once: checked here, counted by check_size (the regions do not change below)
+            segments = build_segments(scenario.adoption, region_ids, [r.demand_weight for r in network.regions],
+                                      list(scenario.workload))
         except SegmentReferenceError as exc:
             key = f"adoption.{exc.key}"
             raise ConfigError(located(blame(key), format_loc(_key_parts(key)), exc.message)) from None
@@ -323,7 +338,7 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
         # Profile set, series files and [signals.demand] names: read and checked now, as the
         # run will read them, so a bad one stops `cpnsim run` and `sweep` before anything starts.
         check_signals(scenario.signals, network, list(scenario.workload), source, scenario.start_year, blame)
-    check_size(scenario, network, blame)
+    check_size(scenario, network, blame, segments)
     return network
 
 

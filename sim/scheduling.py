@@ -197,6 +197,8 @@ class SchedPool(GpuPool):
             task.deadline_h = None
             self.started += 1
             self.waits.append(now - task.arrival_h)
+            if self.deadline_watch is not None:
+                self.deadline_watch(task.id, task.cls, now - task.arrival_h)
         task.start_h = now
         task.end_h = end = now + (task.run_h - task.progress_h)
         self.running[task.id] = gpus * now
@@ -260,6 +262,8 @@ class SchedPool(GpuPool):
             self.totals_real[4] += task.work * scale
             if self.log is not None:
                 self.log.record(task, self.index, "unmet", now)
+            if self.deadline_watch is not None:
+                self.deadline_watch(task.id, task.cls, math.inf)  # never started: a miss if the class has a deadline
         while expiry and expiry[0][2].deadline_h != expiry[0][0]:
             heappop(expiry)  # drop entries of tasks that started
         if expiry and expiry[0][0] < self._timer_at:

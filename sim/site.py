@@ -15,7 +15,7 @@ one of them on, so this path pays nothing for them.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from sim.engine import Engine
 from sim.job_log import FifoColumns, sampled
@@ -54,6 +54,7 @@ class GpuPool:
         "busy_area",
         "cap_area",
         "cap_t",
+        "deadline_watch",
         "done_gpu_h",
         "done_work_gpu_h",
         "engine",
@@ -104,6 +105,9 @@ class GpuPool:
         # sim.capacity_timeline): the capacity is constant since, so the hot path keeps no integral of it.
         self.cap_area = 0.0
         self.cap_t = self.t_last
+        # Set by sim.model when a class has deadline_h (sim.deadlines): called at a queued job's first
+        # start with (job id, class, wait h); None costs one test per queued start.
+        self.deadline_watch: Callable[[int, int, float], None] | None = None
 
     def capacity_gpu_h(self, now: float) -> float:
         """GPU-hours in force (the integral of :attr:`total`) from t = 0 up to ``now`` (h)."""
@@ -136,6 +140,8 @@ class GpuPool:
             self.free -= head[1]
             self.started += 1
             self.waits.append(now - head[3])
+            if self.deadline_watch is not None:
+                self.deadline_watch(head[0], head[4], now - head[3])
             self.running[head[0]] = head[1] * now
             self._started(head, now)
             self._call_at(now + head[2], self._on_finish, head)
@@ -196,7 +202,7 @@ class GpuPool:
         if queue and queue[0][1] <= self.free:
             # _start inlined for the jobs the freed GPUs let in (most starts at high load).
             free, started, waits, running = self.free, self.started, self.waits, self.running
-            call_at, on_finish = self._call_at, self._on_finish
+            call_at, on_finish, watch = self._call_at, self._on_finish, self.deadline_watch
             while queue and queue[0][1] <= free:
                 head = queue.popleft()
                 head_gpus = head[1]
@@ -204,6 +210,8 @@ class GpuPool:
                 free -= head_gpus
                 started += 1
                 waits.append(now - head[3])
+                if watch is not None:
+                    watch(head[0], head[4], now - head[3])
                 running[head[0]] = head_gpus * now
                 call_at(now + head[2], on_finish, head)
             self.free, self.started = free, started
@@ -347,7 +355,7 @@ class LoggedGpuPool(GpuPool):
         self.done_work_gpu_h += job[6]
         if queue and queue[0][1] <= self.free:
             free, started, waits, running, live = self.free, self.started, self.waits, self.running, self.live
-            call_at, on_finish = self._call_at, self._on_finish
+            call_at, on_finish, watch = self._call_at, self._on_finish, self.deadline_watch
             while queue and queue[0][1] <= free:
                 head = queue.popleft()
                 head_gpus = head[1]
@@ -355,6 +363,8 @@ class LoggedGpuPool(GpuPool):
                 free -= head_gpus
                 started += 1
                 waits.append(now - head[3])
+                if watch is not None:
+                    watch(head[0], head[4], now - head[3])
                 running[head[0]] = head_gpus * now
                 live[head[0]] = (head, now)
                 call_at(now + head[2], on_finish, head)

@@ -36,7 +36,7 @@ import numpy as np
 from sim.config import Scenario
 from topology.model import Network
 from topology.plumbing import ConfigError, located
-from workloads.adoption import HOURS_PER_YEAR, build_segments
+from workloads.adoption import HOURS_PER_YEAR, Segments, build_segments
 
 __all__ = [
     "BYTES_PER_ARRIVAL",
@@ -96,13 +96,15 @@ def _steps(horizon_h: float, step_h: float) -> float:
     return math.ceil(horizon_h / step_h) if horizon_h / step_h < 1e18 else horizon_h / step_h
 
 
-def _adoption_jobs_per_rep(scenario: Scenario, network: Network) -> tuple[float, float, int]:
+def _adoption_jobs_per_rep(scenario: Scenario, network: Network,
+                           segments: Segments | None = None) -> tuple[float, float, int]:
     """Adoption-driven (jobs over the horizon, highest rate per hour, segments), every segment at its ceiling."""
     config = scenario.adoption
     if config is None:
         return 0.0, 0.0, 0
-    segments = build_segments(config, [r.id for r in network.regions], [r.demand_weight for r in network.regions],
-                              list(scenario.workload))
+    if segments is None:  # built here unless the caller built them already (sim.scenario.resolve_network)
+        segments = build_segments(config, [r.id for r in network.regions],
+                                  [r.demand_weight for r in network.regions], list(scenario.workload))
     with np.errstate(over="ignore", invalid="ignore"):
         adopters = segments.enterprises * np.maximum(segments.ceiling, segments.initial_frac)
         rate0_per_h = float(np.sum(adopters[:, None] * segments.jobs_per_adopter_per_h))
@@ -115,7 +117,7 @@ def _adoption_jobs_per_rep(scenario: Scenario, network: Network) -> tuple[float,
     return rate0_per_h * mean_factor * scenario.horizon_h, rate0_per_h * peak, len(segments)
 
 
-def estimate_size(scenario: Scenario, network: Network) -> SizeEstimate:
+def estimate_size(scenario: Scenario, network: Network, segments: Segments | None = None) -> SizeEstimate:
     """Estimate the events and memory of a run of ``scenario`` on ``network`` (all replications).
 
     Parameters
@@ -124,6 +126,9 @@ def estimate_size(scenario: Scenario, network: Network) -> SizeEstimate:
         The configuration.
     network : Network
         The resolved network (its sites, links and regions count).
+    segments : Segments, optional
+        The adoption segments of ``scenario`` on ``network``'s regions, if already built
+        (:func:`workloads.adoption.build_segments`; built here otherwise).
 
     Returns
     -------
@@ -142,7 +147,7 @@ def estimate_size(scenario: Scenario, network: Network) -> SizeEstimate:
     reps = scenario.replications
     classes = scenario.workload.values()
     rate_per_h = sum(c.arrival_rate_per_h for c in classes)
-    adoption_jobs, adoption_peak_per_h, n_segments = _adoption_jobs_per_rep(scenario, network)
+    adoption_jobs, adoption_peak_per_h, n_segments = _adoption_jobs_per_rep(scenario, network, segments)
     jobs = rate_per_h * horizon + adoption_jobs
     moves = any(c.input_gb is not None for c in classes)
     intervals = _steps(horizon, scenario.metric_interval_h)
@@ -212,7 +217,8 @@ def _blamed(source: str | Callable[[str], str], keys: tuple[str, ...]) -> str:
     return next((source(key) for key in keys if source(key) != own), own)
 
 
-def check_size(scenario: Scenario, network: Network, source: str | Callable[[str], str]) -> SizeEstimate:
+def check_size(scenario: Scenario, network: Network, source: str | Callable[[str], str],
+               segments: Segments | None = None) -> SizeEstimate:
     """Refuse a run above ``engine.max_events`` or ``engine.max_memory_gb``, naming the estimate.
 
     Parameters
@@ -227,6 +233,8 @@ def check_size(scenario: Scenario, network: Network, source: str | Callable[[str
         override's source only when an override set a key of :func:`size_keys` or the limit
         exceeded; an override of anything else (the policy, a site's PUE) leaves the blame on
         the file.
+    segments : Segments, optional
+        As :func:`estimate_size`'s: the segments the caller already built.
 
     Returns
     -------
@@ -238,7 +246,7 @@ def check_size(scenario: Scenario, network: Network, source: str | Callable[[str
     ConfigError
         ``source: engine.max_events: ...`` or ``source: engine.max_memory_gb: ...``.
     """
-    size = estimate_size(scenario, network)
+    size = estimate_size(scenario, network, segments)
     what = (f"{size.jobs:.3g} jobs over {scenario.horizon_h:g} h x {scenario.replications} replication(s), "
             f"{sum(size.rows.values()):.3g} output rows")
     limit = scenario.engine.max_events

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import pyarrow as pa
 
@@ -113,6 +112,11 @@ RUNS_COLUMNS: list[Column] = [
     ("jobs_deferred", pa.int64(), "jobs", "Jobs held for cheaper or greener hours ([signals] defer), whole run"),
     ("deferral_mean_h", pa.float64(), "h", "Mean hold of the deferred jobs (null if none)"),
     ("jobs_held_end", pa.int64(), "jobs", "Deferred jobs still held at the horizon (not yet at a site)"),
+    ("deadline_misses", pa.int64(), "jobs",
+     "Jobs of classes with deadline_h whose hold + wait at the site exceeded it, unmet, or queued past it at "
+     "the horizon; whole run (sim.deadlines)"),
+    ("deadline_misses_deferred", pa.int64(), "jobs",
+     "Of deadline_misses, the jobs that were held by [signals] defer (misses deferral may have caused)"),
     ("jobs_rejected_residency", pa.int64(), "jobs",
      "Jobs rejected because the data-residency rules left no site the policy would take (within jobs_rejected)"),
     ("transfer_cost_cny", pa.float64(), "CNY",
@@ -336,9 +340,9 @@ def _field(name: str, dtype: pa.DataType, unit: str, description: str) -> pa.Fie
 
 @functools.cache
 def _declared_fields(table: str) -> tuple[pa.Field, ...]:
-    # Built once per table (fields are immutable, so sharing them is safe): with the inline
-    # NaN test in build_table, run_scenario of the built-in default at horizon_h = 1 took
-    # 2.60 instead of 2.81 CPU ms (benchmarks/README.md, "a tiny scenario's overhead").
+    # Built once per table (fields are immutable, so sharing them is safe): run_scenario of the
+    # built-in default at horizon_h = 1 took 2.60 instead of 2.81 CPU ms (benchmarks/README.md,
+    # "a tiny scenario's overhead").
     return tuple(_field(*column) for column in TABLES[table])
 
 
@@ -348,28 +352,61 @@ def schema_for(table: str, extra: Sequence[pa.Field] = ()) -> pa.Schema:
     return pa.schema(fields, metadata={"cpnsim.schema_version": SCHEMA_VERSION, "cpnsim.table": table})
 
 
-def _clean(value: Any) -> Any:
-    # NaN means "no observation" (e.g. no job started): stored as null.
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+_FEW_ROWS = 32
+"""Tables of at most this many rows are built by one conversion of their rows (a struct array), others by column."""
+
+class _Layout(NamedTuple):
+    extra: Sequence[pa.Field]  # kept so that its id stays unique while the entry lives
+    schema: pa.Schema
+    struct: pa.DataType  # the schema's fields as one struct type (tables of few rows)
+    names: tuple[str, ...]
+    required: frozenset[str]  # the names a producer must give (all but the optional ones)
+
+
+_LAYOUTS: dict[tuple[str, int], _Layout] = {}
+
+
+def _layout(table: str, extra: Sequence[pa.Field]) -> _Layout:
+    # Kept by the identity of ``extra`` (sim.run passes the same tuple of param.* fields for the same
+    # parameter layout): the schema, its struct type and the names read off its fields took 0.15 of the
+    # 0.62 CPU ms of a tiny scenario's runs table (benchmarks/national.py, "tiny scenario").
+    key = (table, id(extra))
+    known = _LAYOUTS.get(key)
+    if known is None or known.extra is not extra:
+        if len(_LAYOUTS) >= 256:
+            _LAYOUTS.clear()
+        schema = schema_for(table, extra)
+        names = tuple(schema.names)
+        known = _LAYOUTS[key] = _Layout(extra, schema, pa.struct(list(schema)), names,
+                                        frozenset(names) - OPTIONAL_COLUMNS.get(table, frozenset()))
+    return known
 
 
 def build_table(table: str, columns: Mapping[str, Sequence[Any]], extra: Sequence[pa.Field] = ()) -> pa.Table:
     """Build ``table`` from column lists, checking every declared column is present.
 
-    Only :data:`OPTIONAL_COLUMNS` may be absent; they are then null.
+    Only :data:`OPTIONAL_COLUMNS` may be absent; they are then null.  A float NaN is
+    stored as null ("no observation", e.g. no job started).
     """
-    schema = schema_for(table, extra)
-    optional = OPTIONAL_COLUMNS.get(table, frozenset())
-    missing = [f.name for f in schema if f.name not in columns and f.name not in optional]
-    if missing:
-        raise KeyError(f"table {table!r} is missing columns {missing}")
+    schema, struct, names, required = _layout(table, extra)[1:]
+    if not required <= columns.keys():
+        raise KeyError(f"table {table!r} is missing columns {[n for n in names if n in required - columns.keys()]}")
     rows = len(next(iter(columns.values()), ()))
-    # _clean inlined (x != x is math.isnan(x) for a float): a call per value is the largest
-    # own-time entry of a tiny scenario's profile (benchmarks/README.md, "a tiny scenario's
-    # overhead", with the field cache above).
-    arrays = [pa.array([None if isinstance(v, float) and v != v else v for v in columns[f.name]], type=f.type)
+    # from_pandas=True stores a float NaN as null inside Arrow's converter: the same arrays as
+    # replacing NaN by None in Python first (tests/sim/test_build_table.py), without a Python step per value.
+    if rows <= _FEW_ROWS:
+        # Few rows (runs, timings, a short run's sites): one conversion of the rows as a struct array
+        # instead of one pa.array call per column (a few µs each; runs has over a hundred columns):
+        # a tiny scenario's runs table in 0.2 instead of 0.62 CPU ms (benchmarks/national.py, "tiny
+        # scenario").  An absent (optional) key converts to null.
+        present = [name for name in names if name in columns]
+        values = [columns[name] for name in present]
+        if any(len(v) != rows for v in values):
+            raise ValueError(f"table {table!r}: columns of different lengths")
+        records = [dict(zip(present, row, strict=True)) for row in zip(*values, strict=True)]
+        batch = pa.RecordBatch.from_struct_array(pa.array(records, type=struct, from_pandas=True))
+        return pa.Table.from_batches([batch]).replace_schema_metadata(schema.metadata)
+    arrays = [pa.array(columns[f.name], type=f.type, from_pandas=True)
               if f.name in columns else pa.nulls(rows, f.type) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
@@ -385,7 +422,9 @@ def flatten_params(config: Mapping[str, Any], prefix: str = "param.") -> dict[st
     out: dict[str, Any] = {}
     for key, value in config.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if value.__class__ in _PLAIN:  # most values: skips the slow isinstance(..., Mapping) (an ABC check)
+            out[name] = value
+        elif isinstance(value, Mapping):
             out.update(flatten_params(value, f"{name}."))
         elif isinstance(value, list | tuple):
             out[name] = json.dumps(list(value))
@@ -393,6 +432,8 @@ def flatten_params(config: Mapping[str, Any], prefix: str = "param.") -> dict[st
             out[name] = value
     return out
 
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 _SUFFIX_UNITS = (
     ("_per_h", "1/h"), ("_gpu_h", "reference GPU-h"), ("_h", "h"), ("_cny_per_kwh", "CNY/kWh"),

@@ -30,6 +30,15 @@ def test_every_span_has_a_producer_and_every_producer_is_quoted():
                  "growth-doubled-diff"}  # docs/model.md, Capacity timelines
     produced |= {f"national-{what}-{level}" for what in ("gpus", "eflops") for level in ("low", "central", "high")}
     produced |= {"national-calibration-within", "route-factor", "route-factor-max-ms"}  # docs/model.md (issue 17)
+    produced |= {"study-scenarios", "study-replications", "study-runs", "study-n", "study-median", "study-band",
+                 "study-drivers-table", "study-top", "study-minor", "study-commit", "study-date", "study-cpu-s",
+                 "study-wall", "study-cpus", "study-contention", "study-region-spread",
+                 "study-region-lowest"}  # the recorded uncertainty study (docs/study.py)
+    produced |= {"price-base", "price-cpu-s", "price-both", "price-adoption", "price-work", "price-served-central",
+                 "price-served-northeast"}  # docs/model.md, price channels (docs/adoption_effects.py)
+    produced |= {"regional-cpu-s", "regional-table", "regional-spread-off", "regional-spread-on",
+                 "regional-indicator-max", "regional-bnr-countries", "regional-bnr-off", "regional-bnr-on",
+                 "regional-all-off", "regional-all-on"}  # docs/model.md, regional spread
     quoted: set[str] = set()
     for path in figures["quoted_files"]():
         quoted |= set(figures["spans_in"](path.read_text()))
@@ -41,7 +50,8 @@ def test_cheap_figures_have_not_drifted(name):
     assert figures["check"]((PRODUCERS[name],)) == []
 
 
-CHECKED_ELSEWHERE = {"adoption-capacity": "tests/cluster/test_report.py::test_the_readme_report_recipe_runs_as_written"}
+CHECKED_ELSEWHERE = {"adoption-capacity": "tests/cluster/test_report.py::test_the_readme_report_recipe_runs_as_written",
+                     "validate": "tests/sim/test_validation.py::test_full_validation_passes"}
 """Producers whose figures a slow test checks on its own run of the same work (not run twice)."""
 
 

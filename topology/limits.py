@@ -62,6 +62,8 @@ MAX_GPU_W = 100_000.0
 """Board power of one GPU, W (today's are ~300-1,200 W)."""
 MAX_PUE = 10.0
 """Power usage effectiveness (published figures are 1.04-2.5)."""
+MAX_POWER_ENVELOPE_MW = 100_000.0
+"""Power envelope of one site, MW (the largest announced campuses are ~1,000-5,000 MW)."""
 MAX_PRICE_CNY_PER_KWH = 100.0
 """Electricity price, CNY/kWh (Chinese industrial tariffs are ~0.3-1.5)."""
 MAX_CARBON_KG_PER_KWH = 5.0

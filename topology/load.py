@@ -42,6 +42,7 @@ from typing import Any
 
 import pydantic
 
+from topology.chip_partitions import expand_chip_mixes
 from topology.graphml import read_graphml_network
 from topology.model import Link, Network, Region, Site
 from topology.plumbing import TopologyError, describe_validation_error, located, nearest, read_toml
@@ -93,8 +94,14 @@ def builtin_names() -> list[str]:
     >>> "default" in builtin_names()
     True
     """
+    return list(_builtin_listing())
+
+
+@functools.cache
+def _builtin_listing() -> tuple[str, ...]:
+    """The data directory's network names, listed once per process (a sweep loads a network per point)."""
     files = resources.files(_DATA_PACKAGE).iterdir()
-    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+    return tuple(sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml")))
 
 
 def load_network(spec: str, base_dir: Path | None = None) -> Network:
@@ -135,7 +142,7 @@ def _builtin_network(name: str) -> Network:
     """
     loaded = _load_builtin(name, ())
     _check_reachable(loaded, f"<built-in network {name!r}>")
-    return loaded.network
+    return expand_chip_mixes(loaded.network)
 
 
 def load_network_file(path: Path) -> Network:
@@ -154,7 +161,9 @@ def load_network_file(path: Path) -> Network:
     else:
         loaded = _load_file(path, ())
     _check_reachable(loaded, str(path))
-    return loaded.network
+    # Mixed sites become one partition per SKU only now, so that every file of an include
+    # chain names the site itself (topology.chip_partitions).
+    return expand_chip_mixes(loaded.network)
 
 
 def _check_reachable(loaded: _Loaded, source: str) -> None:

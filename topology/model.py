@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from topology.chips import ChipCount
 from topology.countries import check_country
 from topology.limits import (
     MAX_BANDWIDTH_GBPS,
@@ -20,6 +21,7 @@ from topology.limits import (
     MAX_FIBRE_US_PER_KM,
     MAX_GPU_W,
     MAX_HOP_MS,
+    MAX_POWER_ENVELOPE_MW,
     MAX_PRICE_CNY_PER_GB,
     MAX_PRICE_CNY_PER_KWH,
     MAX_PUE,
@@ -132,6 +134,10 @@ class Site(StrictModel):
     pue_target : float or None
         The policy PUE target (ceiling) for the site, kept apart from ``pue`` so that a
         target is not read as a measurement; informational.
+    power_envelope_mw : float or None
+        Facility power the site may draw, MW: at most ``floor(power_envelope_mw × 10⁶ /
+        (gpu_busy_w × pue))`` GPUs are in force (:func:`sim.capacity_timeline.envelope_gpus`);
+        GPUs beyond that are dark (no idle power, not in ``gpus_total``).  ``None``: no cap.
     zone : Zone or None
         EDWC zone (:data:`Zone`); ``None`` when the network does not say (then
         :func:`sim.placement.west.is_western` falls back to the ``region`` label).
@@ -139,6 +145,15 @@ class Site(StrictModel):
         ISO 3166-1 alpha-2 code of the country the site is in; ``None``: China when
         ``zone`` is ``east``, ``west`` or ``other``, else unknown
         (:func:`topology.residency.country_of`).  Residency rules read it.
+    chips : tuple of ChipCount or None
+        The site's chip mix: accelerators per SKU (:mod:`topology.chips`), summing to
+        ``gpus``.  A loaded network holds no mixes: the loader turns a site with a mix
+        into one partition per SKU (:mod:`topology.chip_partitions`), which takes its
+        ``sku``, ``sku_speed``, ``board_power_w`` and ``gpu_busy_w`` from the SKU, so a
+        site with ``chips`` does not set those four.  ``None``: one SKU, as given.
+    parent : str or None
+        Set by the loader on a partition of a mixed site: the id of the site it was
+        split from (``None``: not a partition).
     """
 
     id: str = Field(min_length=1)
@@ -160,6 +175,7 @@ class Site(StrictModel):
     server_overhead_w: float | None = Field(default=None, ge=0, le=MAX_GPU_W, exclude_if=_unset)
     pue: float = Field(default=1.3, ge=1.0, le=MAX_PUE)
     pue_target: float | None = Field(default=None, ge=1.0, le=MAX_PUE, exclude_if=_unset)
+    power_envelope_mw: float | None = Field(default=None, gt=0, le=MAX_POWER_ENVELOPE_MW, exclude_if=_unset)
     price_cny_per_kwh: float = Field(default=0.5, ge=0, le=MAX_PRICE_CNY_PER_KWH)
     carbon_kg_per_kwh: float = Field(default=0.55, ge=0, le=MAX_CARBON_KG_PER_KWH)
     renewable_frac: float = Field(default=0.0, ge=0, le=1)
@@ -167,6 +183,8 @@ class Site(StrictModel):
     country: str | None = Field(default=None, exclude_if=_unset)
     source: str = ""
     timeline: tuple[CapacityStep, ...] | None = Field(default=None, exclude_if=_unset)
+    chips: tuple[ChipCount, ...] | None = Field(default=None, min_length=1, exclude_if=_unset)
+    parent: str | None = Field(default=None, min_length=1, exclude_if=_unset)
 
     _check_country = field_validator("country")(_country)
 
@@ -205,6 +223,29 @@ class Site(StrictModel):
         problem = check_timeline(self.timeline) if self.timeline else None
         if problem is not None:
             raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _mix_sums_to_gpus(self) -> Site:
+        if self.chips is None:
+            return self
+        total = sum(c.gpus for c in self.chips)
+        if total != self.gpus:
+            raise ValueError(f"chips: the mix holds {total:,} GPUs "
+                             f"({' + '.join(f'{c.gpus:,} {c.sku}' for c in self.chips)}), the site's gpus is "
+                             f"{self.gpus:,}; they must be equal")
+        seen: set[str] = set()
+        for i, chip in enumerate(self.chips):
+            if chip.sku in seen:
+                raise ValueError(f"chips[{i}].sku: {chip.sku!r} appears twice in the mix")
+            seen.add(chip.sku)
+        clash = [k for k in ("sku", "sku_speed", "board_power_w", "gpu_busy_w") if k in self.model_fields_set]
+        if clash:
+            raise ValueError(f"{clash[0]}: set by each SKU of chips; drop it (give server_overhead_w for the "
+                             "server's share of power)")
+        if self.timeline:
+            raise ValueError("timeline: a site with a chip mix cannot have a capacity timeline yet; "
+                             "split the site by SKU instead")
         return self
 
 

@@ -69,6 +69,11 @@ class JobClass(StrictModel):
         residency rules of the origin's country (:mod:`topology.residency`) decide the
         sites a job may run at and the countries its input may cross.  ``none``
         (default): no rule applies.
+    skus : tuple of str, optional
+        The accelerator SKUs (a site's ``sku``: catalogue ids of :mod:`topology.chips`, or
+        a network's own names) the class's jobs may run on, e.g. a training class that
+        needs a given interconnect or memory; sites of other SKUs are not admissible
+        (:mod:`sim.placement.residency`).  ``None`` (default): any SKU.
     """
 
     arrival_rate_per_h: float = Field(ge=0, le=MAX_RATE_PER_H)
@@ -88,6 +93,8 @@ class JobClass(StrictModel):
     result_gb: Distribution | None = Field(default=None, exclude_if=lambda value: value is None)
     latency_budget_one_way_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_BUDGET_MS / 2,
                                                     exclude_if=lambda value: value is None)
+    skus: tuple[Annotated[str, Field(min_length=1)], ...] | None = Field(default=None, min_length=1,
+                                                                        exclude_if=lambda value: value is None)
 
     @model_validator(mode="before")
     @classmethod

@@ -9,6 +9,7 @@ and the exit status is 130 (128 + SIGINT, as shells report it).  SIGTERM (``kill
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shlex
 import signal
@@ -28,10 +29,15 @@ from cluster.sweeps.progress import SweepProgress
 from cluster.sweeps.storage import LocalStorage
 from topology.plumbing import CpnsimError
 
-__all__ = ["DESCRIPTION", "PLAIN_PROGRESS_EVERY_S", "add_arguments", "expansion_progress", "resume_command", "run"]
+__all__ = ["DESCRIPTION", "EXPAND_FIRST_POINTS", "PLAIN_PROGRESS_EVERY_S", "add_arguments", "expansion_progress",
+           "resume_command", "run"]
 
 PLAIN_PROGRESS_EVERY_S = 5.0
 """Seconds between plain progress lines when stderr is not a terminal."""
+EXPAND_FIRST_POINTS = 2000
+"""Specs of up to this many points are expanded whole before anything runs (a second or
+two), so a point that does not validate is refused before anything is written; bigger
+ones are expanded as they run (:func:`cluster.sweeps.run_sweep`)."""
 
 DESCRIPTION = ("Expand a sweep spec (base scenario + axes) and run every scenario, writing one part per finished "
                "batch to runs/, sites/, links/, timings/ and manifest.json. Ctrl-C stops cleanly; --resume "
@@ -113,7 +119,11 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
     if args.retry_failed and not args.resume:
         raise CpnsimError("--retry-failed: only with --resume (it reruns the failed scenarios of a dataset)")
     args.out = check_out_location(args.out)  # a path (never relative inside a Ray job) or an object store
-    spec = load_sweep(args.spec, None if args.quiet else expansion_progress(err))
+    spec = load_sweep(args.spec, None if args.quiet else expansion_progress(err), lazy=True)
+    if args.dry_run or spec.points <= EXPAND_FIRST_POINTS:
+        spec.expand_all()  # a bad point is refused before anything is written
+    else:  # expanded as it runs: the first batch before the last point; progress in the sweep's lines
+        spec = dataclasses.replace(spec, progress=None)
     if args.dry_run:
         cpus = 1 if args.executor == "serial" else (args.num_cpus or os.cpu_count() or 1)
         plan = plan_sweep(spec, args.out, cpus=cpus, resume=args.resume, batch_size=args.batch_size)
@@ -122,11 +132,8 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
         return EXIT_OK
     (LocalStorage(args.out) if isinstance(args.out, Path) else args.out).check_writable()
     if not args.quiet:
-        err.print(f"sweep [bold]{args.spec}[/bold]: {spec.count} scenarios x "
+        err.print(f"sweep [bold]{args.spec}[/bold]: {spec.points} points x "
                   f"{spec.base.scenario.replications} replication(s), executor {args.executor}")
-        if spec.duplicates:
-            err.print(f"{spec.duplicates} of {spec.points} points equal an earlier point (integer rounding) "
-                      "and run once", highlight=False)
     # Off a terminal (a Ray job's log), a plain line every few seconds instead of the bar.
     progress = SweepProgress(err, enabled=not args.quiet and err.is_terminal,
                              plain_every_s=None if args.quiet else PLAIN_PROGRESS_EVERY_S)
@@ -149,7 +156,7 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
         with progress:
             report = run_sweep(spec, args.out, executor, args.format, resume=args.resume, overwrite=args.overwrite,
                                retry_failed=args.retry_failed, batch_size=args.batch_size, on_start=on_start,
-                               on_batch=progress.on_batch)
+                               on_batch=progress.on_batch, on_expand=progress.on_expand)
     except SweepInterrupted as stop:
         r = stop.report
         if r.finished == 0 and not args.out.exists():
@@ -163,6 +170,9 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
         if main:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     if not args.quiet:
+        if report.duplicates:
+            err.print(f"{report.duplicates} of {spec.points} points equal an earlier point (integer rounding) "
+                      "and ran once", highlight=False)
         retried = f" ({report.retried} failed before, retried)" if report.retried else ""
         err.print(f"{report.done} scenario(s) ran{retried}, {report.failed} failed, {report.skipped} skipped as done, "
                   f"in {report.wall_time_s:.1f} s")

@@ -17,10 +17,11 @@ from rich.table import Table
 
 from cluster.cli.options import add_out, write_out_file
 from cluster.cli.registry import EXIT_OK
+from topology.chips import sku_catalogue
 from topology.export import FORMATS, ExportFormat, export_network
 from topology.graph import link_latency_ms, link_route_km
 from topology.load import builtin_names, load_network
-from topology.model import ZONES, Network
+from topology.model import ZONES, Network, Site
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
 
@@ -105,6 +106,33 @@ def _sites_table(net: Network) -> Table:
     return table
 
 
+def _chips_table(net: Network) -> tuple[Table, list[str]]:
+    """Each site's chip mix (the partitions of a mixed site gathered under its id), and published mixes."""
+    catalogue = sku_catalogue()
+    groups: dict[str, list[Site]] = {}
+    for s in net.sites:
+        groups.setdefault(s.parent or s.id, []).append(s)
+    table = _table(f"sites ({len(groups)}): chip mix", ("site", "GPUs", "chips", "dense FP16 PFLOPS",
+                                                       "export-controlled %"), ("site", "chips"), wrap=("chips",))
+    table.columns[2].min_width = 24
+    reference = catalogue.reference_tflops
+    for site_id, parts in groups.items():
+        gpus = sum(p.gpus for p in parts)
+        mix = [f"{p.gpus:,} × {p.sku}" if catalogue.get(p.sku) else
+               f"{p.gpus:,} × {p.sku} (speed {p.sku_speed:g}{'' if p.sku_speed != 1 else ', mix not published'})"
+               for p in parts]
+        known = [(p, catalogue.get(p.sku)) for p in parts]
+        controlled = sum(p.gpus for p, sku in known if sku is not None and not sku.export_control.startswith("none"))
+        share = "-" if all(sku is None for _, sku in known) else _num(100 * controlled / gpus, 0)
+        table.add_row(site_id, f"{gpus:,}", "; ".join(mix),
+                      f"{sum(p.gpus * p.sku_speed for p in parts) * reference / 1000:,.0f}", share)
+    table.caption = ("chips: GPUs per SKU (topology/chips.toml; a mixed site runs as one partition per SKU, "
+                     "<site>/<sku>); a SKU outside the catalogue is counted in A100-equivalents at its speed; "
+                     "export-controlled: share of catalogued GPUs under US export licensing (catalogue data)")
+    notes = [f"published chips of {p.site}: {p.mix}" for p in catalogue.published_mix if p.site in groups]
+    return table, notes
+
+
 def _has_ranges(net: Network) -> bool:
     """Whether any site gives a capacity range, a power split or a PUE target (later keys of the format)."""
     return any(s.gpus_low is not None or s.gpus_high is not None or s.capacity_method is not None
@@ -184,6 +212,10 @@ def _run_show(args: argparse.Namespace, console: Console) -> int:
     net = load_network(args.network)
     console.print(f"[bold]{net.name}[/bold]: {net.description}" if net.description else f"[bold]{net.name}[/bold]")
     console.print(_sites_table(net))
+    chips, notes = _chips_table(net)
+    console.print(chips)
+    for note in notes:  # sentences: printed whole, not squeezed into a column
+        console.print(note, highlight=False)
     if _has_ranges(net):
         console.print(_range_table(net))
     console.print(_energy_table(net))

@@ -15,6 +15,7 @@ from cluster.report.jobs import jobs_section
 from cluster.report.links import links_section
 from cluster.report.network_map import network_section
 from cluster.report.page import Omitted, Section, render_page
+from cluster.report.policies import policy_section
 from cluster.report.residency import residency_section
 from cluster.report.response import response_section
 from cluster.report.summary import summary_section
@@ -31,6 +32,7 @@ SECTIONS: tuple[Callable[[ReportData], Section | Omitted], ...] = (
     utilisation_section,
     energy_section,
     hourly_section,
+    policy_section,
     network_section,
     links_section,
     jobs_section,

@@ -33,6 +33,7 @@ def calibration_section(data: ReportData) -> Section | Omitted:
         if r["scenario_id"] == shown:
             by_figure.setdefault(str(r["figure"]), []).append(r)
     cells, classes = [], []
+    in_band = judged_figures = by_construction = 0
     for figure_rows in by_figure.values():
         first = figure_rows[0]
         models = np.array([float(str(r["model"])) if r["model"] is not None else math.nan for r in figure_rows])
@@ -44,7 +45,15 @@ def calibration_section(data: ReportData) -> Section | Omitted:
                       f"{_num(float(str(first['low'])))} – {_num(float(str(first['high'])))}", within,
                       str(first["note"])])
         classes.append("" if judged and all(judged) else "failed")
-    caption = ("model: mean ± 95 % CI over replications; within: replications whose value lies in the band"
+        if judged:
+            judged_figures += 1
+            if all(judged):
+                in_band += 1
+                # The notes of rows that hold because the network was built from them say so.
+                by_construction += "by construction" in str(first["note"])
+    caption = (f"{in_band} of {judged_figures} reproducible figures within their band in every replication "
+               f"({by_construction} of them by construction, as their notes say); "
+               "model: mean ± 95 % CI over replications; within: replications whose value lies in the band"
                + (f"; scenario {shown} of {len(scenarios)}" if len(scenarios) > 1 else ""))
     table = table_html(("figure", "unit", "model", "published", "band", "within", "why they may differ"), cells,
                        (False, False, True, True, True, True, False), caption, classes)

@@ -3,6 +3,7 @@
 One concept per module:
 
 * :mod:`cluster.sweeps.spec`: a spec of axes over a base scenario, expanded into scenarios;
+* :mod:`cluster.sweeps.expansion`: a spec's points, expanded one at a time as the driver asks for them;
 * :mod:`cluster.sweeps.sampling`: sampled designs (random, Latin hypercube, Sobol', Saltelli);
 * :mod:`cluster.sweeps.run`: the driver loop that runs a spec into one dataset;
 * :mod:`cluster.sweeps.batch`: a batch of scenarios, the unit of work, and its result;

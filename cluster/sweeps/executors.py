@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from cluster.sweeps.batch import BatchResult, Runner, checked_batch, lost_batch, run_batch
@@ -24,9 +24,12 @@ from sim.run import run_scenario
 from sim.scenario import LoadedScenario
 from topology.plumbing import ConfigError
 
-__all__ = ["DEFAULT_MAX_RETRIES", "EXECUTORS", "RayExecutor", "SerialExecutor", "make_executor"]
+__all__ = ["DEFAULT_MAX_RETRIES", "EXECUTORS", "WINDOW_PER_CPU", "RayExecutor", "SerialExecutor", "make_executor"]
 
 DEFAULT_MAX_RETRIES = 3
+WINDOW_PER_CPU = 4
+"""Batches submitted ahead per CPU of the cluster: enough to keep every CPU busy while the
+driver writes a result and makes the next batch, few enough that a spec is expanded as it runs."""
 EXECUTORS = ("ray", "serial")
 """Executor names, as ``--executor`` takes them; the first is the default."""
 
@@ -55,8 +58,8 @@ class SerialExecutor:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def map(self, batches: Sequence[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
-        """Yield the result of each batch as it completes."""
+    def map(self, batches: Iterable[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
+        """Yield the result of each batch as it completes (``batches`` taken one at a time, lazily)."""
         for i, batch in enumerate(batches):
             yield run_batch(i, batch, self.runner)
 
@@ -166,11 +169,13 @@ class RayExecutor:
         if changed:
             reload_ray_auth()  # a Ray started later in this process must not see the old token
 
-    def map(self, batches: Sequence[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
-        """Submit every batch as a task; yield results in completion order (``ray.wait``).
+    def map(self, batches: Iterable[Sequence[LoadedScenario]]) -> Iterator[BatchResult]:
+        """Submit the batches as tasks, a window of them at a time; yield results in completion order.
 
-        A batch whose worker died more than ``max_retries`` times yields
-        :func:`lost_batch` (failed rows) instead of ending the sweep.
+        ``batches`` is taken lazily (a sweep's are made as its spec expands): up to
+        :data:`WINDOW_PER_CPU` batches per CPU are submitted ahead, and the next is taken
+        when a result comes back.  A batch whose worker died more than ``max_retries``
+        times yields :func:`lost_batch` (failed rows) instead of ending the sweep.
         """
         import ray
         from ray.exceptions import RayError, RayTaskError
@@ -181,42 +186,55 @@ class RayExecutor:
         runner_ref = ray.put(self.runner)
         # A batch of points ships its base once: put here, fetched once per worker (cluster.sweeps.points).
         bases: dict[str, Any] = {}
-        shipped: list[Sequence[LoadedScenario]] = []
-        for batch in batches:
-            if isinstance(batch, PointBatch) and batch.base is not None:
-                ref = bases.get(batch.base.digest)
-                if ref is None:
-                    ref = bases[batch.base.digest] = ray.put(batch.base)
-                shipped.append(batch.by_reference(ref))
-            else:
-                shipped.append(list(batch))
         before, named = set(dead_workers()), set[str]()  # workers lost before this sweep are not its
         if self.address:  # a cluster: every worker checks it runs the driver's code
             task: Any = ray.remote(**options)(checked_batch)
-            identity = code_identity()
-            submitted = {task.remote(identity, i, batch, runner_ref): i for i, batch in enumerate(shipped)}
+            head: tuple[Any, ...] = (code_identity(),)
         else:  # embedded: the workers are this machine's own processes
             task = ray.remote(**options)(run_batch)
-            submitted = {task.remote(i, batch, runner_ref): i for i, batch in enumerate(shipped)}
-        pending = list(submitted)
+            head = ()
+        source = enumerate(batches)
+        window = WINDOW_PER_CPU * max(self.num_cpus, 1)
+        submitted: dict[Any, int] = {}
+        held: dict[int, Sequence[LoadedScenario]] = {}  # the batches in flight (for lost_batch)
+
+        def submit_more() -> None:
+            while len(submitted) < window:
+                item = next(source, None)
+                if item is None:
+                    return
+                i, batch = item
+                if isinstance(batch, PointBatch) and batch.base is not None:
+                    ref = bases.get(batch.base.digest)
+                    if ref is None:
+                        ref = bases[batch.base.digest] = ray.put(batch.base)
+                    shipped: Sequence[LoadedScenario] = batch.by_reference(ref)
+                else:
+                    shipped = list(batch)
+                submitted[task.remote(*head, i, shipped, runner_ref)] = i
+                held[i] = batch
+
         try:
-            while pending:
-                ready, pending = ray.wait(pending, num_returns=1)
+            submit_more()
+            while submitted:
+                ready, _ = ray.wait(list(submitted), num_returns=1)
                 for ref in ready:
                     # Dropped from every container before the result goes out: once the caller
                     # has written it, nothing pins the object in the object store.
                     index = submitted.pop(ref)
+                    batch = held.pop(index)
                     try:
                         result = ray.get(ref)
                     except RayTaskError as exc:
                         _refuse_foreign_code(exc, self.address)
                         raise  # run_batch itself failed (say, a result that cannot be pickled): a bug
                     except RayError as exc:
-                        result = lost_batch(index, batches[index], lost_worker_error(exc, before, named))
-                    del ref
+                        result = lost_batch(index, batch, lost_worker_error(exc, before, named))
+                    del ref, batch
                     yield result
                     del result
                 del ready
+                submit_more()
         finally:
             # Ending early (Ctrl-C, an error): a Ray this executor started is about to be shut
             # down, which stops every task, so nothing is cancelled — force-cancelling while
@@ -224,7 +242,7 @@ class RayExecutor:
             # pending") and exit status 1 instead of 130.  A Ray that outlives this sweep
             # (a cluster, or one started by the caller) gets a polite cancel of what is left.
             if not (self._started and not self.address):
-                for ref in pending:
+                for ref in list(submitted):
                     ray.cancel(ref)
 
 

@@ -140,8 +140,16 @@ class Manifest(BaseModel):
         Runs and searches: the resolved scenario.
     spec : dict, optional
         Sweeps: the spec as read, ``base`` resolved to a table.
+    points : int, optional
+        Sweeps: points of the spec's design (grid product x samples), duplicates included;
+        known before any point is expanded, so written when the sweep starts.
     scenarios : int, optional
-        Sweeps: scenarios in the spec.
+        Sweeps: distinct scenarios in the spec.  The driver expands the spec as it runs
+        (:func:`cluster.sweeps.run_sweep`), so a sweep writes it with its final manifest
+        (a dataset of an interrupted sweep may lack it).
+    duplicates : int, optional
+        Sweeps: points equal to an earlier point (run once): ``points - scenarios``; written
+        with ``scenarios``.
     cpnsim_version : str, optional
         Sweeps: the package version (as ``cpnsim.version``).
     design : dict, optional
@@ -171,7 +179,9 @@ class Manifest(BaseModel):
     network: str | None = None
     resolved_network: NetworkRecord | None = None
     spec: dict[str, Any] | None = None
+    points: int | None = None
     scenarios: int | None = None
+    duplicates: int | None = None
     cpnsim_version: str | None = None
     design: dict[str, Any] | None = None
     scenario: dict[str, Any] | None = None

@@ -1,8 +1,9 @@
 """What a sweep would do, without doing it: ``cpnsim sweep --dry-run``.
 
-:func:`plan_sweep` counts the points, duplicates, scenarios left to run and batches,
-and times one scenario in this process to estimate the work.  It writes nothing and
-takes no lock.
+:func:`plan_sweep` expands every point (without keeping them) to count the points,
+duplicates, scenarios left to run and batches, and times one scenario in this process to
+estimate the work.  It writes nothing and takes no lock.  The batches are those a run
+with the same options makes (sized, as a run sizes them, before the duplicates are known).
 """
 
 from __future__ import annotations
@@ -111,14 +112,20 @@ def plan_sweep(spec: SweepSpec, out: Path | Storage, *, cpus: int, resume: bool 
     if resume and store.is_dataset():
         manifest = store.read_manifest()
         done_ids = set(manifest.done or ()) | set(manifest.failed or ())
-    todo = [p for p in spec.scenario_points if p.scenario_id not in done_ids]
-    size = batch_size or default_batch_size(len(todo), cpus)
+    first, distinct, to_run = None, 0, 0
+    for point in spec.expansion():  # streamed: every point counted, none kept
+        distinct += 1
+        if point.scenario_id not in done_ids:
+            to_run += 1
+            first = first or point
+    # Sized as run_sweep sizes them: from the points left, before the duplicates are known.
+    size = batch_size or default_batch_size(max(spec.points - len(done_ids), 0), cpus)
     probe = None
-    if todo:
+    if first is not None:
         t0 = time.process_time()  # CPU, not wall: on a shared machine other processes' turns do not count
-        runner(spec.sweep_base.scenario(todo[0]))
+        runner(spec.sweep_base.scenario(first))
         probe = time.process_time() - t0
-    return SweepPlan(points=spec.points, duplicates=spec.duplicates, scenarios=spec.count,
-                     replications=spec.base.scenario.replications, done=spec.count - len(todo),
-                     to_run=len(todo), batch_size=size, batches=-(-len(todo) // size), cpus=max(cpus, 1),
+    return SweepPlan(points=spec.points, duplicates=spec.points - distinct, scenarios=distinct,
+                     replications=spec.base.scenario.replications, done=distinct - to_run,
+                     to_run=to_run, batch_size=size, batches=-(-to_run // size), cpus=max(cpus, 1),
                      probe_s=probe)

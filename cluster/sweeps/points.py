@@ -3,8 +3,9 @@
 A resolved national scenario pickles to about 150 KB (its network), so shipping every
 scenario whole cost a sweep more than its simulations for short runs.  Instead a sweep
 holds one :class:`SweepBase` (the base scenario's raw data, shipped once per worker; a
-built-in network is parsed once per process) and a :class:`Point` per scenario (the axis values, the derived
-seed and the id: about 200 bytes).  :meth:`SweepBase.scenario` rebuilds the scenario a
+built-in network is parsed once per process, a network read from a file travels in the
+base, since a worker may not see the file) and a :class:`Point` per scenario (the axis
+values, the derived seed and the id: about 200 bytes).  :meth:`SweepBase.scenario` rebuilds the scenario a
 point stands for; it is the very scenario the expansion validated (same config, same
 network, same id), which the tests check.
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario import LoadedScenario, resolve_network, scenario_from_dict
+from topology.model import Network
 
 __all__ = ["Point", "PointBatch", "SweepBase", "overlay"]
 
@@ -91,11 +93,15 @@ class SweepBase:
     base_dir : str, optional
         The folder a relative network path is taken from (as the expansion took it).
     portable : bool
-        The network is a built-in one, so any worker rebuilds a scenario from its point
-        alone.  A network read from a file is not shipped this way: its scenarios travel
-        resolved (the worker may not see the file).
+        Any worker rebuilds a scenario from its point and this base alone: the network is a
+        built-in one, or travels in :attr:`network`.  A base that is not portable ships its
+        scenarios resolved instead (:meth:`PointBatch.by_reference`).
     digest : str
         SHA-256 of the above: the key workers cache the base by.
+    network : Network, optional
+        A network read from a file, as loaded (``[sites.<id>]`` not applied): it travels with
+        the base, once per worker, since a worker may not see the file.  None for a built-in
+        network (each process parses it once).
     """
 
     data: dict[str, Any]
@@ -103,13 +109,17 @@ class SweepBase:
     base_dir: str | None
     portable: bool
     digest: str = field(default="", compare=False)
+    network: Network | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, data: dict[str, Any], source: str, base_dir: Path | None, portable: bool) -> SweepBase:
-        """A base with its digest."""
+    def of(cls, data: dict[str, Any], source: str, base_dir: Path | None, portable: bool,
+           network: Network | None = None) -> SweepBase:
+        """A base with its digest (``network``: a file network's content, hashed in)."""
         where = None if base_dir is None else str(base_dir)
-        text = json.dumps([data, source, where, portable], sort_keys=True, default=str)
-        return cls(data, source, where, portable, hashlib.sha256(text.encode()).hexdigest())
+        held = None if network is None else network.model_dump(mode="json")
+        text = json.dumps([data, source, where, portable] + ([held] if held is not None else []), sort_keys=True,
+                          default=str)
+        return cls(data, source, where, portable, hashlib.sha256(text.encode()).hexdigest(), network)
 
     def scenario(self, point: Point) -> LoadedScenario:
         """The scenario ``point`` stands for, rebuilt as the expansion built it.
@@ -120,7 +130,7 @@ class SweepBase:
         """
         scenario = scenario_from_dict(overlay(self.data, point.overrides), self.source)
         base_dir = None if self.base_dir is None else Path(self.base_dir)
-        network = resolve_network(scenario, self.source, base_dir)
+        network = resolve_network(scenario, self.source, base_dir, loaded=self.network)
         return LoadedScenario(scenario.model_copy(update={"seed": point.seed}), network, self.source)
 
 
@@ -163,8 +173,8 @@ class PointBatch(Sequence[LoadedScenario]):
     def by_reference(self, ref: Any) -> PointBatch | list[LoadedScenario]:
         """This batch to ship to a worker: the base replaced by ``ref`` (``ray.put(base)``).
 
-        A base that is not :attr:`SweepBase.portable` (a network file) is not shipped:
-        the scenarios are, resolved here.
+        A base that is not :attr:`SweepBase.portable` is not shipped: the scenarios are,
+        resolved here.
         """
         assert self.base is not None
         if not self.base.portable:

@@ -3,7 +3,9 @@
 A rich progress bar on stderr when it is a terminal.  Off a terminal (a Ray job's log,
 CI, a file) a plain line instead, at most every ``plain_every_s`` seconds as batches
 arrive (``progress: 12/100 done, 1 failed, elapsed 0:00:31, ETA 0:03:47``); nothing with
-``--quiet``.
+``--quiet``.  While the spec is still expanding (the driver expands it as it runs), the line
+says how far (``..., expanded 3000/100000 points``) and the total is the scenarios found
+plus the points not yet expanded (an upper bound: duplicates are found as they are reached).
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ class SweepProgress:
         self._task = self.progress.add_task("sweep", total=None, failed=0, running=0)
         self.done = self.failed = self.running = 0
         self._left = self._slots = self._total = 0
+        self._expanded: tuple[int, int] | None = None  # (points expanded, points) while the spec expands
+        self._printed = -1  # scenarios finished at the last plain line
         self._console, self._clock = console, get_time or time.monotonic
         self._plain_every_s = None if enabled else plain_every_s
         self._t0 = self._last_line = self._clock()
@@ -91,6 +95,18 @@ class SweepProgress:
         self.running = min(to_run, self._slots)
         self.progress.update(self._task, total=to_run, running=self.running)
 
+    def on_expand(self, expanded: int, points: int, to_run: int) -> None:
+        """The spec expanded to ``expanded`` of ``points`` points; ``to_run`` scenarios to run at most."""
+        finished = self.done + self.failed
+        self._expanded = None if expanded >= points else (expanded, points)
+        if to_run != self._total:
+            self._total = to_run
+            self._left = max(to_run - finished, 0)
+            self.running = min(self._left, self._slots)
+            self.progress.update(self._task, total=to_run, running=self.running)
+            if self._plain_every_s is not None and finished and self._left <= 0 and self._printed != finished:
+                self._print(self._clock())  # the last batch came before the expansion's end was known
+
     def on_batch(self, result: BatchResult) -> None:
         """A batch was written: count its scenarios as done or failed."""
         n = len(result.done) + len(result.failed)
@@ -101,16 +117,22 @@ class SweepProgress:
         self.progress.update(self._task, advance=n, failed=self.failed, running=self.running)
         now = self._clock()
         if self._plain_every_s is not None and (now - self._last_line >= self._plain_every_s or self._left <= 0):
-            self._last_line = now
-            self._console.print(self.plain_line(now), highlight=False, markup=False, soft_wrap=True)
+            self._print(now)
+
+    def _print(self, now: float) -> None:
+        self._last_line, self._printed = now, self.done + self.failed
+        self._console.print(self.plain_line(now), highlight=False, markup=False, soft_wrap=True)
 
     def plain_line(self, now: float) -> str:
         """``progress: 12/100 done, 1 failed, elapsed 0:00:31, ETA 0:03:47`` (ok and failed count as done)."""
         finished = self.done + self.failed
         elapsed = now - self._t0
         eta = _clock_text(elapsed / finished * self._left) if finished else "unknown"
-        return (f"progress: {finished}/{self._total} done, {self.failed} failed, elapsed {_clock_text(elapsed)}, "
+        line = (f"progress: {finished}/{self._total} done, {self.failed} failed, elapsed {_clock_text(elapsed)}, "
                 f"ETA {eta}")
+        if self._expanded is not None:
+            line += f", expanded {self._expanded[0]}/{self._expanded[1]} points"
+        return line
 
     def renderable(self) -> RenderableType:
         """The bar as it would be drawn now (for tests)."""

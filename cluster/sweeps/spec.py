@@ -41,25 +41,23 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
-import itertools
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cluster.sweeps.digest import Digester
+from cluster.sweeps.expansion import SALTELLI, Expansion, ExpansionPlan, Progress, resolve, seed_of
 from cluster.sweeps.points import Point, SweepBase, overlay
 from cluster.sweeps.sampling import SAMPLING_METHODS, Range, saltelli_points, sample_points
-from sim.scenario import LoadedScenario, default_scenario_data, resolve_network, scenario_from_dict
+from sim.scenario import LoadedScenario, default_scenario_data
 from topology.load import builtin_names, load_network
+from topology.model import Network
 from topology.plumbing import ConfigError, format_loc, located, nearest, read_toml
 
 __all__ = ["METHODS", "Axis", "SweepSpec", "derive_seed", "load_sweep", "spec_from_dict"]
 
-SALTELLI = "saltelli"
 METHODS = ("grid", *SAMPLING_METHODS, SALTELLI)
 _TOP_KEYS = ("base", "replications", "seed", "axis", "name", "description")
 _AXIS_KEYS = ("key", "grid", "method", "low", "high", "samples", "integer", "second_order")
@@ -97,17 +95,25 @@ class Axis:
     second_order: bool = False
 
 
-Progress = Callable[[int, int], None]
-"""Called as ``progress(points_expanded, points_total)`` while a spec expands."""
+@dataclass
+class _Expanded:
+    """A whole expansion, kept: the distinct points, the duplicates, the Saltelli groups."""
+
+    points: tuple[Point, ...]
+    duplicates: int
+    groups: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """A parsed sweep spec together with its expanded, validated scenarios.
+    """A parsed sweep spec; its scenarios are expanded on demand (:meth:`expansion`) or all at once.
 
     The scenarios are held as :class:`cluster.sweeps.points.Point` (axis values, seed and
     id, about 200 bytes each) over one :class:`cluster.sweeps.points.SweepBase`; the
-    resolved scenarios (:attr:`scenarios`) are rebuilt from them on demand.
+    resolved scenarios (:attr:`scenarios`) are rebuilt from them on demand.  The attributes
+    that need every point (:attr:`scenario_points`, :attr:`count`, :attr:`duplicates`,
+    :attr:`design`) expand the whole spec on first use and keep it; :meth:`expansion`
+    streams the points instead (what the sweep driver does: :func:`cluster.sweeps.run_sweep`).
 
     Attributes
     ----------
@@ -119,37 +125,81 @@ class SweepSpec:
         The spec as read (with ``base`` resolved to a table), recorded in the manifest.
     axes : tuple of Axis
         The axes, in spec order.
-    scenario_points : tuple of Point
-        Every distinct scenario, in expansion order, as its overrides over ``sweep_base``.
     sweep_base : SweepBase
         What every scenario shares (raw base data, loaded network, source): shipped once per worker.
     base : LoadedScenario
         The base scenario (``replications`` of the spec applied), with its network.
-    design : dict, optional
-        Saltelli sweeps only: ``method``, ``keys``, ``bounds``, ``integer``, ``samples`` (N),
-        ``second_order`` and ``groups``, one per point of the grid axes, each with ``grid``
-        (key -> value) and ``rows`` (the scenario id of every design row, in SALib's order;
-        a scenario repeats where integer rounding makes two rows equal).
-    duplicates : int
-        Points of the design that resolved to a scenario already in it (integer rounding
-        of a sampled axis makes two points equal): run once, counted here so that the
-        CLI reports them.  ``len(scenarios) + duplicates`` is the number of points.
+    plan : ExpansionPlan
+        What the expansion needs (:mod:`cluster.sweeps.expansion`).
+    design_record : dict, optional
+        Saltelli sweeps: :attr:`design` without its ``groups``.
+    progress : callable, optional
+        Called as ``progress(points_expanded, points_total)`` every 1,000 points of an expansion.
     schema_scenarios : tuple of LoadedScenario
         One scenario per distinct shape of the axis values (their keys, types and strings):
         together they have every ``param.*`` column of the sweep and every type of each
-        (:func:`cluster.sweeps.schema.sweep_schema`).
+        (:func:`cluster.sweeps.schema.sweep_schema`); found without expanding the spec.
     """
 
     source: str
     seed: int
     raw: dict[str, Any]
     axes: tuple[Axis, ...]
-    scenario_points: tuple[Point, ...]
     sweep_base: SweepBase
     base: LoadedScenario
-    design: dict[str, Any] | None = None
-    duplicates: int = 0
+    plan: ExpansionPlan = field(repr=False)
+    design_record: dict[str, Any] | None = None
+    progress: Progress | None = field(default=None, repr=False, compare=False)
     schema_scenarios: tuple[LoadedScenario, ...] = field(default=(), repr=False)
+    _kept: list[_Expanded] = field(default_factory=list, repr=False, compare=False)
+
+    def expansion(self) -> Iterator[Point] | Expansion:
+        """The distinct scenarios as points, in expansion order, expanded as they are asked for.
+
+        Returns an :class:`~cluster.sweeps.expansion.Expansion` (with its counts) unless the
+        spec is already expanded, then an iterator over the kept points.
+        """
+        if self._kept:
+            return iter(self._kept[0].points)
+        return self.plan.expansion(self.progress)
+
+    @property
+    def expanded(self) -> bool:
+        """The whole spec was expanded and its points are kept."""
+        return bool(self._kept)
+
+    def expand_all(self) -> None:
+        """Expand every point now and keep the distinct ones (what :attr:`scenario_points` does on first use)."""
+        if not self._kept:
+            run = self.plan.expansion(self.progress)
+            points = tuple(run)
+            self._kept.append(_Expanded(points, run.duplicates, run.groups))
+
+    def _whole(self) -> _Expanded:
+        self.expand_all()
+        return self._kept[0]
+
+    @property
+    def scenario_points(self) -> tuple[Point, ...]:
+        """Every distinct scenario, in expansion order, as its overrides over ``sweep_base``."""
+        return self._whole().points
+
+    @property
+    def duplicates(self) -> int:
+        """Points of the design that resolved to a scenario already in it (integer rounding of a
+        sampled axis makes two points equal): run once, counted so that the CLI reports them.
+        ``count + duplicates`` is :attr:`points`."""
+        return self._whole().duplicates
+
+    @property
+    def design(self) -> dict[str, Any] | None:
+        """Saltelli sweeps only: ``method``, ``keys``, ``bounds``, ``integer``, ``samples`` (N),
+        ``second_order`` and ``groups``, one per point of the grid axes, each with ``grid``
+        (key -> value) and ``rows`` (the scenario id of every design row, in SALib's order; a
+        scenario repeats where integer rounding makes two rows equal)."""
+        if self.design_record is None:
+            return None
+        return {**self.design_record, "groups": self._whole().groups}
 
     @functools.cached_property
     def scenarios(self) -> tuple[LoadedScenario, ...]:
@@ -163,8 +213,8 @@ class SweepSpec:
 
     @property
     def points(self) -> int:
-        """Points of the design, duplicates included."""
-        return self.count + self.duplicates
+        """Points of the design, duplicates included (known without expanding)."""
+        return self.plan.total
 
     @property
     def ids(self) -> list[str]:
@@ -178,28 +228,11 @@ def derive_seed(sweep_seed: int, loaded: LoadedScenario) -> int:
     Independent of the scenario's position in the sweep, so ids are stable when axes
     are reordered or values added.  The result is in [0, 2**60).
     """
-    return _seed_of(sweep_seed, loaded.digest(exclude=frozenset({"seed"})))
-
-
-def _seed_of(sweep_seed: int, unseeded_digest: str) -> int:
-    """:func:`derive_seed` from the digest of the scenario without its seed (the expansion hashes it faster)."""
-    text = f"{sweep_seed}:{unseeded_digest}"
-    return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
+    return seed_of(sweep_seed, loaded.digest(exclude=frozenset({"seed"})))
 
 
 def _set(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     return overlay(data, [(key, value)])  # copies the key's path only: a deep copy per point cost seconds
-
-
-def _shape(value: Any) -> Any:
-    """What decides the ``param.*`` columns a value gives: keys, types, lengths and strings, not numbers."""
-    if isinstance(value, dict):
-        return ("dict", tuple(sorted((k, _shape(v)) for k, v in value.items())))
-    if isinstance(value, list | tuple):
-        return ("list", tuple(_shape(v) for v in value))
-    if isinstance(value, str):
-        return ("str", value)
-    return type(value).__name__
 
 
 def _get(data: Any, key: str) -> Any:
@@ -208,11 +241,6 @@ def _get(data: Any, key: str) -> Any:
             return None
         data = data[part]
     return data
-
-
-def _resolve(data: dict[str, Any], source: str, base_dir: Path | None) -> LoadedScenario:
-    scenario = scenario_from_dict(data, source)
-    return LoadedScenario(scenario, resolve_network(scenario, source, base_dir), source)
 
 
 def _is_int(value: Any) -> bool:
@@ -224,7 +252,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _parse_axis(
-    i: int, raw: Any, src: str, base: dict[str, Any], loaded_base: LoadedScenario, base_dir: Path | None
+    i: int, raw: Any, src: str, base: dict[str, Any], loaded_base: LoadedScenario, base_dir: Path | None,
+    network: Network,
 ) -> Axis:
     where = f"axis[{i}]"
     if not isinstance(raw, dict):
@@ -256,6 +285,8 @@ def _parse_axis(
         for name in ("low", "high"):
             if not _is_number(raw.get(name)):
                 raise ConfigError(located(src, f"{where}.{name}", f"expected a number, got {raw.get(name)!r}"))
+            if not math.isfinite(raw[name]):  # a sampled value must be a real number (and round() of inf raises)
+                raise ConfigError(located(src, f"{where}.{name}", f"expected a finite number, got {raw[name]!r}"))
         low, high = raw["low"], raw["high"]
         if not low < high:
             raise ConfigError(located(src, f"{where}.low", f"must be < high (={high}), got {low}"))
@@ -285,7 +316,7 @@ def _parse_axis(
         axis = Axis(key, method, low=float(low), high=float(high), samples=samples, integer=integer,
                     second_order=second_order)
         probe = round(low) if integer else low
-    _resolve(_set(base, key, probe), f"{src}: {where}.key", base_dir)  # does the key path exist?
+    resolve(_set(base, key, probe), f"{src}: {where}.key", base_dir, network)  # does the key path exist?
     return axis
 
 
@@ -314,7 +345,7 @@ def _design(axes: list[Axis], seed: int, src: str, index: dict[str, int]) -> lis
     return [list(row) for row in sample_points(method, n, ranges, seed)]
 
 
-def load_sweep(path: str | Path, progress: Progress | None = None) -> SweepSpec:
+def load_sweep(path: str | Path, progress: Progress | None = None, *, lazy: bool = False) -> SweepSpec:
     """Read a sweep spec and expand it into validated scenarios.
 
     Parameters
@@ -322,7 +353,12 @@ def load_sweep(path: str | Path, progress: Progress | None = None) -> SweepSpec:
     path : str or Path
         The spec TOML file.
     progress : callable, optional
-        Called as ``progress(points_expanded, points_total)`` every 1,000 points and at the end.
+        Called as ``progress(points_expanded, points_total)`` every 1,000 points and at the end
+        of an expansion.
+    lazy : bool
+        Parse and check the spec, but expand no point yet: :meth:`SweepSpec.expansion` streams
+        them (what ``cpnsim sweep`` does, so the first batch runs before the last point
+        exists).  A point whose scenario does not validate is then found only when reached.
 
     Raises
     ------
@@ -330,11 +366,11 @@ def load_sweep(path: str | Path, progress: Progress | None = None) -> SweepSpec:
         One line naming the spec file and key (``axis[2].low``); nothing is run.
     """
     p = Path(path)
-    return spec_from_dict(read_toml(p, ConfigError), str(p), p.parent, progress)
+    return spec_from_dict(read_toml(p, ConfigError), str(p), p.parent, progress, lazy=lazy)
 
 
 def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = None,
-                   progress: Progress | None = None) -> SweepSpec:
+                   progress: Progress | None = None, *, lazy: bool = False) -> SweepSpec:
     """Expand a sweep spec already read (a TOML file's content) into validated scenarios.
 
     Parameters
@@ -347,6 +383,8 @@ def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = Non
         Folder that a relative ``base`` file and network paths are taken from (default:
         the working directory).
     progress : callable, optional
+        As :func:`load_sweep`'s.
+    lazy : bool
         As :func:`load_sweep`'s.
 
     Raises
@@ -383,14 +421,16 @@ def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = Non
         if not _is_int(reps) or reps < 1:
             raise ConfigError(located(src, "replications", f"expected an integer >= 1, got {reps!r}"))
         base = _set(base, "replications", reps)
-    loaded_base = _resolve(base, base_src, base_dir)
+    loaded_base = resolve(base, base_src, base_dir)
+    # As loaded ([sites.<id>] not applied), once: every point resolves over it (a file is not read again).
+    network = load_network(loaded_base.scenario.network, base_dir)
     axes_raw = raw.get("axis", [])
     if not isinstance(axes_raw, list):
         raise ConfigError(located(src, "axis", "expected [[axis]] tables"))
     axes: list[Axis] = []
     index: dict[str, int] = {}
     for i, a in enumerate(axes_raw):
-        axis = _parse_axis(i, a, src, base, loaded_base, base_dir)
+        axis = _parse_axis(i, a, src, base, loaded_base, base_dir, network)
         if axis.key in index:
             first = index[axis.key]
             raise ConfigError(located(src, f"axis[{i}].key", f"{axis.key!r} is already swept by axis[{first}]"))
@@ -399,51 +439,21 @@ def spec_from_dict(raw: dict[str, Any], source: str, base_dir: Path | None = Non
     grid_axes = [a for a in axes if a.method == "grid"]
     sampled = [a for a in axes if a.method != "grid"]
     design = _design(sampled, seed, src, index)
-    network = load_network(loaded_base.scenario.network, base_dir)  # as loaded: [sites.<id>] not applied
-    digester: Digester | None = Digester(network, loaded_base.network)
-    found: list[Point] = []
-    seen: set[str] = set()
-    shapes: dict[Any, LoadedScenario] = {}
-    groups: list[dict[str, Any]] = []
-    points = 0
-    total = len(design) * math.prod(len(a.values) for a in grid_axes)
-    for grid_point in itertools.product(*(a.values for a in grid_axes)):
-        rows: list[str] = []
-        groups.append({"grid": {a.key: v for a, v in zip(grid_axes, grid_point, strict=True)}, "rows": rows})
-        for sample_point in design:
-            settings = list(zip(grid_axes, grid_point, strict=True)) + list(zip(sampled, sample_point, strict=True))
-            overrides = tuple((a.key, value) for a, value in settings)
-            where = f"{src}: " + ", ".join(f"axis[{index[a.key]}]={v!r}" for a, v in settings) if settings else src
-            loaded = _resolve(overlay(base, overrides), where, base_dir)
-            shape = tuple((k, _shape(v)) for k, v in overrides)
-            check = shape not in shapes  # the fast digest is checked against sim's on each new shape
-            if digester is not None:  # derive_seed and scenario_id, hashing the network once
-                state = digester.network_state(loaded.network)
-                unseeded = digester.digest(loaded, frozenset({"seed"}), state)
-                if check and unseeded != loaded.digest(frozenset({"seed"})):
-                    digester = None  # sim's digest holds more than Digester knows: sim's own from here on
-            if digester is None:
-                unseeded = loaded.digest(frozenset({"seed"}))
-            point_seed = _seed_of(seed, unseeded)
-            loaded = LoadedScenario(loaded.scenario.model_copy(update={"seed": point_seed}), loaded.network, src)
-            scenario_id = loaded.scenario_id if digester is None else digester.digest(loaded, state=state)[:16]
-            if check and scenario_id != loaded.scenario_id:
-                digester, scenario_id = None, loaded.scenario_id
-            if scenario_id not in seen:  # integer rounding can repeat a point: run once, counted
-                seen.add(scenario_id)
-                found.append(Point(overrides, point_seed, scenario_id))
-                shapes.setdefault(shape, loaded)
-            points += 1
-            rows.append(scenario_id)
-            if progress is not None and (points % 1000 == 0 or points == total):
-                progress(points, total)
+    is_saltelli = bool(sampled) and sampled[0].method == SALTELLI
+    plan = ExpansionPlan(base, src, base_dir, seed, tuple((a.key, index[a.key], a.values) for a in grid_axes),
+                         tuple((a.key, index[a.key]) for a in sampled), tuple(tuple(row) for row in design),
+                         network, loaded_base.network, saltelli=is_saltelli)
     record = {k: v for k, v in raw.items() if k != "base"}
     record["base"] = base
     saltelli = None
-    if sampled and sampled[0].method == SALTELLI:
+    if is_saltelli:
         saltelli = {"method": SALTELLI, "keys": [a.key for a in sampled], "bounds": [[a.low, a.high] for a in sampled],
                     "integer": [a.integer for a in sampled], "samples": sampled[0].samples,
-                    "second_order": sampled[0].second_order, "groups": groups}
-    sweep_base = SweepBase.of(base, src, base_dir, portable=loaded_base.scenario.network in builtin_names())
-    return SweepSpec(src, seed, record, tuple(axes), tuple(found), sweep_base, loaded_base,
-                     saltelli, duplicates=points - len(found), schema_scenarios=tuple(shapes.values()))
+                    "second_order": sampled[0].second_order}
+    builtin = loaded_base.scenario.network in builtin_names()  # else a file: its network travels with the base
+    sweep_base = SweepBase.of(base, src, base_dir, portable=True, network=None if builtin else network)
+    spec = SweepSpec(src, seed, record, tuple(axes), sweep_base, loaded_base, plan, saltelli, progress,
+                     schema_scenarios=plan.shape_scenarios())
+    if not lazy:
+        spec.expand_all()
+    return spec

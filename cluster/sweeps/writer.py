@@ -233,15 +233,15 @@ class SweepWriter:
         self.manifest = fold_commits(self.manifest, self.store.read_journal().commits)
         return sorted(retried)
 
-    def finish(self) -> None:
-        """Write the final manifest (every commit folded in), marked complete, and ``schema.json``.
+    def finish(self, updates: Mapping[str, Any] | None = None) -> None:
+        """Write the final manifest (every commit folded in, ``updates`` set), marked complete, and ``schema.json``.
 
         ``schema.json`` is :func:`cluster.dataset_schema.schema_document` of every table
         (the sweep-wide schema of ``runs``) and every scenario id, done or failed.
         """
         self._open()
         folded = fold_commits(self.manifest, self.store.read_journal().commits)
-        self.manifest = folded.model_copy(update={"complete": True, "finished_utc": now_utc()})
+        self.manifest = folded.model_copy(update={**(updates or {}), "complete": True, "finished_utc": now_utc()})
         self.store.write_manifest(self.manifest)
         schemas = {}
         for name, entry in self.manifest.tables.items():

@@ -1,4 +1,4 @@
-"""The admissibility filter of every policy: the data-residency rules as rows of the placement context.
+"""The admissibility filter of every policy: the data-residency rules (and SKU lists) as rows of the placement context.
 
 A policy places a job by its *origin row* (``origin`` in :meth:`Policy.choose`): a row of
 :attr:`PlacementContext.latency_ms`.  Without rules that bind (no job class carries
@@ -50,12 +50,17 @@ class Admissibility:
         Per row, the node ids its transfers may cross; ``None``: any.
     kinds : tuple of DataKind
         The data kind of each block of rows.
+    unruled_row_of : tuple of tuple of int or None
+        ``unruled_row_of[cls][region]``: the row of a job of class ``cls`` from ``region``
+        with its SKU list but without residency rules (whether the rules rejected a job);
+        ``None``: the region's own row.
     """
 
     latency_ms: np.ndarray
     row_of: tuple[tuple[int, ...], ...]
     allowed_nodes: tuple[frozenset[str] | None, ...]
     kinds: tuple[DataKind, ...]
+    unruled_row_of: tuple[tuple[int, ...], ...] | None = None
 
     @property
     def n_regions(self) -> int:
@@ -70,34 +75,44 @@ class Admissibility:
 def admissible_rows(
     network: Network, classes: Sequence[JobClass], rules: ResidencyRules | None, latency_ms: np.ndarray
 ) -> Admissibility | None:
-    """The origin rows under ``rules``; ``None`` when no rule binds any class (then rows are regions).
+    """The origin rows under ``rules`` and the classes' SKU lists; ``None`` when neither binds (rows are regions).
 
     Parameters
     ----------
     network : Network
         Sites, regions (with their countries) and links.
     classes : sequence of JobClass
-        The job classes by class index (their ``data_kind``).
+        The job classes by class index (their ``data_kind`` and ``skus``).
     rules : ResidencyRules or None
         The effective rules (:func:`topology.residency.effective_rules`); ``None``: off.
     latency_ms : numpy.ndarray
         Region → site one-way latency without rules, ms (the rows of kind ``none``).
+
+    Notes
+    -----
+    A class with ``skus`` gets a block of its own (one per data kind and SKU list): the
+    block of its data kind with every site of another SKU at ``inf``.  Its transfers
+    take the same routes as without the list (a SKU restricts where a job runs, not the
+    countries its data crosses).
     """
-    if rules is None:
-        return None
     n_regions = len(network.regions)
-    used = [k for k in DATA_KINDS[1:] if any(c.data_kind == k for c in classes)]
-    allowed = {k: [allowed_countries(rules, country_of(r), k) for r in network.regions] for k in used}
-    used = [k for k in used if any(a is not None for a in allowed[k])]
-    if not used:
+    used: list[DataKind] = []
+    allowed: dict[DataKind, list[frozenset[str] | None]] = {}
+    if rules is not None:
+        used = [k for k in DATA_KINDS[1:] if any(c.data_kind == k for c in classes)]
+        allowed = {k: [allowed_countries(rules, country_of(r), k) for r in network.regions] for k in used}
+        used = [k for k in used if any(a is not None for a in allowed[k])]
+    sku_lists = [frozenset(c.skus) if c.skus else None for c in classes]
+    if not used and not any(sku_lists):
         return None
-    kinds: tuple[DataKind, ...] = ("none", *used)
-    graph = to_graph(network)
+    graph = to_graph(network) if used else None
     country = {s.id: country_of(s) for s in network.sites} | {r.id: country_of(r) for r in network.regions}
-    blocks = [latency_ms]
-    nodes_of_row: list[frozenset[str] | None] = [None] * n_regions
+    kind_blocks: dict[DataKind, tuple[np.ndarray, list[frozenset[str] | None]]] = {
+        "none": (latency_ms, [None] * n_regions)}
     for kind in used:
+        assert graph is not None
         block = latency_ms.copy()
+        nodes_of_row: list[frozenset[str] | None] = []
         for r, region in enumerate(network.regions):
             countries = allowed[kind][r]
             if countries is None:
@@ -108,10 +123,36 @@ def admissible_rows(
             lengths = (nx.single_source_dijkstra_path_length(graph.subgraph(nodes), region.id, weight="latency_ms")
                        if region.id in nodes else {})
             block[r] = [lengths.get(s.id, np.inf) for s in network.sites]
+        kind_blocks[kind] = (block, nodes_of_row)
+    # Blocks in a fixed order: the data kinds first (as without SKU lists), then each
+    # (kind, SKU list) pair in class order.
+    keys: list[tuple[DataKind, frozenset[str] | None]] = [("none", None), *((k, None) for k in used)]
+    for c, skus in zip(classes, sku_lists, strict=True):
+        # The class's rows without the rules too: whether the rules rejected a job (sim.model).
+        for key in (("none", skus), (c.data_kind if c.data_kind in used else "none", skus)):
+            if key not in keys:
+                keys.append(key)
+    sku_of = np.array([s.sku for s in network.sites], dtype=object)
+    blocks: list[np.ndarray] = []
+    row_nodes: list[frozenset[str] | None] = []
+    for kind, skus in keys:
+        block, nodes_of_row = kind_blocks[kind]
+        if skus is not None:
+            block = block.copy()
+            block[:, ~np.isin(sku_of, list(skus))] = np.inf
         blocks.append(block)
-    block_of = {k: b for b, k in enumerate(kinds)}
-    row_of = tuple(tuple(block_of.get(c.data_kind, 0) * n_regions + r for r in range(n_regions)) for c in classes)
-    return Admissibility(np.vstack(blocks), row_of, tuple(nodes_of_row), kinds)
+        row_nodes.extend(nodes_of_row)
+    block_of = {key: b for b, key in enumerate(keys)}
+
+    def row(c: JobClass, skus: frozenset[str] | None, r: int, ruled: bool) -> int:
+        kind = c.data_kind if ruled and c.data_kind in used else "none"
+        return block_of[(kind, skus)] * n_regions + r
+
+    row_of = tuple(tuple(row(c, skus, r, True) for r in range(n_regions))
+                   for c, skus in zip(classes, sku_lists, strict=True))
+    unruled = tuple(tuple(row(c, skus, r, False) for r in range(n_regions))
+                    for c, skus in zip(classes, sku_lists, strict=True))
+    return Admissibility(np.vstack(blocks), row_of, tuple(row_nodes), tuple(kind for kind, _ in keys), unruled)
 
 
 def route_nodes(graph: nx.Graph, source: str, allowed: frozenset[str] | None) -> dict[str, list[str]]:

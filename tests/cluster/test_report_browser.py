@@ -146,8 +146,15 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _cpnsim("run", "--out", str(base / "run"), "--set", "horizon_h=240", "--set", "replications=2", "--quiet")
     _cpnsim("sweep", "examples/sweeps/small-grid.toml", "--out", str(base / "sweep"), "--executor", "serial",
             "--quiet")
+    # Two days of edwc_hourly by policy and deferral: the report's policy comparison (cluster/report/policies.py).
+    spec = base / "policies.toml"
+    spec.write_text(f'base = "{ROOT / "examples" / "edwc_hourly.toml"}"\nreplications = 2\n'
+                    '[[axis]]\nkey = "policy"\ngrid = ["edwc", "nearest"]\n'
+                    '[[axis]]\nkey = "signals.defer"\ngrid = [false, true]\n'
+                    '[[axis]]\nkey = "horizon_h"\ngrid = [48.0]\n', encoding="utf-8")
+    _cpnsim("sweep", str(spec), "--out", str(base / "policies"), "--executor", "serial", "--quiet")
     pages = {}
-    for name in ("run", "sweep"):
+    for name in ("run", "sweep", "policies"):
         _cpnsim("report", str(base / name), "--html", str(base / f"{name}.html"), "--quiet")
         pages[name] = base / f"{name}.html"
     return pages
@@ -210,7 +217,8 @@ def _screenshot(tab: DevTools, height: int, path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "sections"), [
     ("run", ["summary", "utilisation", "energy", "network"]),
-    ("sweep", ["summary", "response", "utilisation", "energy", "network"]),
+    ("sweep", ["summary", "response", "utilisation", "energy", "policies", "network"]),
+    ("policies", ["summary", "utilisation", "energy", "policies", "network"]),
 ])
 def test_report_renders_in_chromium(name: str, sections: list[str], browser: str, reports: dict[str, Path],
                                     artifacts: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,10 +24,13 @@ def test_json_shape_is_the_network_file_tables():
     # Keys added later (country, price_cny_per_gb) are written only where set: every other key always is.
     by_id = {r["id"]: r for r in data["site"] + data["region"]}
     # A capacity timeline is written only for sites that have one (sim.capacity_timeline).
+    # Chip mixes (chips, and parent on their partitions) are written only where set: no built-in site has one.
+    # Nor has any a power envelope (power_envelope_mw), written only where set.
     assert [f for f in data["site"][0] if f != "timeline"] == [
-        f for f in Site.model_fields if f not in ("country", "timeline")]
+        f for f in Site.model_fields if f not in ("country", "timeline", "chips", "parent", "power_envelope_mw")]
     # br_sg has every later key set (country, capacity range, power split, PUE target).
-    assert [f for f in by_id["br_sg"] if f != "timeline"] == [f for f in Site.model_fields if f != "timeline"]
+    assert [f for f in by_id["br_sg"] if f != "timeline"] == [
+        f for f in Site.model_fields if f not in ("timeline", "chips", "parent", "power_envelope_mw")]
     assert list(data["region"][0]) == [f for f in Region.model_fields if f != "country"]
     assert list(by_id["dr_kz"]) == list(Region.model_fields)
     assert list(data["link"][0]) == [f for f in Link.model_fields if f != "price_cny_per_gb"]

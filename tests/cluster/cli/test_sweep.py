@@ -41,6 +41,20 @@ def test_bad_options_are_one_line_and_exit_2(run_cli, tmp_path, args, message):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("bound", "text"), [("high", "inf"), ("low", "-inf"), ("low", "nan")])
+def test_a_non_finite_axis_bound_is_one_line_and_exit_2(run_cli, tmp_path, bound, text):
+    # round(inf) raised OverflowError from the integer probe and the sampler: a traceback (found by the fuzz test).
+    spec = tmp_path / "spec.toml"
+    base = Path(__file__).resolve().parents[3] / "examples" / "east_west_nearest.toml"
+    bounds = {"low": "1", "high": "2", bound: text}
+    spec.write_text(f'base = "{base}"\nreplications = 1\n[[axis]]\nkey = "sites.cl_zhongwei.gpus"\n'
+                    f'method = "random"\nlow = {bounds["low"]}\nhigh = {bounds["high"]}\nsamples = 4\n')
+    result = run_cli("sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial", "--dry-run")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"cpnsim: error: {spec}: axis[0].{bound}: expected a finite number, got {float(text)!r}\n"
+    assert not (tmp_path / "out").exists()
+
+
 def test_help_lists_max_retries(run_cli):
     result = run_cli("sweep", "--help")
     assert result.returncode == 0 and "--max-retries N" in result.stdout and "never retried" in result.stdout
@@ -71,7 +85,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(run_cli, tmp_path):
                          r"scenario\(s\) x 1 replication\(s\)", lines[0])
     assert match and int(match.group(1)) + int(match.group(2)) == 6 and int(match.group(2)) <= 2, lines
     n = int(match.group(2))
-    assert lines[1] == f"{n} to run (0 already done) in {n} batch(es) of up to 1 scenario(s)"
+    # A run sizes its batches from the 6 points (duplicates are known only as the points expand): 2 a batch.
+    assert lines[1] == f"{n} to run (0 already done) in {-(-n // 2)} batch(es) of up to 2 scenario(s)"
     assert re.fullmatch(rf"estimate: one scenario took [\d.]+ CPU-s here; {n} take about \d+ CPU-s, \d+ s on "
                         r"1 CPU\(s\)", lines[2]), lines
     assert lines[3] == "dry run: nothing written" and not (tmp_path / "out").exists()

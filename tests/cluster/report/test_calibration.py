@@ -40,6 +40,16 @@ def test_model_is_the_replication_mean_with_a_t_interval_and_within_counts(tmp_p
     assert "label a" in html and '<td class="num">2<span class="ci"> ± 12.7</span></td>' in html
     assert "1 of 2" in html  # 1.0 inside [0, 2], 3.0 outside
     assert "note b" in html and html.count('class="failed"') == 2  # a misses once, b cannot be reproduced
+    assert "0 of 1 reproducible figures within their band in every replication (0 of them by construction" in html
+
+
+def test_the_caption_counts_figures_in_band_and_those_by_construction(tmp_path: Path) -> None:
+    rows = [_row(0, "a", 1.0, 0.0, 2.0), _row(0, "c", 1.0, 0.0, 2.0), _row(0, "d", 5.0, 0.0, 2.0)]
+    rows[1]["note"] = "within by construction: the site was sized from it"
+    section = calibration_section(_data(tmp_path, rows))
+    assert isinstance(section, Section)
+    assert "2 of 3 reproducible figures within their band in every replication (1 of them by construction" in (
+        section.blocks[0])
 
 
 def test_without_a_calibration_table_the_section_says_why(tmp_path: Path) -> None:

@@ -52,6 +52,8 @@ def test_sigkill_then_resume_equals_a_clean_run(tmp_path, eight_scenario_spec):
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     assert 2 <= len(done) < 8
+    partial = read_manifest(killed)  # 8 points: expanded whole before the first batch (cluster.cli.sweep)
+    assert (partial.points, partial.scenarios, partial.complete) == (8, 8, False)
 
     # The killed driver's lock stays: reported as stale with the way to clear it, never taken over.
     refused = _sweep(spec, killed, "--resume")
@@ -68,6 +70,7 @@ def test_sigkill_then_resume_equals_a_clean_run(tmp_path, eight_scenario_spec):
 
     manifest = json.loads((killed / "manifest.json").read_text())
     assert manifest["complete"] is True and len(manifest["done"]) == 8
+    assert (manifest["points"], manifest["scenarios"], manifest["duplicates"]) == (8, 8, 0)
     for name, keys in (("runs", ["scenario_id", "replication"]),
                        ("sites", ["scenario_id", "replication", "site_id", "t_end_h"])):
         a, b = _sorted(read_table(killed, name), keys), _sorted(read_table(clean, name), keys)

@@ -93,18 +93,33 @@ def test_a_batch_ships_a_few_hundred_bytes_per_scenario(tmp_path):
     assert batch[1].scenario_id == spec.ids[1] and [s.scenario_id for s in batch[:2]] == spec.ids[:2]
 
 
-def test_a_network_file_travels_resolved(tmp_path):
+def test_a_network_file_travels_in_the_base_read_once(tmp_path, monkeypatch):
+    import pickle
+
+    import topology.load as load
+
     (tmp_path / "net.toml").write_text(Path("topology/data/default.toml").read_text())
     spec_path = tmp_path / "spec.toml"
     spec_path.write_text('[base]\nnetwork = "net.toml"\nhorizon_h = 12.0\n'
                          '[base.workload.batch]\narrival_rate_per_h = 1.0\n'
                          'gpus = { dist = "choice", values = [1] }\nwork_gpu_h = { dist = "exponential", mean = 1.0 }\n'
-                         '[[axis]]\nkey = "policy"\ngrid = ["nearest", "least_loaded"]\n')
+                         '[[axis]]\nkey = "policy"\ngrid = ["nearest", "least_loaded"]\n'
+                         '[[axis]]\nkey = "sites.cl_zhongwei.gpus"\ngrid = [64, 128, 256]\n')
+    reads: list[Path] = []
+    real = load.load_network_file
+    monkeypatch.setattr(load, "load_network_file", lambda path: reads.append(path) or real(path))
     spec = load_sweep(spec_path)
-    assert not spec.sweep_base.portable  # a worker may not see the file: the scenarios go resolved
+    assert spec.count == 6 and len(reads) == 2  # the base's resolve and the sweep's copy: not once per point
+    assert spec.sweep_base.portable and spec.sweep_base.network is not None
     shipped = PointBatch(spec.sweep_base, spec.scenario_points).by_reference("a-ref")
-    assert isinstance(shipped, list) and [s.scenario_id for s in shipped] == spec.ids
-    assert load_sweep(_spec(tmp_path)).sweep_base.portable
+    assert isinstance(shipped, PointBatch) and shipped.base is None  # points only; the base goes by reference
+    # A worker that cannot see the file: the base it receives rebuilds every scenario, same ids and networks.
+    (tmp_path / "net.toml").unlink()
+    worker_base = pickle.loads(pickle.dumps(spec.sweep_base))
+    rebuilt = [worker_base.scenario(p) for p in spec.scenario_points]
+    assert [s.scenario_id for s in rebuilt] == spec.ids
+    assert [s.network for s in rebuilt] == [s.network for s in spec.scenarios]
+    assert len(reads) == 2 and load_sweep(_spec(tmp_path)).sweep_base.network is None  # a built-in: not carried
 
 
 def test_one_scenario_per_shape_gives_the_whole_sweep_schema(tmp_path):

@@ -73,3 +73,41 @@ def test_off_a_terminal_plain_lines_every_few_seconds():
     silent.on_start(1, 0, 1)
     silent.on_batch(BatchResult(0, {}, done=["a"]))
     assert quiet.getvalue() == ""
+
+
+def test_plain_lines_say_how_far_the_expansion_got_and_the_total_shrinks_to_the_scenarios():
+    clock = _Clock()
+    out = io.StringIO()
+    progress = SweepProgress(Console(file=out, force_terminal=False, width=200), enabled=False, get_time=clock,
+                             plain_every_s=5.0)
+    progress.on_start(100, 0, 2)  # 100 points: at most 100 scenarios
+    progress.on_expand(4, 100, 100)  # the first batch made: 4 points expanded
+    clock.now = 6.0
+    progress.on_batch(BatchResult(0, {}, done=["a", "b", "c", "d"]))
+    # 4 points expanded of 100, 2 of them duplicates: at most 2 + 96 = 98 to run.
+    progress.on_expand(10, 100, 98)
+    clock.now = 12.0
+    progress.on_batch(BatchResult(1, {}, done=["e", "f", "g", "h"]))
+    progress.on_expand(100, 100, 8)  # the expansion is through: 8 scenarios in all
+    clock.now = 13.0
+    progress.on_batch(BatchResult(2, {}, done=[]))  # the last: always a line
+    # 4 of 100 in 6 s: 1.5 s each, 96 left -> 144 s; then 8 of 98 in 12 s, 90 left -> 135 s.
+    assert out.getvalue().splitlines() == [
+        "progress: 4/100 done, 0 failed, elapsed 0:00:06, ETA 0:02:24, expanded 4/100 points",
+        "progress: 8/98 done, 0 failed, elapsed 0:00:12, ETA 0:02:15, expanded 10/100 points",
+        "progress: 8/8 done, 0 failed, elapsed 0:00:13, ETA 0:00:00",
+    ]
+
+
+def test_a_last_line_when_the_expansion_ends_after_the_last_batch():
+    out = io.StringIO()
+    clock = _Clock()
+    progress = SweepProgress(Console(file=out, force_terminal=False, width=200), enabled=False, get_time=clock,
+                             plain_every_s=5.0)
+    progress.on_start(6, 0, 1)
+    progress.on_expand(4, 6, 6)
+    clock.now = 1.0
+    progress.on_batch(BatchResult(0, {}, done=["a", "b", "c", "d"]))  # 2 points left: maybe 2 more scenarios
+    assert out.getvalue() == ""
+    progress.on_expand(6, 6, 4)  # they were duplicates: all done
+    assert out.getvalue().splitlines() == ["progress: 4/4 done, 0 failed, elapsed 0:00:01, ETA 0:00:00"]
