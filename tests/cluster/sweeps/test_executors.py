@@ -118,3 +118,17 @@ def test_the_embedded_ray_puts_the_environment_back(tmp_path):
     env["HOME"] = str(tmp_path)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "same", result.stdout + result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("env", "niceness"), [({}, 15), ({"RAY_worker_niceness": "0"}, 0)])
+def test_ray_workers_run_at_the_niceness_the_readme_states(env: dict[str, str], niceness: int) -> None:
+    # README, "Running on a Ray cluster": workers start at niceness 15 unless RAY_worker_niceness says
+    # otherwise (a sweep on a shared machine then gets only the CPU other work leaves).
+    code = ("import os, ray\nray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)\n"
+            "print(os.nice(0), ray.get(ray.remote(lambda: os.nice(0)).remote()))\nray.shutdown()\n")
+    clean = {k: v for k, v in os.environ.items() if k != "RAY_worker_niceness" and not k.startswith("RAY_ADDRESS")}
+    result = subprocess.run([sys.executable, "-c", code], env=clean | env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    driver, worker = map(int, result.stdout.strip().splitlines()[-1].split())
+    assert worker == min(19, driver + niceness)  # an increment on the driver's own niceness, at most 19
