@@ -187,6 +187,16 @@ def _analyze(y: np.ndarray, keys: Sequence[str], second_order: bool, confidence:
     return result
 
 
+def _check_options(seed: int, confidence: float, band: float) -> None:
+    """Refuse a bootstrap seed below 1, or a confidence or band outside (0, 1) (before any reading)."""
+    if seed < 1:
+        raise ValueError(f"seed must be >= 1 (SALib takes 0 as no seed), got {seed}")
+    if not 0 < confidence < 1:
+        raise ConfigError(f"--confidence: must be in (0, 1), got {confidence}")
+    if not 0 < band < 1:
+        raise ConfigError(f"--band: must be in (0, 1), got {band}")
+
+
 def sobol_indices(
     out: Path | str,
     output: str,
@@ -229,12 +239,7 @@ def sobol_indices(
         ``output`` is not a numeric column; failed or missing scenarios without
         ``drop_failed`` (naming how many); fewer than two base samples left.
     """
-    if seed < 1:
-        raise ValueError(f"seed must be >= 1 (SALib takes 0 as no seed), got {seed}")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"--confidence: must be in (0, 1), got {confidence}")
-    if not 0 < band < 1:
-        raise ConfigError(f"--band: must be in (0, 1), got {band}")
+    _check_options(seed, confidence, band)
     design = _design(out)
     return sobol_from_runs(read_table(out, "runs"), design, output, confidence, drop_failed=drop_failed,
                            num_resamples=num_resamples, seed=seed, band=band, where=f"{out}/runs")
@@ -260,12 +265,7 @@ def sobol_from_runs(
     sensitivity`` prints on the dataset it was recorded from.  ``where`` names the table
     in error messages.  Parameters and errors otherwise as :func:`sobol_indices`.
     """
-    if seed < 1:
-        raise ValueError(f"seed must be >= 1 (SALib takes 0 as no seed), got {seed}")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"--confidence: must be in (0, 1), got {confidence}")
-    if not 0 < band < 1:
-        raise ConfigError(f"--band: must be in (0, 1), got {band}")
+    _check_options(seed, confidence, band)
     numeric = numeric_columns(runs)
     if output not in numeric:
         hint = nearest(output, numeric)

@@ -82,20 +82,15 @@ LABEL_CHARS = 60
 """Longest scenario label drawn beside a bar; longer ones (a study over nine axes) would squeeze the axes to nothing."""
 
 
-def bar_labels(data: ReportData, rows: Sequence[ScenarioRow]) -> list[str]:
-    """The scenario labels of the bars, or their numbers 1..N when a label is longer than :data:`LABEL_CHARS`."""
-    labels = [scenario_label(data, r) for r in rows]
-    return labels if max(map(len, labels), default=0) <= LABEL_CHARS else [str(i + 1) for i in range(len(rows))]
+def bar_labels(labels: Sequence[str]) -> list[str]:
+    """``labels``, or their numbers 1..N when one is longer than :data:`LABEL_CHARS`."""
+    return list(labels) if max(map(len, labels), default=0) <= LABEL_CHARS else [str(i + 1) for i in range(len(labels))]
 
 
-def _per_site_sweep(data: ReportData, sites: list[str], rows: Sequence[ScenarioRow]) -> str:
+def _per_site_sweep(data: ReportData, sites: list[str], rows: Sequence[ScenarioRow], labels: list[str]) -> str:
     palette = colours(sites)
-    labels = bar_labels(data, rows)
     y = np.arange(len(rows))
-    # The legend (8 sites a row) sits above the axes: a national network's 30-odd sites took all
-    # the height of a few-scenario figure and collapsed the axes.
-    legend_rows = -(-len(sites) // 8)
-    with figure(10.0, 0.32 * len(rows) + 1.4 + 0.24 * legend_rows) as fig:
+    with figure(10.0, 0.32 * len(rows) + 1.4) as fig:
         axes = fig.subplots(1, 3, sharey=True)
         for ax, m in zip(axes, METRICS, strict=True):
             left = np.zeros(len(rows))
@@ -181,11 +176,12 @@ def energy_section(data: ReportData) -> Section | Omitted:
         blocks.append(figure_html(svg, f"Facility energy, electricity cost and CO₂ of each site {window}."))
     else:
         shown = rows[:MAX_BARS]
-        svg = _per_site_sweep(data, sites, shown)
+        labels = [scenario_label(data, r) for r in shown]
+        bars = bar_labels(labels)
+        svg = _per_site_sweep(data, sites, shown, bars)
         more = f" Showing {len(shown)} of {len(rows)} scenarios." if len(rows) > len(shown) else ""
-        if bar_labels(data, shown) != [scenario_label(data, r) for r in shown]:
-            numbered = "; ".join(f"{i + 1}: {scenario_label(data, r)}" for i, r in enumerate(shown))
-            more += f" Bars numbered: {numbered}."
+        if bars != labels:
+            more += " Bars numbered: " + "; ".join(f"{i + 1}: {label}" for i, label in enumerate(labels)) + "."
         blocks.append(figure_html(svg, f"Facility energy, electricity cost and CO₂ of each scenario {window}, "
                                        f"split by site (stacked).{more}"))
     policy_svg = _per_policy(data, rows)
