@@ -22,16 +22,26 @@ Four sweeps, each varying one thing:
 * **jobs**: 100 sites, arrival rates and GPUs scaled together ×1/4 … ×4 (at ×4 the
   batch inputs saturate the WAN access links and hundreds of flows share them);
 * **horizon**: 100 sites, 24 h → 384 h;
+* **wan** (issue 20, the WAN max-min pathology): ``examples/belt_and_road.toml`` for 6 h,
+  one replication, 250 → 8,352 two-terabyte training inputs (the case of
+  ``tests/cluster/cli/test_input_fuzz.py``: from about 1,000 on thousands of flows share a
+  few saturated routes, 3,906 at once at 4,176); x is the jobs, and the exponents are those
+  of consecutive points and the least-squares ones below and beyond ``--wan-knee`` jobs;
 * **queue** (EASY backfill): one 64-GPU site with ``scheduler = "easy"``, 40 jobs/h of
   1, 8 or 32 GPUs (a third each) and 3 GPU-h of exponential work, so ρ ≈ 1.9 and the
   queue grows all run; horizons 250 → 1,000 h.  x is the mean queue length and the
   exponent that of CPU µs per job against it (0: a pass does not depend on the queue
   length; 1: a pass scans the queue).
 
+The jobs sweep also reports its exponent up to ``--jobs-knee`` (load ×1, where the batch
+inputs start to saturate the WAN access links) and beyond it.
+
 Each point is one replication, ``run_replication`` (model construction included),
 fastest of ``--repeats`` by CPU time.  The fitted exponent is the least-squares slope of
 log(CPU s) against log(x).  Writes ``benchmarks/scaling.png`` (log-log, three panels)
-and merges the figures into ``benchmarks/results.json`` under ``"scaling"``.
+and merges the figures into ``benchmarks/results.json`` under ``"scaling"``; the wan sweep
+and the jobs sweep's knee exponents also under ``"scaling_wan"``, which ``--only wan jobs``
+writes alone (a few CPU minutes instead of the whole script's).
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +58,7 @@ from bench_common import RESULTS, machine, merge_results, time_replication
 
 from sim.model import Model
 from sim.run import run_replication
-from sim.scenario import LoadedScenario, scenario_from_dict
+from sim.scenario import LoadedScenario, load_scenario, scenario_from_dict
 from topology.geo import great_circle_km
 from topology.model import Link, Network, Region, Site
 
@@ -131,6 +142,30 @@ def overloaded_easy_site(horizon_h: float) -> LoadedScenario:
     return LoadedScenario(scenario_from_dict(data, "benchmarks/scaling.py"), network, "benchmarks/scaling.py")
 
 
+def wan_scenario(jobs: float) -> LoadedScenario:
+    """``examples/belt_and_road.toml`` for 6 h, one replication, ``jobs`` training jobs of 2 TB inputs expected."""
+    return load_scenario(Path("examples/belt_and_road.toml"), [
+        "horizon_h=6.0", "replications=1", f"workload.training.arrival_rate_per_h={jobs / 6.0!r}"])
+
+
+def wan_point(jobs: float, repeats: int) -> dict[str, Any]:
+    """One point of the wan sweep: CPU s, and the most flows on one link (``links.flows_max``)."""
+    loaded = wan_scenario(jobs)
+    t = time_replication(loaded, repeats)
+    flows_max = max(run_replication(loaded, 0).columns["links"]["flows_max"])
+    return {"x": t.jobs, "jobs_expected": jobs, "flows_max_one_link": int(flows_max), **t.as_dict()}
+
+
+def knee_exponents(points: list[dict[str, Any]], knee: float, key: str = "x") -> dict[str, float]:
+    """Least-squares exponents of CPU s against ``key`` up to ``knee`` and from it on (each needs two points)."""
+    out: dict[str, float] = {}
+    below, beyond = [p for p in points if p[key] <= knee], [p for p in points if p[key] >= knee]
+    for name, part in (("below", below), ("beyond", beyond)):
+        if len(part) >= 2:
+            out[f"exponent_{name}_knee"] = round(fit_exponent([p["x"] for p in part], [p["cpu_s"] for p in part]), 3)
+    return out
+
+
 def queue_point(horizon_h: float, repeats: int) -> dict[str, Any]:
     """One point of the queue sweep: x = mean queue length, y = CPU µs per job."""
     loaded = overloaded_easy_site(horizon_h)
@@ -194,8 +229,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizons", type=float, nargs="+", default=[24.0, 96.0, 384.0])
     parser.add_argument("--queue-horizons", type=float, nargs="+", default=[250.0, 500.0, 1000.0],
                         help="horizons (h) of the EASY queue sweep")
+    parser.add_argument("--wan-jobs", type=float, nargs="+", default=[250, 500, 1000, 2000, 4176, 8352],
+                        help="expected training jobs of the wan sweep")
+    parser.add_argument("--wan-knee", type=float, default=1000.0, help="jobs from which the WAN saturates")
+    parser.add_argument("--jobs-knee", type=float, default=1.0, help="load factor of the jobs sweep's knee")
+    parser.add_argument("--only", nargs="+", choices=["wan", "jobs"],
+                        help="run only these sweeps and merge them under 'scaling_wan' alone")
     parser.add_argument("--json", type=Path, default=RESULTS, help="results file to merge into")
     args = parser.parse_args(argv)
+    if args.only:
+        return wan_and_jobs(args)
 
     base = synthetic_network(100)
     sweeps: dict[str, dict[str, Any]] = {
@@ -205,10 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         "horizon": {"x": "horizon h", "points": [point(scenario(base, horizon_h=h), h, args.repeats)
                                                  for h in args.horizons]},
     }
-    for f in args.load:
-        p = point(scenario(scaled_gpus(base, f), load_factor=f), f, args.repeats)
-        p["x"] = p["jobs"]
-        sweeps["jobs"]["points"].append(p)
+    sweeps["jobs"] = jobs_sweep(base, args)
     for sweep in sweeps.values():
         points = sweep["points"]
         sweep["exponent"] = round(fit_exponent([p["x"] for p in points], [p["cpu_s"] for p in points]), 3)
@@ -232,12 +272,67 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{p['horizon_h']:>10,.0f} {p['jobs']:>8,} {p['x']:>11,.1f} {p['cpu_s']:>7.3f} {p['us_per_job']:>7.1f}")
     plot(sweeps, PNG)
     sweeps["queue"] = {"x": "mean queue length", "y": "CPU us per job", "points": queue, "exponent": queue_exp}
+    sweeps["wan"] = wan_sweep(args)
+    merge_results("scaling_wan", path=args.json, figures={
+        "machine": machine(), "repeats": args.repeats, "sweeps": {"wan": sweeps["wan"], "jobs": sweeps["jobs"]},
+        "definition": WAN_DEFINITION})
     print(f"\nplot written to {PNG}")
     merge_results("scaling", path=args.json, figures={
         "machine": machine(), "repeats": args.repeats, "sweeps": sweeps,
         "definition": "CPU s of run_replication (model build included), fastest of repeats; "
                       "exponent = least-squares slope of log CPU s vs log x",
     })
+    return 0
+
+
+WAN_DEFINITION = ("CPU s of run_replication (model build included), fastest of repeats; exponent = least-squares "
+                  "slope of log CPU s vs log jobs, below and beyond the knee and between consecutive points")
+
+
+def jobs_sweep(base: Network, args: argparse.Namespace) -> dict[str, Any]:
+    """The jobs sweep (100 sites, rates and GPUs x each ``--load``), with its exponents below and beyond the knee."""
+    sweep: dict[str, Any] = {"x": "jobs", "points": []}
+    for f in args.load:
+        p = point(scenario(scaled_gpus(base, f), load_factor=f), f, args.repeats)
+        p["load"], p["x"] = f, p["jobs"]
+        sweep["points"].append(p)
+    points = sweep["points"]
+    sweep["exponent"] = round(fit_exponent([p["x"] for p in points], [p["cpu_s"] for p in points]), 3)
+    sweep.update(knee_exponents(points, args.jobs_knee, key="load"))
+    below, beyond = sweep.get("exponent_below_knee", math.nan), sweep.get("exponent_beyond_knee", math.nan)
+    print(f"\njobs: CPU s ~ jobs^{sweep['exponent']:.2f}; up to load x{args.jobs_knee:g} ^{below:.2f}, "
+          f"beyond ^{beyond:.2f}")
+    for p in points:
+        print(f"  load x{p['load']:<5g} {p['jobs']:>9,} jobs {p['cpu_s']:>7.3f} CPU s")
+    return sweep
+
+
+def wan_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    """The wan sweep (see the module docstring), with its exponents."""
+    points = [wan_point(j, args.repeats) for j in args.wan_jobs]
+    sweep: dict[str, Any] = {"x": "jobs", "points": points,
+                             "exponent": round(fit_exponent([p["x"] for p in points], [p["cpu_s"] for p in points]), 3),
+                             **knee_exponents(points, args.wan_knee, key="jobs_expected"),
+                             "pairs": [round(fit_exponent([a["x"], b["x"]], [a["cpu_s"], b["cpu_s"]]), 3)
+                                       for a, b in pairwise(points)]}
+    print(f"\nwan (belt_and_road, 2 TB training inputs, 6 h): CPU s ~ jobs^{sweep['exponent']:.2f}; "
+          f"below {args.wan_knee:,.0f} jobs ^{sweep.get('exponent_below_knee', math.nan):.2f}, "
+          f"beyond ^{sweep.get('exponent_beyond_knee', math.nan):.2f}; consecutive {sweep['pairs']}")
+    print(f"{'jobs':>8} {'CPU s':>7} {'most flows on a link':>21}")
+    for p in points:
+        print(f"{p['x']:>8,} {p['cpu_s']:>7.3f} {p['flows_max_one_link']:>21,}")
+    return sweep
+
+
+def wan_and_jobs(args: argparse.Namespace) -> int:
+    """``--only``: the wan and/or jobs sweeps alone, merged under ``"scaling_wan"``."""
+    sweeps: dict[str, Any] = {}
+    if "wan" in args.only:
+        sweeps["wan"] = wan_sweep(args)
+    if "jobs" in args.only:
+        sweeps["jobs"] = jobs_sweep(synthetic_network(100), args)
+    merge_results("scaling_wan", path=args.json, figures={
+        "machine": machine(), "repeats": args.repeats, "sweeps": sweeps, "definition": WAN_DEFINITION})
     return 0
 
 

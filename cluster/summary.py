@@ -112,16 +112,20 @@ def print_calibration(console: Console, calibration: pa.Table) -> None:
     """Print the ``calibration`` table: each published figure beside the model, over the replications.
 
     One row per figure: the model's mean over replications (with its range when they
-    differ), the published value, the band and in how many replications the model lies
-    inside it; then the note of every figure the model misses or cannot reproduce.
+    differ), the published value, the band, in how many replications the model lies
+    inside it and whether the figure holds by construction; then a line counting outcome
+    figures in band apart from those by construction, and the note of every figure the
+    model misses or cannot reproduce.
     """
+    from cluster.report.calibration import band_counts
+
     figures: dict[str, list[dict[str, object]]] = {}
     for row in calibration.to_pylist():
         figures.setdefault(str(row["figure"]), []).append(row)
     table = Table(title="calibration: model vs published figures (sources in the dataset's calibration table)",
                   title_justify="left")
-    for label in ("figure", "unit", "model", "published", "band", "within"):
-        table.add_column(label, justify="left" if label in ("figure", "unit", "within") else "right")
+    for label in ("figure", "unit", "model", "published", "band", "within", "by construction"):
+        table.add_column(label, justify="left" if label in ("figure", "unit", "within", "by construction") else "right")
     missed: list[tuple[str, str]] = []
     for rows in figures.values():
         first = rows[0]
@@ -135,9 +139,11 @@ def print_calibration(console: Console, calibration: pa.Table) -> None:
         judged = sum(r["within"] is not None for r in rows)
         within = "-" if not judged else ("yes" if inside == judged else "no" if not inside else f"{inside}/{judged}")
         table.add_row(str(first["label"]), str(first["unit"]), model, _fmt(first["published"]),
-                      f"{_fmt(first['low'])}–{_fmt(first['high'])}", within)
+                      f"{_fmt(first['low'])}–{_fmt(first['high'])}", within,
+                      "yes" if first.get("by_construction") else "no" if "by_construction" in first else "-")
         if within != "yes":
             missed.append((str(first["label"]), str(first["note"])))
     console.print(table)
+    console.print(band_counts(calibration.to_pylist()).summary(), highlight=False)
     for label, note in missed:
         console.print(f"{label}: {note}", style="dim", highlight=False)

@@ -9,9 +9,10 @@ equations.
 from __future__ import annotations
 
 import math
-from heapq import heapify, heappop, heapreplace
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import TYPE_CHECKING
 
+from sim.engine import CALL
 from sim.queue_index import ANY_H, Bucket, IndexedQueue
 from sim.task import Task
 
@@ -63,8 +64,8 @@ def schedule(pool: SchedPool, now: float) -> None:
             # starts at high load come through here (benchmarks/mmc.py, "cpnsim, every
             # job recorded").
             pool._resv = None
-            running, tasks, waits, call_at, on_finish = (
-                pool.running, pool.tasks, pool.waits, pool._call_at, pool._on_finish)
+            running, tasks, waits, heap, eid, on_finish = (
+                pool.running, pool.tasks, pool.waits, pool._heap, pool._eid, pool._on_finish)
             while q and q[0].gpus <= free:
                 task = q.popleft()
                 gpus = task.gpus
@@ -83,7 +84,7 @@ def schedule(pool: SchedPool, now: float) -> None:
                 job_id = task.id
                 running[job_id] = gpus * now
                 tasks[job_id] = task
-                call_at(end, on_finish, task)
+                heappush(heap, (end, CALL, next(eid), (on_finish, task)))  # call_at inlined (sim.engine)
             pool.free = free
         if q:
             head = q[0]

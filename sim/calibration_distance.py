@@ -30,7 +30,7 @@ from topology.model import Network, Site, SiteKind, Zone
 from topology.plumbing import ConfigError, StrictModel, describe_validation_error, located
 
 __all__ = ["CalibrationProducer", "Measure", "ReferenceFigure", "ReferenceSet", "calibration_columns",
-           "calibration_producer", "parse_reference_figures", "reference_figures"]
+           "calibration_producer", "hub_latencies_ms", "parse_reference_figures", "reference_figures"]
 
 HOURS_PER_YEAR = 8760.0
 REFERENCE_FILE = "sim/data/reference_figures.toml"
@@ -50,6 +50,14 @@ class ReferenceFigure(StrictModel):
     sites, kind, zone :
         Which sites the measure covers (all given filters must hold; none: every site).
         ``zone = "west"`` means :func:`sim.placement.west.is_western`.
+    by_construction : bool
+        Whether the model's value follows from how the network was built from this very
+        figure (a capacity the site was sized from, the latency mean the route factor was
+        fitted to, an upper bound that is the site's high end, PUEs set to the target), so
+        that lying in the band says nothing about the model's behaviour; ``False``: an
+        outcome (of the run, or of the network's other inputs).
+    by_construction_why : str
+        The reason, required when ``by_construction`` is true.
     """
 
     key: str = Field(min_length=1)
@@ -67,6 +75,15 @@ class ReferenceFigure(StrictModel):
     sites: tuple[str, ...] = ()
     kind: SiteKind | None = None
     zone: Zone | None = None
+    by_construction: bool = False
+    by_construction_why: str = Field(default="", validate_default=True)  # checked even when left out
+
+    @field_validator("by_construction_why")
+    @classmethod
+    def _why(cls, why: str, info: ValidationInfo) -> str:
+        if info.data.get("by_construction") and not why.strip():
+            raise ValueError("required when by_construction is true: say how the network was built from the figure")
+        return why
 
     @field_validator("high")
     @classmethod
@@ -77,8 +94,12 @@ class ReferenceFigure(StrictModel):
         return high
 
     def covers(self, site: Site) -> bool:
-        """Whether ``site`` is among the sites this figure's measure covers."""
-        if self.sites and site.id not in self.sites:
+        """Whether ``site`` is among the sites this figure's measure covers.
+
+        A partition of a mixed site (``parent`` set, :mod:`topology.chip_partitions`) is
+        covered when its parent is named: a figure names the site as it was published.
+        """
+        if self.sites and site.id not in self.sites and site.parent not in self.sites:
             return False
         if self.kind is not None and site.kind != self.kind:
             return False
@@ -116,10 +137,19 @@ def reference_figures() -> ReferenceSet:
     return parse_reference_figures(text)
 
 
-def _hub_latencies_ms(network: Network, hub_nodes: Sequence[str]) -> list[float]:
-    """One-way shortest-path latency (ms) between every pair of ``hub_nodes`` present in ``network``."""
+def hub_latencies_ms(network: Network, hub_nodes: Sequence[str]) -> list[float]:
+    """One-way shortest-path latency (ms) between every pair of ``hub_nodes`` present in ``network``.
+
+    A hub node that is a mixed site is found through its first partition, which holds the
+    site's place in the graph.
+    """
     graph = to_graph(network)
-    nodes = [n for n in hub_nodes if n in graph]
+    # A mixed site's first partition holds its place in the graph (topology.chip_partitions).
+    first: dict[str, str] = {}
+    for site in network.sites:
+        if site.parent is not None:
+            first.setdefault(site.parent, site.id)
+    nodes = [first.get(n, n) for n in hub_nodes if first.get(n, n) in graph]
     out = []
     for a, b in itertools.combinations(nodes, 2):
         try:
@@ -181,7 +211,7 @@ def calibration_columns(network: Network, sites: Mapping[str, Sequence[Any]],
         cannot compute the figure; the ``note`` says why.
     """
     refs = refs or reference_figures()
-    hub_ms = _hub_latencies_ms(network, refs.hub_nodes)
+    hub_ms = hub_latencies_ms(network, refs.hub_nodes)
     columns = empty_columns("calibration")
     for f in refs.figure:
         model = _measure(f, network, sites, refs, hub_ms)
@@ -189,6 +219,7 @@ def calibration_columns(network: Network, sites: Mapping[str, Sequence[Any]],
             "figure": f.key, "label": f.label, "unit": f.unit, "model": model, "published": f.value,
             "low": f.low, "high": f.high, "within": None if math.isnan(model) else bool(f.low <= model <= f.high),
             "as_of": f.as_of, "note": f.note, "source": f.source, "band_source": f.band_source,
+            "by_construction": f.by_construction,
         })
     return columns
 

@@ -28,8 +28,13 @@ Hot code captures these once (in ``__init__``) and uses them without a method ca
   bound method) that schedules ``callback(value)`` at absolute time ``time_h`` with one
   heap push; bind it to a local or a slot.
 * :attr:`Engine.heap` — the pending entries, a heap whose entries start with their
-  time (h): ``heap[0][0]`` is the next due time.  Read only; schedule with
-  :attr:`call_at`.
+  time (h): ``heap[0][0]`` is the next due time.  Schedule with :attr:`call_at`, or,
+  on the hottest paths only, push the entry it would push yourself:
+  ``heappush(heap, (time_h, CALL, next(engine.eid), (callback, value)))`` — the same
+  entry without the extra Python frame (``benchmarks/README.md``, "Issue 20, fifth
+  slice: the per-job path"; ``tests/sim/test_engine.py`` checks both give the same order).
+* :attr:`Engine.eid` — SimPy's event-id counter (``next(eid)``: the tie-breaker of
+  equal times, in scheduling order).
 
 Calls never create SimPy events, so SimPy's own clock is brought up to :attr:`now_h`
 only where SimPy reads it (before a SimPy event, a new timeout or process), which keeps
@@ -45,10 +50,13 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event, Timeout
 
-__all__ = ["TIME_UNIT", "CallAt", "Callback", "Engine"]
+__all__ = ["CALL", "TIME_UNIT", "CallAt", "Callback", "Engine"]
 
 TIME_UNIT = "h"
 """The unit of simulated time: hours."""
+
+CALL = NORMAL
+"""The priority field of a call's heap entry: SimPy's ``NORMAL``, as for a timeout."""
 
 Callback = Callable[[Any], None]
 """A hot-path callback: called with the value it was scheduled with."""
@@ -73,6 +81,8 @@ class Engine:
         Schedule a call at an absolute time, hours; a plain function for hot loops.
     heap : list
         The pending entries, ordered by time; read ``heap[0][0]`` for the next due time.
+    eid : iterator of int
+        The event-id counter entries are numbered with (see the fast-path contract).
     events : int
         Logical events simulated: arrivals, finishes and low-frequency wake-ups.
         Owners of hot paths count their own (an arrival handled inside another
@@ -89,7 +99,7 @@ class Engine:
     [(1.0, 'first'), (2.5, 'job')]
     """
 
-    __slots__ = ("_env", "call_at", "events", "heap", "now_h")
+    __slots__ = ("_env", "call_at", "eid", "events", "heap", "now_h")
 
     def __init__(self, start_h: float = 0.0) -> None:
         env = simpy.Environment(initial_time=start_h)
@@ -98,6 +108,7 @@ class Engine:
         heap: list[tuple[float, int, int, Any]] = env._queue  # type: ignore[assignment]
         eid = env._eid
         self.heap = heap
+        self.eid = eid
 
         def call_at(time_h: float, callback: Callback, value: Any, _push: Any = heappush, _heap: Any = heap,
                     _normal: int = NORMAL, _next: Any = next, _eid: Any = eid) -> None:

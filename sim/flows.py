@@ -19,8 +19,25 @@ Cost.  The rates depend only on the active flows' paths in start order, so
 thousand combinations recur all year and most reschedules are one look-up); a miss runs
 progressive filling over the links in use only.  A start or an end moves every active
 flow's bytes and every busy link's integrals once, so an event costs O(active flows +
-busy links), whatever the size of the network.  With hundreds of flows at once (a
-saturated WAN) that recomputation dominates the run; ``benchmarks/README.md`` measures it.
+busy links), whatever the size of the network.
+
+Many flows at once.  From :data:`GROUPED_FLOWS_MIN` active flows on (a saturated WAN:
+thousands of inputs queued on a few links) the network switches to *grouped* mode, where
+that per-event pass over every flow would make a run quadratic in its flows (issue 20).
+Flows with the same path and cap always get the same max-min rate (progressive filling
+freezes every unfrozen flow of a full link in the same round, at the same share), so a
+*group* of them is solved as one flow of weight *m* (:func:`grouped_maxmin_rates`) and
+moved processor-sharing style: the group keeps a virtual clock, the bytes one of its flows
+has sent since the group formed, and a heap of its flows' finishing points on that clock.
+A flow's bytes are never touched while it waits; an event costs O(groups × path length +
+log flows), and groups are bounded by the routes in use, not by the flows (3,906 flows in
+17 groups at the worst moment of the belt_and_road case of
+``tests/cluster/cli/test_input_fuzz.py``).  The virtual clock and the weighted rounds
+round differently from moving each flow (times agree to within 1e-10 relative, 9e-16
+measured, ``tests/sim/test_flows_grouped.py``), so the exact per-flow mode is kept below
+the threshold, which no shipped example reaches (``benchmarks/README.md``, "Issue 20,
+fifth slice: the WAN max-min pathology"), and resumed when the flows fall to
+:data:`GROUPED_FLOWS_OFF`.
 
 Units: capacities and rates in Gbit/s (10^9 bit/s), sizes in bytes, time in hours.
 """
@@ -30,13 +47,17 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from heapq import heappop, heappush
 from itertools import compress
 from operator import truediv
 from typing import Any
 
 from sim.engine import Callback, Engine
 
-__all__ = ["BYTES_PER_GBIT_H", "FlowNetwork", "LinkCounters", "maxmin_rates"]
+__all__ = [
+    "BYTES_PER_GBIT_H", "GROUPED_FLOWS_MIN", "GROUPED_FLOWS_OFF", "FlowNetwork", "LinkCounters", "grouped_maxmin_rates",
+    "maxmin_rates",
+]
 
 BYTES_PER_GBIT_H = 1e9 / 8 * 3600
 """Bytes moved in one hour at 1 Gbit/s (4.5 × 10^11)."""
@@ -52,6 +73,22 @@ _DENSE_FLOWS_MIN = 32
 
 _CACHED_FLOWS_MAX = 16
 """Combinations of more flows than this are not memoised: they rarely recur, and their keys are large."""
+
+GROUPED_FLOWS_MIN = 256
+"""From this many active flows on, :class:`FlowNetwork` solves and moves flows by group (see the module docstring).
+
+Chosen above the most flows any shipped example has at once, so their tables stay those of
+the exact per-flow mode (bit for bit): 16 at most, in the national example's year, and 193
+in ``benchmarks/scaling.py``'s jobs sweep at load x4 (``benchmarks/README.md``, "Issue 20,
+fifth slice: the WAN max-min pathology", lists each example's maximum); low enough that
+the exact mode's O(flows) events stay cheap: 0.26 ms per flow event at 255 flows against
+5 ms at 2,000, and the
+fuzz case of belt_and_road took 0.37 CPU s with this threshold against 0.30 s at 16
+(same README section)."""
+
+GROUPED_FLOWS_OFF = GROUPED_FLOWS_MIN // 2
+"""Grouped mode returns to the exact per-flow mode when the active flows fall to this many (hysteresis:
+a load hovering at the threshold does not convert back and forth at every event)."""
 
 
 def maxmin_rates(
@@ -171,6 +208,93 @@ def maxmin_rates(
     return rates
 
 
+def grouped_maxmin_rates(
+    capacity_gbps: Sequence[float],
+    paths: Sequence[Sequence[int]],
+    counts: Sequence[int],
+    caps: Sequence[float] | None = None,
+) -> list[float]:
+    """The max-min fair rate of each flow of groups of identical flows, by weighted progressive filling.
+
+    Group ``g`` is ``counts[g]`` flows over the links ``paths[g]``, each capped at
+    ``caps[g]``.  Identical flows always get the same max-min rate, so this gives what
+    :func:`maxmin_rates` gives each of them when every group is expanded into its flows,
+    up to rounding: a round takes ``share × count`` off a link once where the per-flow
+    rounds take ``share`` off ``count`` times.  It costs O(groups × path length) per
+    round instead of O(flows × path length).
+
+    Parameters
+    ----------
+    capacity_gbps : sequence of float
+        Capacity of each link, Gbit/s (> 0).
+    paths : sequence of sequences of int
+        For each group, the indices of the links its flows cross (each at most once).
+    counts : sequence of int
+        Flows in each group (>= 1).
+    caps : sequence of float, optional
+        For each group, the most one of its flows may get, Gbit/s (``inf``: no cap); as in
+        :func:`maxmin_rates`, a private link of that capacity for each flow.
+
+    Returns
+    -------
+    list of float
+        Rate of each flow of each group, Gbit/s (``inf``: empty path and no cap).
+
+    Examples
+    --------
+    Three flows on link 0 (10 Gbit/s), one of which also crosses link 1 (1 Gbit/s):
+
+    >>> grouped_maxmin_rates([10.0, 1.0], [[0], [0, 1]], [2, 1])
+    [4.5, 1.0]
+    """
+    n = len(paths)
+    rates = [math.inf] * n
+    crossing: dict[int, list[int]] = {}  # groups on each used link, in group order
+    for g, path in enumerate(paths):
+        for link in path:
+            on = crossing.get(link)
+            if on is None:
+                crossing[link] = [g]
+            else:
+                on.append(g)
+    used = sorted(crossing)
+    local = {link: i for i, link in enumerate(used)}
+    # Each group's links with the weight it puts on them: its flows on a real link, one
+    # flow on each of its private (cap) links, whose share is then the cap itself.
+    members: list[list[tuple[int, int]]] = [[(local[link], counts[g]) for link in path] for g, path in enumerate(paths)]
+    on_link = [crossing[link] for link in used]
+    remaining = [float(capacity_gbps[link]) for link in used]
+    active = [sum(counts[g] for g in groups) for groups in on_link]
+    if caps is not None:
+        for g, cap in enumerate(caps):
+            if cap < math.inf:
+                members[g].append((len(remaining), 1))
+                on_link.append([g])
+                remaining.append(float(cap))
+                active.append(1)
+    live = [i for i, groups in enumerate(on_link) if groups]
+    frozen = [not m for m in members]
+    left = n - sum(frozen)
+    while left:
+        fair = list(map(truediv, map(remaining.__getitem__, live), map(active.__getitem__, live)))
+        share = max(min(fair), 0.0)
+        limit = share * (1.0 + 1e-12) + 1e-15  # the ties of maxmin_rates
+        for i in live:
+            count = active[i]
+            if count and remaining[i] / count <= limit:
+                for g in on_link[i]:
+                    if frozen[g]:
+                        continue
+                    frozen[g] = True
+                    left -= 1
+                    rates[g] = share
+                    for other, weight in members[g]:
+                        remaining[other] -= share * weight
+                        active[other] -= weight
+        live = [i for i in live if active[i]]
+    return rates
+
+
 @dataclass
 class LinkCounters:
     """Cumulative traffic of one link since t = 0 (the links table takes differences).
@@ -209,6 +333,20 @@ class _Flow:
         self.rate = 0.0  # bytes per hour
 
 
+class _Group:
+    """The active flows of one (path, cap) in grouped mode: one rate, one virtual clock, a heap of finishing points."""
+
+    __slots__ = ("cap", "heap", "path", "rate", "virtual")
+
+    def __init__(self, path: tuple[int, ...], cap: float) -> None:
+        self.path = path
+        self.cap = cap  # Gbit/s; inf: none
+        self.rate = 0.0  # bytes per hour, of each flow of the group
+        self.virtual = 0.0  # bytes each flow of the group has sent since the group formed
+        # (virtual clock at which the flow's last byte leaves, start order, flow): the least first.
+        self.heap: list[tuple[float, int, _Flow]] = []
+
+
 class FlowNetwork:
     """Concurrent flows over capacitated links, on an :class:`~sim.engine.Engine`.
 
@@ -218,6 +356,10 @@ class FlowNetwork:
         The event core (time in hours).
     capacity_gbps : sequence of float
         Capacity of each link in Gbit/s, indexed as the paths given to :meth:`start`.
+    grouped_flows_min : int, optional
+        Active flows from which the network works in grouped mode (see the module
+        docstring); it returns to the exact mode at half as many.  Default
+        :data:`GROUPED_FLOWS_MIN`; tests set 1 (always grouped) to compare the two modes.
 
     Examples
     --------
@@ -232,7 +374,9 @@ class FlowNetwork:
     8.001
     """
 
-    def __init__(self, engine: Engine, capacity_gbps: Sequence[float]) -> None:
+    def __init__(
+        self, engine: Engine, capacity_gbps: Sequence[float], grouped_flows_min: int = GROUPED_FLOWS_MIN
+    ) -> None:
         self.engine = engine
         self.capacity_gbps = [float(c) for c in capacity_gbps]
         self._cap_bytes_h = [c * BYTES_PER_GBIT_H for c in self.capacity_gbps]
@@ -250,6 +394,12 @@ class FlowNetwork:
         self._rates_cache: dict[Hashable, tuple[list[float], list[tuple[int, float]]]] = {}
         self._call_at = engine.call_at  # the engine's fast path (see sim.engine), bound once
         self._on_completion_bound = self._on_completion
+        # Grouped mode (many flows): the groups by (path, cap) in order of formation; None in exact mode.
+        self._groups: dict[tuple[tuple[int, ...], float], _Group] | None = None
+        self._grouped_active = 0  # flows in the groups
+        self._grouped_min = grouped_flows_min
+        self._grouped_off = grouped_flows_min // 2  # GROUPED_FLOWS_OFF by default
+        self._seq = 0  # start order of grouped flows (ties in a heap, the order of callbacks)
         self.started = 0
         self.finished = 0
         """Flows whose bytes have all left (their callbacks follow after the path latency)."""
@@ -257,7 +407,12 @@ class FlowNetwork:
     @property
     def active(self) -> int:
         """Flows currently sending."""
-        return len(self.flows)
+        return len(self.flows) + self._grouped_active
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the flows are solved and moved by group now (see the module docstring)."""
+        return self._groups is not None
 
     def start(
         self,
@@ -290,6 +445,9 @@ class FlowNetwork:
                 self.links[link].bytes += max(size_bytes, 0.0)
             self.engine.call_later(latency_h, callback, value)
             return
+        if self._groups is not None or len(self.flows) + 1 >= self._grouped_min:
+            self._start_grouped(_Flow(float(size_bytes), path, latency_h, callback, value, float(rate_cap_gbps)))
+            return
         now = self.engine.now_h
         dt = now - self._t_last
         if dt > 0:
@@ -314,6 +472,9 @@ class FlowNetwork:
 
     def advance(self, now: float) -> None:
         """Move every flow's bytes and the link integrals up to ``now`` (hours) at the current rates."""
+        if self._groups is not None:
+            self._advance_grouped(now)
+            return
         dt = now - self._t_last
         if dt <= 0:
             return
@@ -413,6 +574,9 @@ class FlowNetwork:
     def _on_completion(self, generation: int) -> None:
         if generation != self._generation:
             return  # superseded by a start or an earlier completion
+        if self._groups is not None:
+            self._complete_grouped()
+            return
         now = self.engine.now_h
         flows = self.flows
         done: list[_Flow] = []
@@ -446,3 +610,140 @@ class FlowNetwork:
             if not keep:
                 self._busy = []
         self._reschedule(0.0)
+
+    # -- grouped mode (many flows; see the module docstring) ---------------------------------
+
+    def _start_grouped(self, flow: _Flow) -> None:
+        """:meth:`start` in grouped mode (entered here when the flows reach the threshold)."""
+        now = self.engine.now_h
+        if self._groups is None:
+            self._to_grouped(now)
+        else:
+            self._advance_grouped(now)
+        groups = self._groups
+        assert groups is not None
+        key = (flow.path, flow.cap)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(flow.path, flow.cap)
+        heappush(group.heap, (group.virtual + flow.size, self._seq, flow))
+        self._seq += 1
+        self._grouped_active += 1
+        on_link, links = self._on_link, self.links
+        for link in flow.path:
+            on_link[link] += 1
+            counters = links[link]
+            if on_link[link] > counters.flows_max:
+                counters.flows_max = on_link[link]
+        self._reschedule_grouped()
+
+    def _to_grouped(self, now: float) -> None:
+        """Move the exact mode's flows to ``now`` and put them in groups, in start order."""
+        dt = now - self._t_last
+        if dt > 0:
+            self._integrate(dt)
+            self._t_last = now
+            for flow in self.flows:
+                flow.remaining -= flow.rate * dt
+        groups: dict[tuple[tuple[int, ...], float], _Group] = {}
+        for flow in self.flows:
+            key = (flow.path, flow.cap)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(flow.path, flow.cap)
+            heappush(group.heap, (flow.remaining, self._seq, flow))  # virtual clock 0: a new group
+            self._seq += 1
+        self._groups = groups
+        self._grouped_active = len(self.flows)
+        self.flows = []
+        self._paths_key, self._caps_key, self._capped = (), (), 0
+
+    def _to_exact(self) -> None:
+        """Leave grouped mode: every flow back in the start-ordered list with its remaining bytes."""
+        groups = self._groups
+        assert groups is not None
+        entries = sorted((seq, finish - group.virtual, flow)
+                         for group in groups.values() for finish, seq, flow in group.heap)
+        flows = []
+        for _, remaining, flow in entries:
+            flow.remaining = remaining
+            flows.append(flow)
+        self.flows = flows
+        self._paths_key = tuple([f.path for f in flows])
+        self._caps_key = tuple([f.cap for f in flows])
+        self._capped = sum(cap < math.inf for cap in self._caps_key)
+        self._groups = None
+        self._grouped_active = 0
+        if not flows:
+            self._busy = []
+
+    def _advance_grouped(self, now: float) -> None:
+        """Move every group's virtual clock and the link integrals up to ``now`` (hours)."""
+        dt = now - self._t_last
+        if dt <= 0:
+            return
+        self._integrate(dt)
+        self._t_last = now
+        assert self._groups is not None
+        for group in self._groups.values():
+            group.virtual += group.rate * dt
+
+    def _reschedule_grouped(self) -> None:
+        """Give the groups their max-min rates and schedule the next completion (grouped mode)."""
+        self._generation += 1
+        assert self._groups is not None
+        groups = list(self._groups.values())
+        if not groups:
+            self._busy = []
+            return
+        counts = [len(group.heap) for group in groups]
+        caps = [group.cap for group in groups]
+        rates = grouped_maxmin_rates(self.capacity_gbps, [group.path for group in groups], counts,
+                                     caps if any(cap < math.inf for cap in caps) else None)
+        alloc: dict[int, float] = {}
+        soonest = math.inf
+        for group, count, rate in zip(groups, counts, rates, strict=True):
+            bytes_h = rate * BYTES_PER_GBIT_H
+            group.rate = bytes_h
+            for link in group.path:
+                alloc[link] = alloc.get(link, 0.0) + bytes_h * count
+            if bytes_h > 0:  # always, with positive capacities
+                due = max(group.heap[0][0] - group.virtual, 0.0) / bytes_h
+                if due < soonest:
+                    soonest = due
+        self._busy = sorted(alloc.items())
+        if soonest < math.inf:
+            self._call_at(self.engine.now_h + soonest, self._on_completion_bound, self._generation)
+
+    def _complete_grouped(self) -> None:
+        """The pending completion in grouped mode: end every flow due now (within rounding), in start order."""
+        now = self.engine.now_h
+        self._advance_grouped(now)
+        groups = self._groups
+        assert groups is not None
+        done: list[tuple[int, float, _Flow]] = []  # (start order, bytes left: rounding residue, flow)
+        emptied = []
+        for key, group in groups.items():
+            heap, virtual = group.heap, group.virtual
+            tolerance = group.rate * _TIME_EPS_H  # the exact mode's test, on the virtual clock
+            while heap and heap[0][0] - virtual <= tolerance:
+                finish, seq, flow = heappop(heap)
+                done.append((seq, finish - virtual, flow))
+            if not heap:
+                emptied.append(key)
+        for key in emptied:  # an empty group's clock restarts at 0 if its route sends again
+            del groups[key]
+        done.sort()
+        self._grouped_active -= len(done)
+        on_link, links, call_at = self._on_link, self.links, self._call_at
+        for _, remaining, flow in done:
+            self.finished += 1
+            for link in flow.path:
+                on_link[link] -= 1
+                links[link].bytes += remaining  # settle the rounding residue, as the exact mode does
+            call_at(now + flow.latency_h, flow.callback, flow.value)
+        if self._grouped_active <= self._grouped_off:
+            self._to_exact()
+            self._reschedule(0.0)
+        else:
+            self._reschedule_grouped()

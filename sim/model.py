@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Generator
+from heapq import heappush
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from simpy.events import Event
 from sim.adoption import AdoptionDriver, AdoptionLog
 from sim.calibration_distance import calibration_producer
 from sim.deadlines import DeadlineWatch
-from sim.engine import Engine
+from sim.engine import CALL, Engine
 from sim.failures import start_failures
 from sim.job_log import JobLog
 from sim.metrics import MetricBuffers
@@ -184,7 +185,10 @@ class Model:
         self.rejected_real = 0.0  # rejected jobs in real units (each counts its class's scale)
         self.window_arrived = 0  # arrivals at or after warmup_h
         self.trace = arrivals
-        self._on_arrival_bound = self._on_arrival
+        # The arrival loop without the branches a model without deferral, residency rows and input
+        # data never takes (REJECT is the only negative site index then).
+        plain = self._defer is None and self.admissibility is None and not self.input_rngs
+        self._on_arrival_bound = self._on_arrival_plain if plain else self._on_arrival
         # Each site's submit bound once: the arrival loop then allocates no bound method per job.
         self._submit = [pool.submit for pool in self.pools]
 
@@ -221,7 +225,7 @@ class Model:
                 self.jobs_arrived += len(batch)
                 self.engine.events += len(batch)
                 self.window_arrived += len(batch) - int(np.searchsorted(batch.t_h, self.scenario.warmup_h))
-                self.engine.call_later(chain.t[0] - self.engine.now, self._on_arrival, chain)
+                self.engine.call_later(chain.t[0] - self.engine.now, self._on_arrival_bound, chain)
             k += 1
             if k * step < horizon:
                 yield self.engine.timeout(k * step - self.engine.now)
@@ -276,6 +280,43 @@ class Model:
         if self.job_log is not None:
             self.job_log.record_rejected(job_id, cls, region, gpus, work, self.engine.now_h)
 
+    def _on_arrival_plain(self, chain: _Chain) -> None:
+        """:meth:`_on_arrival` for a model with no deferral, no residency rows and no input data.
+
+        The same loop with those branches taken out (each cost a test per job) and the
+        re-chaining entry pushed inline (sim.engine's contract): ``benchmarks/README.md``,
+        "Issue 20, fifth slice: the per-job path".  ``tests/sim/test_model.py`` checks both loops give the
+        same tables.
+        """
+        t, gpus_of, work_of, cls_of, origin_of = chain.t, chain.gpus, chain.work, chain.cls, chain.origin
+        n = len(t)
+        i = chain.i
+        engine = self.engine
+        heap = engine.heap
+        choose = self.policy.choose
+        fixed_site, fixed_gpus = self.policy.fixed_site, self.policy.fixed_gpus
+        submit = self._submit
+        first_id = chain.first_id
+        while True:
+            now = t[i]
+            engine.now_h = now  # the clock follows the chain (the engine's fast-path contract)
+            gpus, region, cls = gpus_of[i], origin_of[i], cls_of[i]
+            # The policy's shortcut (Policy.fixed_site) where it has one: no call.
+            site = fixed_site[region] if gpus <= fixed_gpus[region] else choose(region, gpus, cls)
+            if site >= 0:
+                submit[site](first_id + i, gpus, work_of[i], now, cls, region)
+            else:
+                self.jobs_rejected += 1
+                self.rejected_real += self.classes[cls].scale
+            i += 1
+            if i == n:
+                break
+            # As in _on_arrival: the next arrival in this same callback unless something is due first.
+            if heap and t[i] >= heap[0][0]:
+                heappush(heap, (t[i], CALL, next(engine.eid), (self._on_arrival_bound, chain)))
+                break
+        chain.i = i
+
     def _on_arrival(self, chain: _Chain) -> None:
         t, gpus_of, work_of, cls_of, origin_of = chain.t, chain.gpus, chain.work, chain.cls, chain.origin
         n = len(t)
@@ -289,32 +330,33 @@ class Model:
         inputs, moves, remote = chain.input_gb, self.moves_input, self.transfers.remote
         # Under residency rules a job's origin row depends on its class (sim.placement.residency).
         row_of = None if self.admissibility is None else self.admissibility.row_of
+        defer = self._defer
         while True:
             now = t[i]
             engine.now_h = now  # the clock follows the chain (the engine's fast-path contract)
             gpus, region, cls = gpus_of[i], origin_of[i], cls_of[i]
             origin = region if row_of is None else row_of[cls][region]  # the policy's row (= region without rules)
             site = choose(origin, gpus, cls)
-            if self._defer is not None and site != REJECT:
-                hold = self._defer(origin, gpus, cls, site)
+            if defer is not None and site != REJECT:
+                hold = defer(origin, gpus, cls, site)
                 if hold > 0.0:  # held for better hours: one engine event releases it (sim.signals)
                     self._hold(hold, (first_id + i, gpus, work_of[i], cls, region, origin, site,
                                       0.0 if inputs is None else inputs[i]))
                     site = _HELD
-            if site == _HELD:
-                pass
+            # A placed job first (the usual case: one test); REJECT and _HELD are the negative indices.
+            if site >= 0:
+                if inputs is None or not moves[cls] or not remote[origin][site]:
+                    submit[site](first_id + i, gpus, work_of[i], now, cls, region)
+                else:
+                    job = (first_id + i, gpus, work_of[i], cls, region, site)
+                    self.transfers.send(origin, site, inputs[i], self._deliver, job)
+                    if self._price_rows is not None:
+                        self._note_transfer(first_id + i, origin, site, inputs[i])
             elif site == REJECT:
                 self.jobs_rejected += 1
                 self.rejected_real += self.classes[cls].scale
                 if row_of is not None:
                     self._rejected(first_id + i, origin, gpus, work_of[i], cls)
-            elif inputs is None or not moves[cls] or not remote[origin][site]:
-                submit[site](first_id + i, gpus, work_of[i], now, cls, region)
-            else:
-                job = (first_id + i, gpus, work_of[i], cls, region, site)
-                self.transfers.send(origin, site, inputs[i], self._deliver, job)
-                if self._price_rows is not None:
-                    self._note_transfer(first_id + i, origin, site, inputs[i])
             i += 1
             if i == n:
                 break
@@ -323,7 +365,7 @@ class Model:
             # goes first, as SimPy would order it).  Same order as one event per
             # arrival, one heap push and pop fewer.
             if heap and t[i] >= heap[0][0]:
-                engine.call_at(t[i], self._on_arrival_bound, chain)
+                heappush(heap, (t[i], CALL, next(engine.eid), (self._on_arrival_bound, chain)))  # call_at inlined
                 break
         chain.i = i
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
 
@@ -28,7 +28,7 @@ from workloads.arrivals import ArrivalBatch
 if TYPE_CHECKING:
     from sim.engine import Engine
 
-__all__ = ["ReplicationResult", "ScenarioResult", "run_replication", "run_scenario"]
+__all__ = ["ReplicationResult", "ScenarioResult", "TableParts", "run_replication", "run_scenario"]
 
 
 @dataclass(frozen=True)
@@ -56,16 +56,38 @@ class ReplicationResult:
         return {name: values[0] for name, values in self.columns["runs"].items()}
 
 
+TableParts: TypeAlias = dict[str, tuple[dict[str, list[Any]], tuple[pa.Field, ...]]]
+"""Each table of a scenario by name, as (columns of every replication, extra fields): what
+:func:`sim.tables.build_table` takes, so that a sweep's batch can build one table of all its scenarios."""
+
+
 @dataclass(frozen=True)
 class ScenarioResult:
     """Every table of every replication of one scenario, and the replications themselves.
 
     ``runs``, ``sites``, ``timings`` and ``links`` are always there; ``jobs`` with
-    ``jobs_sample > 0``, ``adoption`` with ``[adoption]``.
+    ``jobs_sample > 0``, ``adoption`` with ``[adoption]``.  The Arrow tables are built
+    on first use: a sweep's batch builds them from the :meth:`parts` of all its
+    scenarios at once instead (``cluster.sweeps.batch.run_batch``).
     """
 
-    tables_by_name: dict[str, pa.Table]
     replications: tuple[ReplicationResult, ...]
+
+    @cached_property
+    def tables_by_name(self) -> dict[str, pa.Table]:
+        """The tables by name, built from :meth:`parts` on first use."""
+        return {name: build_table(name, columns, extra) for name, (columns, extra) in self.parts().items()}
+
+    def parts(self) -> TableParts:
+        """Each table's columns (the replications' one after the other) and extra fields (``param.*`` of ``runs``)."""
+        results = self.replications
+        out: TableParts = {}
+        for name in results[0].columns:
+            # One replication (a sweep's tiny scenarios): its columns as they are, not copied (build_table only reads).
+            columns = (results[0].columns[name] if len(results) == 1
+                       else concat_columns([r.columns[name] for r in results]))
+            out[name] = (columns, _param_fields(columns) if name == "runs" else ())
+        return out
 
     def tables(self) -> dict[str, pa.Table]:
         """The tables by name."""
@@ -256,18 +278,12 @@ def run_replication(
 
 def run_scenario(loaded: LoadedScenario, arrivals: ArrivalBatch | None = None, *,
                  watch: Callable[[int, Engine], None] | None = None) -> ScenarioResult:
-    """Run every replication of ``loaded`` (each replaying ``arrivals`` if given) and assemble the output tables.
+    """Run every replication of ``loaded`` (each replaying ``arrivals`` if given); the tables are built on first use.
 
     ``watch`` is passed to :func:`run_replication`.
     """
-    results = tuple(run_replication(loaded, r, arrivals, watch=watch) for r in range(loaded.scenario.replications))
-    tables: dict[str, pa.Table] = {}
-    for name in results[0].columns:
-        # One replication (a sweep's tiny scenarios): its columns as they are, not copied (build_table only reads).
-        columns = results[0].columns[name] if len(results) == 1 else concat_columns([r.columns[name] for r in results])
-        extra = _param_fields(columns) if name == "runs" else ()
-        tables[name] = build_table(name, columns, extra)
-    return ScenarioResult(tables, results)
+    return ScenarioResult(tuple(run_replication(loaded, r, arrivals, watch=watch)
+                                for r in range(loaded.scenario.replications)))
 
 
 def _param_fields(runs: dict[str, list[Any]]) -> tuple[pa.Field, ...]:
@@ -279,10 +295,34 @@ def _param_fields(runs: dict[str, list[Any]]) -> tuple[pa.Field, ...]:
     (``benchmarks/national.py``, "tiny scenario").  Primitive Arrow types are singletons,
     so a type's ``id`` names it; any other type makes fresh fields.
     """
+    if len(next(iter(runs.values()), ())) == 1:  # one row (a sweep's tiny scenarios): by the values' classes
+        # The classes of a row's values fix their Arrow types (ints aside: beyond int64 pa.array decides), so
+        # the fields are kept per column names and classes: 0.041 -> 0.007 CPU ms for the built-in default's
+        # 82 parameters (benchmarks/README.md, "Issue 20, fifth slice").
+        key = (tuple(runs), tuple([values[0].__class__ for values in runs.values()]))
+        known = _ONE_ROW.get(key)
+        if known is not None and all(_INT64[0] <= runs[name][0] <= _INT64[1] for name in known[1]):
+            return known[0]
+        fields, kept = _typed_param_fields(runs)
+        if kept and known is None:
+            if len(_ONE_ROW) >= 256:
+                _ONE_ROW.clear()
+            ints = tuple(k for k, values in runs.items() if k.startswith("param.") and values[0].__class__ is int)
+            _ONE_ROW[key] = (fields, ints)
+        return fields
+    return _typed_param_fields(runs)[0]
+
+
+def _typed_param_fields(runs: dict[str, list[Any]]) -> tuple[tuple[pa.Field, ...], bool]:
+    """:func:`_param_fields` from each column's values, and whether the tuple is the one kept for its layout."""
     pairs = [(k, _scalar_type(values)) for k, values in runs.items() if k.startswith("param.")]
     if all(id(dtype) in _CACHED_TYPES for _, dtype in pairs):
-        return _param_fields_of(tuple((k, id(dtype)) for k, dtype in pairs))
-    return tuple(_param_field(k, dtype) for k, dtype in pairs)
+        return _param_fields_of(tuple((k, id(dtype)) for k, dtype in pairs)), True
+    return tuple(_param_field(k, dtype) for k, dtype in pairs), False
+
+
+_ONE_ROW: dict[tuple[tuple[str, ...], tuple[type, ...]], tuple[tuple[pa.Field, ...], tuple[str, ...]]] = {}
+"""One-row ``runs`` layouts (column names, value classes) -> (their param.* fields, the int params to range-check)."""
 
 
 def _param_field(name: str, dtype: pa.DataType) -> pa.Field:

@@ -16,7 +16,7 @@ from collections.abc import Collection
 from heapq import heappop, heappush
 
 from sim.backfill import head_of, reservation, schedule
-from sim.engine import Engine
+from sim.engine import CALL, Engine
 from sim.interruptions import interrupt, interrupt_gpu, set_down
 from sim.pool import JobRecorder, Outcome
 from sim.queue_index import IndexedQueue
@@ -161,7 +161,9 @@ class SchedPool(GpuPool):
             task.end_h = end = now + run_h
             self.running[job_id] = gpus * now
             self.tasks[job_id] = task
-            self._call_at(end, self._on_finish, task)
+            # call_at's entry pushed inline (sim.engine's contract): one Python frame fewer per job
+            # (benchmarks/README.md, "Issue 20, fifth slice: the per-job path").
+            heappush(self._heap, (end, CALL, next(self._eid), (self._on_finish, task)))
             self._resv = None
             return
         levels[level].append(task)
@@ -203,7 +205,7 @@ class SchedPool(GpuPool):
         task.end_h = end = now + (task.run_h - task.progress_h)
         self.running[task.id] = gpus * now
         self.tasks[task.id] = task
-        self._call_at(end, self._on_finish, task)
+        heappush(self._heap, (end, CALL, next(self._eid), (self._on_finish, task)))  # call_at inlined
 
     def _finish(self, task: Task) -> None:  # type: ignore[override]
         if task.dead:

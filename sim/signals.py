@@ -204,7 +204,9 @@ def build_site_signals(config: SignalsConfig, network: Network, source: str,
                 raise ConfigError(located(name_of(key), key, f"no such file: {path}"))
             series.append(load_series(path))
             continue
-        name = own.profile if own is not None and own.profile is not None else profiles.site_profile.get(site.id)
+        # A partition of a mixed site (topology.chip_partitions) takes its site's profile.
+        name = (own.profile if own is not None and own.profile is not None
+                else profiles.site_profile.get(site.id, profiles.site_profile.get(site.parent or site.id)))
         if name is None:
             series.append(np.array([[site.price_cny_per_kwh], [site.carbon_kg_per_kwh], [site.renewable_frac]]))
             continue

@@ -29,7 +29,8 @@ def test_every_span_has_a_producer_and_every_producer_is_quoted():
     produced |= {"growth-years-table", "growth-horinger-added", "growth-base-end", "growth-doubled-end",
                  "growth-doubled-diff"}  # docs/model.md, Capacity timelines
     produced |= {f"national-{what}-{level}" for what in ("gpus", "eflops") for level in ("low", "central", "high")}
-    produced |= {"national-calibration-within", "route-factor", "route-factor-max-ms"}  # docs/model.md (issue 17)
+    produced |= {"national-calibration-within", "national-calibration-outcomes", "route-factor",
+                 "route-factor-max-ms"}  # docs/model.md, docs/validation.md, README (issue 17)
     produced |= {"study-scenarios", "study-replications", "study-runs", "study-n", "study-median", "study-band",
                  "study-drivers-table", "study-top", "study-minor", "study-commit", "study-date", "study-cpu-s",
                  "study-wall", "study-cpus", "study-contention", "study-region-spread",

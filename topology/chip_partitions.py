@@ -74,7 +74,8 @@ def expand_chip_mixes(network: Network) -> Network:
             joins.extend(
                 Link(id=f"{p.id}~{parts[0].id}", a=p.id, b=parts[0].id, distance_km=0.0, hop_ms=0.0,
                      bandwidth_gbps=MAX_BANDWIDTH_GBPS,
-                     source=f"derived: partitions of the mixed site {site.id!r} share its node")
+                     source=f"derived: partitions of the mixed site {site.id!r} share its node => distance_km = 0, "
+                            "hop_ms = 0, bandwidth_gbps = the largest a link may have")
                 for p in parts[1:])
     links = tuple(
         link.model_copy(update={"a": first_of.get(link.a, link.a), "b": first_of.get(link.b, link.b)})

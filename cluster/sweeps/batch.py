@@ -16,16 +16,19 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 
 from cluster.sweeps.points import PointBatch
 from sim.run import ScenarioResult, run_scenario
 from sim.scenario import LoadedScenario
-from sim.tables import RUNS_COLUMNS, build_table, flatten_params, param_unit
+from sim.tables import RUNS_COLUMNS, build_table, concat_columns, flatten_params, param_unit
 
-__all__ = ["BatchResult", "Runner", "concat_tables", "failed_runs", "lost_batch", "provenance", "run_batch"]
+__all__ = [
+    "BatchResult", "Part", "Runner", "batch_tables", "concat_tables", "failed_runs", "lost_batch", "provenance",
+    "run_batch",
+]
 
 Runner = Callable[[LoadedScenario], ScenarioResult]
 """Runs one scenario (:func:`sim.run.run_scenario`; tests substitute it)."""
@@ -106,25 +109,67 @@ def _with_provenance(timings: pa.Table) -> pa.Table:
     return timings
 
 
+Part: TypeAlias = pa.Table | tuple[dict[str, list[Any]], tuple[pa.Field, ...]]
+"""One scenario's share of a batch's table: a built table (a failed row, a substituted runner's
+result), or the columns and extra fields :func:`sim.tables.build_table` takes (:meth:`ScenarioResult.parts`)."""
+
+
+def batch_tables(parts: dict[str, list[Part]]) -> dict[str, pa.Table]:
+    """Each table of a batch from its scenarios' parts, in order: as :func:`concat_tables` of the scenarios' own tables.
+
+    Consecutive column parts with the same extra fields (the same tuple: ``sim.run`` gives one per
+    ``param.*`` layout) and the same column names become one table by one :func:`build_table` call,
+    so a table is converted once per batch instead of once per scenario: building the four tables
+    of a tiny scenario (``runs`` has 140 columns of one row) took 0.35 of its 1.4 CPU ms outside the
+    simulation; built per batch of 64 they cost 0.045 ms a scenario (``benchmarks/README.md``, "Issue
+    20, fifth slice").  The same values and types in the same order, so the same table as before
+    (``tests/cluster/sweeps/test_batch_tables.py``): the struct and column conversions of
+    :func:`build_table` give the same arrays, and :func:`concat_tables` unifies the same sequence of
+    schemas.
+    """
+    out: dict[str, pa.Table] = {}
+    for name, items in parts.items():
+        tables: list[pa.Table] = []
+        group: list[dict[str, list[Any]]] = []
+        extra: tuple[pa.Field, ...] = ()
+        for item in items:
+            if isinstance(item, pa.Table) or not group or item[1] is not extra or item[0].keys() != group[0].keys():
+                if group:
+                    tables.append(build_table(name, group[0] if len(group) == 1 else concat_columns(group), extra))
+                    group = []
+                if isinstance(item, pa.Table):
+                    tables.append(item)
+                    continue
+            group.append(item[0])
+            extra = item[1]
+        if group:
+            tables.append(build_table(name, group[0] if len(group) == 1 else concat_columns(group), extra))
+        if tables:
+            out[name] = concat_tables(tables)
+    return out
+
+
 def run_batch(index: int, batch: Sequence[LoadedScenario], runner: Runner = run_scenario) -> BatchResult:
     """Run every scenario of ``batch`` and concatenate their tables (the unit of work of every executor)."""
-    parts: dict[str, list[pa.Table]] = {"runs": [], "sites": [], "timings": []}
+    parts: dict[str, list[Part]] = {"runs": [], "sites": [], "timings": []}
     result = BatchResult(index, {})
     # A batch of points knows its ids: not hashed again (a national scenario's id costs ~1 ms).
     ids = iter(batch.ids) if isinstance(batch, PointBatch) else None
     for loaded in batch:
-        scenario_id = next(ids) if ids is not None else loaded.scenario_id
+        scenario_id = loaded.known_as(next(ids)).scenario_id if ids is not None else loaded.scenario_id
         try:
-            tables = runner(loaded).tables()
+            ran = runner(loaded)
+            # Columns, not tables, from sim.run: batch_tables converts the whole batch at once.
+            own: dict[str, Part] = dict(ran.parts()) if isinstance(ran, ScenarioResult) else dict(ran.tables())
         except Exception as exc:  # a failed scenario is data, not the end of the sweep
             tail = traceback.format_exception_only(exc)[-1].strip()
             parts["runs"].append(failed_runs(loaded, tail))
             result.failed.append(scenario_id)
             continue
-        for name, table in tables.items():
-            parts.setdefault(name, []).append(table)
+        for name, part in own.items():
+            parts.setdefault(name, []).append(part)
         result.done.append(scenario_id)
-    result.tables = {name: concat_tables(ts) for name, ts in parts.items() if ts}
+    result.tables = batch_tables(parts)
     if "timings" in result.tables:
         result.tables["timings"] = _with_provenance(result.tables["timings"])
     return result

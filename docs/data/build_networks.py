@@ -1173,6 +1173,146 @@ def ranged(records: NetworkRecords, builder: NetworkBuilder) -> NetworkRecords:
                           records.regions, records.links)
 
 
+# ------------------------------------------------------------------ published chip mixes (issue 17)
+# Sites whose data say what their chips are get a `chips` mix (topology/chips.py), which the loader runs as one
+# partition per SKU; every other site stays one pool of A100-equivalents (its sku says "mix not published").
+CHIPS_TOML = Path(__file__).resolve().parents[2] / "topology" / "chips.toml"
+HARBIN_SKU = "domestic_harbin_385tf"
+GUIAN_DOMESTIC = 0.9
+ASCEND_910B_W = 390.0
+ASCEND_910B_W_WHY = (
+    "estimate: board_power_w = 390 W for the Ascend 910B: no board power is published in a retrieved source "
+    "(gpu_clusters.toml: the blog's 310 W repeats the 2019 Ascend 910's figure, so it is not used); the Ascend 910's "
+    "published 310 W maximum at 256 TFLOPS FP16, scaled to the 910B's ~320 TFLOPS at the same energy per operation "
+    "(both 7 nm-class parts of one design line), gives 310 x 320 / 256 = 387.5 W, rounded to 390 W; not a published "
+    "figure")
+CHIP_KEYS = ("sku", "sku_speed", "board_power_w", "gpu_busy_w")  # set per SKU by a mix (topology.model.Site)
+
+
+def _retarget(src: str, old: str, new: str) -> str:
+    """``src`` with the fields one clause gives (``=> old``) now ``=> new``; ``old`` must occur once."""
+    assert src.count(f"=> {old}") == 1, (old, src)
+    return src.replace(f"=> {old}", f"=> {new}")
+
+
+def _drop_clauses(src: str, *clauses: str) -> str:
+    """``src`` without the clauses ``clauses`` (each must be present)."""
+    parts = src.split(" | ")
+    for c in clauses:
+        assert c in parts, c
+    return join(*(p for p in parts if p not in clauses))
+
+
+def _as_mix(site: Record, chips: list[Record], first: list[str], builder: NetworkBuilder) -> Record:
+    """``site`` holding ``chips``: the per-SKU keys dropped, ``first`` clauses leading its source.
+
+    The clauses that gave the A100-equivalent's speed and board power no longer apply; the
+    server-overhead clause keeps its overhead and hands board and busy power to the SKUs.
+    """
+    out = {k: v for k, v in site.items() if k not in CHIP_KEYS and k != "timeline"}
+    assert "timeline" not in site, site["id"]  # a mixed site cannot have a timeline (topology.model.Site)
+    board, busy = site["board_power_w"], site["gpu_busy_w"]
+    src = _retarget(site["source"], f"server_overhead_w = {DGX_OVERHEAD_W:g}, board_power_w = {board:g}, "
+                                    f"gpu_busy_w = {busy:g}",
+                    f"server_overhead_w = {DGX_OVERHEAD_W:g} (board_power_w and gpu_busy_w: per SKU of chips)")
+    if builder.sku_a100eq in src.split(" | "):
+        src = _drop_clauses(src, builder.sku_a100eq, builder.a100_power)
+    head, *rest = src.split(" | ")
+    # The first clause stays the one giving gpus (a network file's convention), unless ``first`` gives them.
+    out["source"] = join(*first, src) if "=> gpus = " in first[0] else join(head, *first, *rest)
+    out["chips"] = chips
+    return out
+
+
+def _chip_catalogue() -> dict[str, Record]:
+    """The SKUs of topology/chips.toml, by id."""
+    return by_id(tomllib.loads(CHIPS_TOML.read_text(encoding="utf-8"))["sku"])
+
+
+def guian_mix(site: Record, builder: NetworkBuilder) -> Record:
+    """Gui'an (all Guizhou, ~90 % domestic chips) as 90 % of its compute on Ascend 910B and 10 % on A100.
+
+    Every end of the capacity range keeps its compute (PFLOPS): the mix turns each into
+    cards, so ``gpus``, ``gpus_low`` and ``gpus_high`` become card counts.
+    """
+    c = builder.cap("cl_guian", "province_compute_eflops")
+    assert "~90% domestic chips" in c["source"], c["source"]
+    b = builder.sku["huawei_ascend_910b"]
+    b_tf, a_tf = b["peak_fp16_tflops_dense"], builder.a100_tf
+    high_p = c["value"] * 1000 * 0.98  # PFLOPS, the range's high end (capacity_range, rule "bound")
+    assert builder.a100_eq(high_p) == site["gpus_high"], site
+    cards = {}
+    for key, frac in (("gpus", BOUND_CENTRAL), ("gpus_low", BOUND_LOW), ("gpus_high", 1.0)):
+        pflops = high_p * frac
+        cards[key] = (pflops, round(pflops * 1000 * GUIAN_DOMESTIC / b_tf),
+                      round(pflops * 1000 * (1 - GUIAN_DOMESTIC) / a_tf))
+    p, n_b, n_a = cards["gpus"]
+    sums = {k: v[1] + v[2] for k, v in cards.items()}
+    terms = "; ".join(f"{k.replace('gpus', 'central') if k == 'gpus' else k.removeprefix('gpus_')} "
+                      f"({fmt(round(v[0]))} PFLOPS): {fmt(v[1])} + {fmt(v[2])} = {fmt(sums[k])}"
+                      for k, v in cards.items())
+    lead = [
+        clause(f"derived: chips, the published mix: Guizhou's computing is '~90% domestic chips' with no models named; "
+               f"read as {GUIAN_DOMESTIC:.0%} of each end's compute on Huawei Ascend 910B ({b_tf} TFLOPS dense FP16, "
+               "the current domestic accelerator of the catalogue with a published FP16 peak; the 2019 Ascend 910 is "
+               f"its predecessor) and {1 - GUIAN_DOMESTIC:.0%} on A100 ({a_tf} TFLOPS, the reference GPU standing for "
+               f"the imported rest): central {fmt(round(p))} PFLOPS = {GUIAN_DOMESTIC} x {fmt(round(p * 1000))} TFLOPS "
+               f"/ {b_tf} = {fmt(n_b)} Ascend 910B + {1 - GUIAN_DOMESTIC:.1f} x {fmt(round(p * 1000))} / {a_tf} = "
+               f"{fmt(n_a)} A100; Ascend 910B + A100 per end: {terms}; the share is read as a share of compute (the "
+               "source does not say of what); cards, not A100-equivalents",
+               f"gpus = {sums['gpus']} (central), gpus_low = {sums['gpus_low']}, gpus_high = {sums['gpus_high']}; "
+               f"chips = {n_b} huawei_ascend_910b + {n_a} nvidia_a100_sxm4_80gb"),
+        clause(c["source"], "input to chips: ~90 % domestic", "edwc.toml cl_guian.capacity province_compute_eflops"),
+        clause(b["peak_source"], f"input to chips: Ascend 910B {b_tf} TFLOPS dense FP16",
+               "gpu_clusters.toml gpu_sku huawei_ascend_910b.peak_source"),
+    ]
+    src = _retarget(site["source"], f"gpus = {site['gpus']} (central), gpus_low = {site['gpus_low']}, "
+                                    f"gpus_high = {site['gpus_high']}",
+                    f"input to chips: the range in A100-equivalents, central {site['gpus']}, low {site['gpus_low']}, "
+                    f"high {site['gpus_high']}")
+    src = _retarget(src, f"gpus_high = {site['gpus_high']}", f"input to chips: high end {fmt(round(high_p))} PFLOPS")
+    src = join(src, clause(
+        f"estimate: gpu_idle_w = {site['gpu_idle_w']:g} W for every card of the mix, the A100's (the site's one idle "
+        f"figure applies to each partition); the 910B's {IDLE_FRAC:.0%} of {ASCEND_910B_W:g} W would be "
+        f"{(400 - ASCEND_910B_W) * IDLE_FRAC:g} W less", f"gpu_idle_w = {site['gpu_idle_w']:g} (all partitions)"))
+    out = _as_mix(dict(site, source=src), [
+        dict(sku="huawei_ascend_910b", gpus=n_b, board_power_w=ASCEND_910B_W, source=ASCEND_910B_W_WHY),
+        dict(sku="nvidia_a100_sxm4_80gb", gpus=n_a)], lead, builder)
+    out.update(gpus=sums["gpus"], gpus_low=sums["gpus_low"], gpus_high=sums["gpus_high"])
+    out["capacity_method"] = (f"{site['capacity_method']}; chips: {GUIAN_DOMESTIC:.0%} of the compute on Ascend 910B, "
+                              "the rest A100, so the counts are cards")
+    return out
+
+
+def harbin_mix(site: Record, builder: NetworkBuilder) -> Record:
+    """Harbin (18,000 domestic cards, model not named) as one mix entry of the catalogue's Harbin SKU."""
+    h = builder.gc["gpu_cm_harbin"]
+    sku = _chip_catalogue()[HARBIN_SKU]
+    assert sku["tflops_fp16_dense"] == h["per_card_tflops_fp16_implied"], sku  # chips.toml copies the data's figure
+    assert sku["board_power_w"] == site["board_power_w"], sku
+    speed = round(h["per_card_tflops_fp16_implied"] / builder.a100_tf, 3)
+    src = _retarget(site["source"], f"sku_speed = {speed}",
+                    f"input to chips: {HARBIN_SKU}.tflops_fp16_dense = {h['per_card_tflops_fp16_implied']} "
+                    "(topology/chips.toml), sku_speed = its ratio to the A100's")
+    src = _retarget(src, f"gpu_busy_w = {site['board_power_w']:g}",
+                    f"input to chips: {HARBIN_SKU}.board_power_w = {site['board_power_w']:g} (topology/chips.toml)")
+    lead = [clause(f"derived: chips = {fmt(site['gpus'])} x {HARBIN_SKU}, the catalogue's SKU for Harbin's published "
+                   f"cards (100 % domestic, model not named, {h['per_card_tflops_fp16_implied']} TFLOPS FP16 each): a "
+                   "mix of one SKU keeps the site's id",
+                   f"chips = {site['gpus']} {HARBIN_SKU}, all of gpus (published card count)")]
+    return _as_mix(dict(site, source=src), [dict(sku=HARBIN_SKU, gpus=site["gpus"])], lead, builder)
+
+
+CHIP_MIXES = {"cl_guian": guian_mix, "gpu_cm_harbin": harbin_mix}
+"""Site id -> the function giving its published chip mix."""
+
+
+def with_chip_mixes(records: NetworkRecords, builder: NetworkBuilder) -> NetworkRecords:
+    """``records`` with the published chip mix of every site in :data:`CHIP_MIXES` (after :func:`ranged`)."""
+    return NetworkRecords([CHIP_MIXES[s["id"]](s, builder) if s["id"] in CHIP_MIXES else s for s in records.sites],
+                          records.regions, records.links)
+
+
 # ------------------------------------------------------------------ capacity timelines (issue 14)
 def capacity_timelines(builder: NetworkBuilder) -> dict[str, list[Record]]:
     """The published build-out: dated capacity levels of the sites that have more than one dated figure.
@@ -1286,7 +1426,8 @@ def build_networks(data: SharedData) -> dict[str, NetworkRecords]:
     builder = NetworkBuilder(data)
     parts = {"edwc": builder.edwc(), "gpu_clusters": builder.gpu_clusters(), "belt_and_road": builder.belt_and_road()}
     built = {**parts, "national": builder.national(list(parts.values()))}
-    out = calibrated_routes({name: zoned(ranged(records, builder)) for name, records in built.items()}, data)
+    out = calibrated_routes({name: zoned(with_chip_mixes(ranged(records, builder), builder))
+                             for name, records in built.items()}, data)
     out["belt_and_road"] = with_countries(out["belt_and_road"], builder.br_countries())
     out = {name: with_timelines(records, builder) for name, records in out.items()}  # the published build-out
     return out

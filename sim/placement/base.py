@@ -66,6 +66,11 @@ class Policy:
     def __init__(self, context: PlacementContext) -> None:
         self.context = context
         self.pools = context.pools
+        # A shortcut the arrival loop may take instead of calling choose (sim.model): a job from row
+        # ``origin`` asking for at most ``fixed_gpus[origin]`` GPUs goes to ``fixed_site[origin]``,
+        # whatever the sites' state.  Zeros: no shortcut (every job asks for at least one GPU).
+        self.fixed_site: list[int] = [REJECT] * len(context.latency_ms)
+        self.fixed_gpus: list[int] = [0] * len(context.latency_ms)
         # Reachable sites per region, nearest first (ties by site order).
         self.by_latency: list[list[int]] = [
             [int(j) for j in np.argsort(row, kind="stable") if np.isfinite(row[j])]
@@ -79,6 +84,7 @@ class Policy:
         binding residency rules the row of the job's region and data kind
         (:attr:`PlacementContext.row_of`), whose forbidden sites are unreachable.
 
-        Returns :data:`REJECT` when no reachable site has that many GPUs.
+        Returns :data:`REJECT` when no reachable site has that many GPUs.  Must agree
+        with :attr:`fixed_site` wherever :attr:`fixed_gpus` allows the shortcut.
         """
         raise NotImplementedError

@@ -109,7 +109,9 @@ class Edwc(Policy):
     def choose(self, origin: int, gpus: int, cls: int) -> int:
         """See :meth:`Policy.choose`."""
         if self.budget_ms[cls] is not None:
-            return least_loaded_of(self.pools, self.within_budget(origin, cls), gpus)
+            # within_budget's cache read inline: one Python frame fewer per latency-bound job.
+            sites = self._within.get((origin, cls))
+            return least_loaded_of(self.pools, self.within_budget(origin, cls) if sites is None else sites, gpus)
         work, run_ref, value = self.work_gpu_h[cls], self.run_ref_h[cls], self.wait_value
         deadline = self.deadline_h[cls]
         extra = None if self.transfer is None else self.transfer.of(origin, cls)

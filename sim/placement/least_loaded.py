@@ -47,9 +47,10 @@ def least_loaded_of(pools: Sequence[Pool], candidates: list[int], gpus: int) -> 
     best, best_load = REJECT, float("inf")
     for j in candidates:
         pool = pools[j]
-        if pool.total < gpus:
+        total = pool.total  # read once: two attribute loads fewer per candidate
+        if total < gpus:
             continue
-        load = (pool.total - pool.free + pool.queued_gpus + gpus) / pool.total
+        load = (total - pool.free + pool.queued_gpus + gpus) / total
         if load < best_load:
             best, best_load = j, load
     return best

@@ -146,10 +146,43 @@ def test_every_shipped_figure_is_sourced_and_has_a_band() -> None:
         assert f.low <= f.high
         assert f.measure != "none" or f.note.startswith("not reproduced"), f.key
     national = load_scenario(overrides=["network=national"]).network
-    ids = {s.id for s in national.sites} | {r.id for r in national.regions}
+    # A figure names a mixed site (Gui'an) by its id; the network runs it as partitions with that parent.
+    ids = {s.parent or s.id for s in national.sites} | {r.id for r in national.regions}
     assert set(refs.hub_nodes) <= ids
     for f in refs.figure:
         assert set(f.sites) <= ids, f.key
+
+
+# The figures the built-in networks were built from (sim/data/reference_figures.toml by_construction).
+BY_CONSTRUCTION = {
+    "cl_zhangjiakou_ai_eflops", "cl_qingyang_ai_eflops",  # a site's capacity is the figure
+    "cl_wuhu_ai_eflops", "cl_tianfu_ai_eflops", "inner_mongolia_ai_eflops", "guizhou_ai_eflops",
+    "cl_zhongwei_ai_eflops",  # an upper bound that is the site's high end, central half of it
+    "hub_pue",  # every cluster's PUE is its target or a measured value below the ceiling
+    "interhub_latency_mean_ms",  # the route factor is fitted to it
+}
+
+
+def test_every_shipped_figure_says_whether_it_holds_by_construction_and_why() -> None:
+    import tomllib
+    from importlib import resources
+
+    text = resources.files("sim.data").joinpath("reference_figures.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)["figure"]
+    assert all("by_construction" in f for f in raw)  # stated for every figure, not left to the default
+    refs = reference_figures()
+    assert {f.key for f in refs.figure if f.by_construction} == BY_CONSTRUCTION
+    for f in refs.figure:
+        assert bool(f.by_construction_why) == f.by_construction, f.key
+        # An outcome's note does not claim it holds by construction, nor the other way round.
+        assert ("by construction" in f.note) <= f.by_construction, f.key
+
+
+def test_a_figure_by_construction_needs_its_reason() -> None:
+    with pytest.raises(ConfigError, match=r"hand\.toml.*by_construction_why.*required"):
+        parse_reference_figures(HEADER + _figure("x", "pue", 1.0, 1.3, "by_construction = true"), "hand.toml")
+    refs = parse_reference_figures(HEADER + _figure("x", "pue", 1.0, 1.3), "hand.toml")
+    assert refs.figure[0].by_construction is False  # the default: an outcome
 
 
 def test_a_national_run_writes_one_row_per_figure_and_replication() -> None:
@@ -159,6 +192,8 @@ def test_a_national_run_writes_one_row_per_figure_and_replication() -> None:
     assert table is not None
     figures = reference_figures().figure
     assert table.num_rows == 2 * len(figures)
+    flags = {r["figure"]: r["by_construction"] for r in table.to_pylist()}
+    assert {k for k, flag in flags.items() if flag} == BY_CONSTRUCTION
     for replication in (0, 1):
         rows = {r["figure"]: r for r in table.to_pylist() if r["replication"] == replication}
         sites = [r for r in result.sites.to_pylist() if r["replication"] == replication]
@@ -168,7 +203,7 @@ def test_a_national_run_writes_one_row_per_figure_and_replication() -> None:
         busy = sum(r["gpu_h_busy"] for r in sites if r["site_id"] in west)
         avail = sum(r["gpus_total"] * (r["t_end_h"] - r["t_start_h"]) for r in sites if r["site_id"] in west)
         assert rows["west_utilisation"]["model"] == pytest.approx(busy / avail)
-        # Reference GPUs (GPUs x sku_speed; Harbin runs at 1.234) x 312 TFLOPS.
+        # Reference GPUs (GPUs x sku_speed: Harbin 385/312, Ascend 910B 320/312) x 312 TFLOPS.
         eflops = sum(s.gpus * s.sku_speed for s in loaded.network.sites) * 312 / 1e6
         assert rows["installed_ai_eflops"]["model"] == pytest.approx(eflops)
         # Central capacities no longer count upper bounds: the network's sites hold less than
@@ -200,3 +235,19 @@ def test_every_site_of_the_national_example_starts_jobs() -> None:
         started[row["site_id"]] = started.get(row["site_id"], 0) + row["jobs_started"]
     assert set(started) == {s.id for s in loaded.network.sites}
     assert min(started.values()) > 0, sorted(started.items(), key=lambda kv: kv[1])[:3]
+
+
+def test_a_mixed_site_is_measured_through_its_partitions() -> None:
+    # Gui'an runs as two partitions (Ascend 910B and A100); the figures name it by its id.
+    network = load_scenario(overrides=["network=national"]).network
+    assert [s.id for s in network.sites if s.parent == "cl_guian"] == [
+        "cl_guian/huawei_ascend_910b", "cl_guian/nvidia_a100_sxm4_80gb"]
+    empty: dict[str, list[Any]] = {k: [] for k in SITES}
+    cols = calibration_columns(network, empty, reference_figures())
+    rows = {key: cols["model"][i] for i, key in enumerate(cols["figure"])}
+    # 117,141 cards x 320 TFLOPS + 13,349 x 312 = 41,650,008 TFLOPS: the central half of Guizhou's 83,300 P.
+    assert rows["guizhou_ai_eflops"] == pytest.approx((117_141 * 320 + 13_349 * 312) / 1e6)
+    assert rows["guizhou_ai_eflops"] == pytest.approx(85 * 0.98 / 2, abs=1e-3)
+    # All eight hub nodes are found (Gui'an through its first partition): the route factor was fitted so
+    # that the mean over the 28 pairs is CAICT's 9.7 ms; with 21 pairs (Gui'an lost) it would differ.
+    assert rows["interhub_latency_mean_ms"] == pytest.approx(9.7, abs=0.01)

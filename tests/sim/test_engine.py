@@ -95,3 +95,25 @@ def test_a_timeout_created_after_calls_starts_at_the_calls_clock():
     engine.call_at(2.0, start, None)
     engine.run(until_h=10.0)
     assert seen == [3.5]
+
+
+def test_an_entry_pushed_inline_orders_as_call_at_does():
+    # sim.engine's contract: hot code may push call_at's entry itself; ties keep scheduling order.
+    from heapq import heappush
+
+    from sim.engine import CALL
+
+    engine = Engine()
+    seen: list[tuple[float, str]] = []
+
+    def note(value: str) -> None:
+        seen.append((engine.now_h, value))
+
+    for k, time_h in enumerate([2.0, 1.0, 2.0, 1.0, 3.0, 2.0]):
+        if k % 2:
+            heappush(engine.heap, (time_h, CALL, next(engine.eid), (note, f"inline{k}")))
+        else:
+            engine.call_at(time_h, note, f"call_at{k}")
+    engine.run(until_h=10.0)
+    assert seen == [(1.0, "inline1"), (1.0, "inline3"), (2.0, "call_at0"), (2.0, "call_at2"), (2.0, "inline5"),
+                    (3.0, "call_at4")]

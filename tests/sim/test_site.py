@@ -66,3 +66,44 @@ def test_a_fifo_pool_has_no_task_records_and_no_failures():
         pool.set_down(True, 0.0)
     with pytest.raises(TypeError, match="'s': a FIFO GpuPool has no failures"):
         pool.interrupt_gpu(0.0, 0.0)
+
+
+def test_logged_pool_rows_by_hand_with_a_capacity_step_and_jobs_left_at_the_horizon():
+    # LoggedGpuPool: the start time rides on the finish call, and jobs still running at the horizon
+    # are read back from the pending finish calls (in start order).  1 GPU, then 2 from DAY1 on
+    # (a capacity step: sim.capacity_timeline -> GpuPool._admit, the third way a job starts):
+    #  0: t=0,  1 GPU, 30 GPU-h -> runs 0..30
+    #  1: t=1,  1 GPU, 2 GPU-h  -> waits; the added GPU starts it at DAY1 (24.02 h), runs to DAY1 + 2
+    #  2: t=2,  1 GPU, 100 GPU-h -> waits; first in line when job 1 ends: starts at DAY1 + 2, running at 50
+    #  3: t=3,  1 GPU, 1 GPU-h  -> waits; starts when job 0 ends at 30, runs to 31
+    #  4: t=40, 1 GPU, 50 GPU-h -> starts at 40 on the free GPU, still running at 50
+    #  5: t=45, 1 GPU, 1 GPU-h  -> both GPUs busy: queued at 50
+    # Rows: finished jobs in the order they ended, then the rest by job id.
+    from sim.capacity_timeline import install
+    from sim.job_log import JobLog
+    from sim.site import LoggedGpuPool
+
+    day1 = 8766.0 / 365
+    engine = Engine()
+    site = Site(id="s", lat=0, lon=0, gpus=1,
+                timeline=[{"date": "2025-01-01", "gpus": 1}, {"date": "2025-01-02", "gpus": 2}])
+    log = JobLog(1.0, ["c"], ["r"], ["s"])
+    pool = LoggedGpuPool(0, site, engine, log.fifo_columns())
+    install([pool], engine, 2025, 50.0)
+    for job_id, (t, work) in enumerate([(0.0, 30.0), (1.0, 2.0), (2.0, 100.0), (3.0, 1.0), (40.0, 50.0),
+                                        (45.0, 1.0)]):
+        _submit_at(engine, pool, t, job_id, 1, work)
+    engine.run(until_h=50.0)
+    log.close([pool], 50.0)
+    cols = log.columns
+    rows = list(zip(cols["job_id"], cols["status"], cols["start_h"], cols["finish_h"], strict=True))
+    assert rows == [
+        (1, "done", day1, day1 + 2.0),
+        (0, "done", 0.0, 30.0),
+        (3, "done", 30.0, 31.0),
+        (2, "running", day1 + 2.0, None),
+        (4, "running", 40.0, None),
+        (5, "queued", None, None),
+    ]
+    assert cols["wait_h"][:5] == [day1 - 1.0, 0.0, 27.0, day1 + 2.0 - 2.0, 0.0]
+    assert len(pool.running) == 2 and pool.finished == 3 and pool.started == 5

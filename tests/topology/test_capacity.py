@@ -67,14 +67,23 @@ def test_every_built_in_national_site_has_a_sourced_range_a_method_and_a_power_s
         # (6,500 W DGX A100 maximum - 8 x 400 W) / 8 per accelerator.
         assert s.server_overhead_w == (6500 - 8 * 400) / 8
         first = s.source.split(" | ")[0]
+        assert all(c.startswith(PREFIXES) for c in s.source.split(" | ")), s.id
+        if s.parent is not None:  # a partition of a mixed site: the site's mix clause gives its total
+            total = sum(p.gpus for p in net.sites if p.parent == s.parent)
+            assert first.startswith("derived: chips") and f"=> gpus = {total} (central)" in first, s.id
+            continue
         assert first.startswith(("estimate: capacity range", "derived: capacity range")), s.id
         assert f"gpus = {s.gpus} (central), gpus_low = {s.gpus_low}, gpus_high = {s.gpus_high}" in first
-        assert all(c.startswith(PREFIXES) for c in s.source.split(" | ")), s.id
     by_id = {s.id: s for s in net.sites}
     # Province-wide, platform or total-computing figures are upper bounds: central = half, low = a quarter.
-    guian = by_id["cl_guian"]
-    assert guian.gpus_high == round(85_000 * 0.98 * 1000 / 312)
-    assert (guian.gpus, guian.gpus_low) == (round(guian.gpus_high * 0.5), round(guian.gpus_high * 0.25))
+    # Gui'an (all Guizhou, 83,300 intelligent PFLOPS) holds its published mix: 90 % of the compute on
+    # Ascend 910B (320 TFLOPS), 10 % on A100 (312), at every end of the range; its partitions hold cards.
+    b, a = by_id["cl_guian/huawei_ascend_910b"], by_id["cl_guian/nvidia_a100_sxm4_80gb"]
+    central_tf = 85_000 * 0.98 * 0.5 * 1000
+    assert (b.gpus, a.gpus) == (round(0.9 * central_tf / 320), round(0.1 * central_tf / 312)) == (117_141, 13_349)
+    assert abs(b.gpus * 320 + a.gpus * 312 - central_tf) < 320  # the compute is kept, to a card
+    assert abs((b.gpus_high + a.gpus_high) - 2 * (b.gpus + a.gpus)) <= 2  # high = the whole bound
+    assert abs((b.gpus_low + a.gpus_low) - (b.gpus + a.gpus) / 2) <= 2  # low = a quarter of it
     # Qingyang: the end-2025 lower bound (100,000 P) is central and low, the 2026 target (150,000 P) high.
     qy = by_id["cl_qingyang"]
     assert (qy.gpus_low, qy.gpus, qy.gpus_high) == (round(100e6 / 312), round(100e6 / 312), round(150e6 / 312))
@@ -99,8 +108,11 @@ def test_capacity_key_selects_the_level_and_is_left_out_of_the_dump_when_unset()
     assert low.scenario_id != central.scenario_id
     assert [s.gpus for s in low.network.sites] == [s.gpus_low for s in central.network.sites]
     # A site's own [sites.<id>] gpus wins over the level.
-    pinned = load_scenario("examples/national.toml", ["capacity=high", "sites.cl_guian.gpus=5"])
-    assert {s.id: s.gpus for s in pinned.network.sites}["cl_guian"] == 5
+    pinned = load_scenario("examples/national.toml", ["capacity=high", "sites.cl_zhongwei.gpus=5"])
+    assert {s.id: s.gpus for s in pinned.network.sites}["cl_zhongwei"] == 5
+    # A mixed site runs as partitions: an override of the site names them.
+    with pytest.raises(ConfigError, match="cl_guian/huawei_ascend_910b, cl_guian/nvidia_a100_sxm4_80gb"):
+        load_scenario("examples/national.toml", ["sites.cl_guian.gpus=5"])
     with pytest.raises(ConfigError) as info:
         load_scenario("examples/national.toml", ["capacity=medium"])
     assert "capacity" in str(info.value) and "\n" not in str(info.value)

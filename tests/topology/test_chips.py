@@ -15,13 +15,15 @@ from topology.model import Link, Network, Region, Site
 PREFIXES = ("url: ", "seed ", "public knowledge", "estimate: ", "derived: ")
 A100, H100, H800, ASCEND, ASCEND_B = ("nvidia_a100_sxm4_80gb", "nvidia_h100_sxm5_80gb", "nvidia_h800_sxm5_80gb",
                                       "huawei_ascend_910", "huawei_ascend_910b")
+HARBIN = "domestic_harbin_385tf"
 
 
 def test_catalogue_holds_the_shared_data_skus_with_sources():
     cat = sku_catalogue()
-    assert cat.ids == (A100, H100, H800, ASCEND, ASCEND_B)
+    assert cat.ids == (A100, H100, H800, ASCEND, ASCEND_B, HARBIN)
+    # Harbin's card: 6.93 EFLOPS / 18,000 cards = 385 TFLOPS; board power the Ascend 910's 310 W (an estimate).
     assert [(s.tflops_fp16_dense, s.board_power_w) for s in cat.sku] == [
-        (312, 400), (989, 700), (989, 700), (256, 310), (320, None)]
+        (312, 400), (989, 700), (989, 700), (256, 310), (320, None), (6.93e6 / 18_000, 310)]
     for sku in cat.sku:
         assert sku.source.startswith(PREFIXES) and sku.export_control_source.startswith(PREFIXES), sku.id
     assert cat.reference == A100 and cat.reference_tflops == 312
@@ -94,8 +96,14 @@ def test_a_one_sku_mix_keeps_the_site_id():
 def test_a_network_without_mixes_is_returned_as_it_is():
     for name in builtin_names():
         net = load_network(name)
-        assert expand_chip_mixes(net) is net
-        assert all(s.chips is None and s.parent is None for s in net.sites)
+        assert expand_chip_mixes(net) is net  # a loaded network holds no mixes: they are partitions
+        assert all(s.chips is None for s in net.sites)
+    # Only the sites whose data name their chips are split: Gui'an into two partitions; Harbin's one SKU
+    # keeps its id.
+    national = load_network("national")
+    assert {s.parent for s in national.sites if s.parent} == {"cl_guian"}
+    assert {s.id: s.sku for s in national.sites}["gpu_cm_harbin"] == HARBIN
+    assert all(s.parent is None for s in load_network("default").sites)
 
 
 def test_partition_latencies_equal_the_parents_in_a_bigger_graph():

@@ -124,6 +124,8 @@ data_kind = "personal"
         ('[residency.country.XX]\npersonal = "local"\n', "residency.country"),
         ('[residency.country.KZ]\nallow_to = ["ZZ"]\n', "residency.country.KZ.allow_to"),
         ("[wan]\ntcp_window_mb = -1.0\n", "wan.tcp_window_mb"),
+        # > 0 but its window / RTT underflows to a 0 Gbit/s cap (found by the input fuzz test)
+        ("[wan]\ntcp_window_mb = 5e-324\n", "wan.tcp_window_mb"),
     ],
 )
 def test_bad_residency_or_wan_table_is_one_line_naming_file_and_key(tmp_path, extra, key):

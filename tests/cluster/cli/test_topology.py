@@ -103,11 +103,13 @@ def test_show_lists_each_sites_zone_and_the_gpus_per_zone(run_cli):
     assert rows["br_sg"][1] == "abroad" and rows["dr_cn_bth"][1] == "east"
     net = load_network("national")
     # 4 western clusters + the Hohhot centre (Inner Mongolia), central capacities: Horinger 175,160 +
-    # Gui'an 133,494 + Qingyang 320,513 + Zhongwei 208,334 + Hohhot 21,474 = 858,975 A100-equivalents.
-    assert rows["zone west"][2] == f"{sum(s.gpus for s in net.sites if s.zone == 'west'):,}" == "858,975"
-    # The capacity-range table: low, central, high and the method of every site.
-    ranges = [line for line in result.stdout.splitlines() if line.startswith("│ cl_guian ")]
-    assert any("66,747" in line and "133,494" in line and "266,987" in line for line in ranges)
+    # Gui'an 130,490 cards (117,141 Ascend 910B + 13,349 A100, its published mix) + Qingyang 320,513 +
+    # Zhongwei 208,334 + Hohhot 21,474 = 855,971 GPUs.
+    assert rows["zone west"][2] == f"{sum(s.gpus for s in net.sites if s.zone == 'west'):,}" == "855,971"
+    # The capacity-range table: low, central, high and the method of every site (Gui'an by partition, its
+    # range split in proportion: 65,245 / 130,490 / 260,980 cards in all).
+    ranges = [line for line in result.stdout.splitlines() if line.startswith("│ cl_guian/huawei_ascend_910b ")]
+    assert any("58,570" in line and "117,141" in line and "234,282" in line for line in ranges)
 
 
 def test_export_graphml_to_stdout_is_read_by_networkx(run_cli, tmp_path):

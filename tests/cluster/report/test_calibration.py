@@ -7,18 +7,19 @@ from typing import Any, cast
 
 import pyarrow as pa
 
-from cluster.report.calibration import calibration_section
+from cluster.report.calibration import BandCounts, band_counts, calibration_section
 from cluster.report.data import ReportData
 from cluster.report.page import Omitted, Section
 from sim.tables import build_table, value_columns
 
 
-def _row(rep: int, figure: str, model: float | None, low: float, high: float) -> dict[str, object]:
+def _row(rep: int, figure: str, model: float | None, low: float, high: float,
+         by_construction: bool = False) -> dict[str, object]:
     within = None if model is None else low <= model <= high
     values: dict[str, object] = {
         "figure": figure, "label": f"label {figure}", "unit": "u", "model": model, "published": 1.0, "low": low,
         "high": high, "within": within, "as_of": "2025", "note": f"note {figure}", "source": "estimate: s",
-        "band_source": "estimate: b",
+        "band_source": "estimate: b", "by_construction": by_construction,
     }
     assert set(values) == set(value_columns("calibration"))
     return {"scenario_id": "s", "replication": rep, **values}
@@ -40,16 +41,31 @@ def test_model_is_the_replication_mean_with_a_t_interval_and_within_counts(tmp_p
     assert "label a" in html and '<td class="num">2<span class="ci"> ± 12.7</span></td>' in html
     assert "1 of 2" in html  # 1.0 inside [0, 2], 3.0 outside
     assert "note b" in html and html.count('class="failed"') == 2  # a misses once, b cannot be reproduced
-    assert "0 of 1 reproducible figures within their band in every replication (0 of them by construction" in html
+    assert "0 of 1 outcome figures within band in every replication; 0 more hold by construction; 1 not reproduced" in (
+        html)
 
 
-def test_the_caption_counts_figures_in_band_and_those_by_construction(tmp_path: Path) -> None:
-    rows = [_row(0, "a", 1.0, 0.0, 2.0), _row(0, "c", 1.0, 0.0, 2.0), _row(0, "d", 5.0, 0.0, 2.0)]
-    rows[1]["note"] = "within by construction: the site was sized from it"
+def test_the_caption_counts_outcome_figures_apart_from_those_by_construction(tmp_path: Path) -> None:
+    # a: outcome, in band; c: by construction, in band; d: outcome, outside; e: by construction, outside.
+    rows = [_row(0, "a", 1.0, 0.0, 2.0), _row(0, "c", 1.0, 0.0, 2.0, True), _row(0, "d", 5.0, 0.0, 2.0),
+            _row(0, "e", 5.0, 0.0, 2.0, True)]
     section = calibration_section(_data(tmp_path, rows))
     assert isinstance(section, Section)
-    assert "2 of 3 reproducible figures within their band in every replication (1 of them by construction" in (
-        section.blocks[0])
+    html = section.blocks[0]
+    assert "1 of 2 outcome figures within band in every replication; 1 more hold by construction (of 2)" in html
+    assert html.count("<td>yes</td>") == 2  # the by-construction column
+
+
+def test_band_counts_need_every_replication_in_band_and_read_old_datasets_by_their_note() -> None:
+    rows = [_row(0, "a", 1.0, 0.0, 2.0), _row(1, "a", 3.0, 0.0, 2.0),  # outcome, one replication out
+            _row(0, "b", 1.0, 0.0, 2.0), _row(1, "b", 1.5, 0.0, 2.0),  # outcome, in band
+            _row(0, "c", 1.0, 0.0, 2.0, True), _row(1, "c", 1.0, 0.0, 2.0, True),
+            _row(0, "n", None, 0.0, 2.0), _row(1, "n", None, 0.0, 2.0)]
+    assert band_counts(rows) == BandCounts(1, 2, 1, 1, 1)
+    # A dataset written before the column: a row whose note says "by construction" counts as such.
+    old = [{k: v for k, v in r.items() if k != "by_construction"} for r in rows]
+    old[4]["note"] = old[5]["note"] = "matches by construction (the site's GPUs are this figure / 312 TFLOPS)"
+    assert band_counts(old) == BandCounts(1, 2, 1, 1, 1)
 
 
 def test_without_a_calibration_table_the_section_says_why(tmp_path: Path) -> None:
