@@ -91,6 +91,19 @@ GROUPED_FLOWS_OFF = GROUPED_FLOWS_MIN // 2
 a load hovering at the threshold does not convert back and forth at every event)."""
 
 
+def _crossing(paths: Sequence[Sequence[int]]) -> dict[int, list[int]]:
+    """For each link some path crosses, the indices of the paths crossing it, in path order."""
+    crossing: dict[int, list[int]] = {}
+    for f, path in enumerate(paths):
+        for link in path:
+            on = crossing.get(link)
+            if on is None:
+                crossing[link] = [f]
+            else:
+                on.append(f)
+    return crossing
+
+
 def maxmin_rates(
     capacity_gbps: Sequence[float], paths: Sequence[Sequence[int]], caps: Sequence[float] | None = None
 ) -> list[float]:
@@ -152,14 +165,7 @@ def maxmin_rates(
     # cost that does not grow with the size of the network.
     if n < _DENSE_FLOWS_MIN:
         # Few flows: the used links renumbered 0..m-1 (no per-call list per network link).
-        crossing: dict[int, list[int]] = {}  # flows on each used link, in flow order
-        for f, path in enumerate(paths):
-            for link in path:
-                on = crossing.get(link)
-                if on is None:
-                    crossing[link] = [f]
-                else:
-                    on.append(f)
+        crossing = _crossing(paths)  # flows on each used link, in flow order
         used = sorted(crossing)
         local = {link: i for i, link in enumerate(used)}
         local_paths: Sequence[Sequence[int]] = [[local[link] for link in path] for path in paths]
@@ -249,14 +255,7 @@ def grouped_maxmin_rates(
     """
     n = len(paths)
     rates = [math.inf] * n
-    crossing: dict[int, list[int]] = {}  # groups on each used link, in group order
-    for g, path in enumerate(paths):
-        for link in path:
-            on = crossing.get(link)
-            if on is None:
-                crossing[link] = [g]
-            else:
-                on.append(g)
+    crossing = _crossing(paths)  # groups on each used link, in group order
     used = sorted(crossing)
     local = {link: i for i, link in enumerate(used)}
     # Each group's links with the weight it puts on them: its flows on a real link, one
