@@ -1,4 +1,4 @@
-"""Max-min fair sharing (sim.flows) against hand-computed allocations and schedules."""
+"""Max-min fair sharing (sim.maxmin) and the flow network (sim.flows) against hand-computed figures."""
 
 from __future__ import annotations
 
