@@ -140,6 +140,15 @@ class _Group:
         self.heap: list[tuple[float, int, _Flow]] = []
 
 
+def _group_of(groups: dict[tuple[tuple[int, ...], float], _Group], flow: _Flow) -> _Group:
+    """The group of ``flow``'s route and cap in ``groups``, made (empty) if there is none yet."""
+    key = (flow.path, flow.cap)
+    group = groups.get(key)
+    if group is None:
+        group = groups[key] = _Group(flow.path, flow.cap)
+    return group
+
+
 class FlowNetwork:
     """Concurrent flows over capacitated links, on an :class:`~sim.engine.Engine`.
 
@@ -255,13 +264,30 @@ class FlowNetwork:
         self._paths_key += (path,)
         self._caps_key += (float(rate_cap_gbps),)
         self._capped += capped
+        self._enter_links(path)
+        self._reschedule(dt)
+
+    def _enter_links(self, path: tuple[int, ...]) -> None:
+        """Count a starting flow on the links of ``path`` (and their most flows at once)."""
         on_link, links = self._on_link, self.links
         for link in path:
             on_link[link] += 1
             counters = links[link]
             if on_link[link] > counters.flows_max:
                 counters.flows_max = on_link[link]
-        self._reschedule(dt)
+
+    def _end(self, flow: _Flow, residue: float, now: float) -> None:
+        """A flow whose bytes have all left at ``now`` (h), ``residue`` bytes of rounding still counted as unsent.
+
+        Off its links, the residue settled on them (so each link carries exactly the flow's
+        size), and its callback scheduled after the path's latency.
+        """
+        self.finished += 1
+        on_link, links = self._on_link, self.links
+        for link in flow.path:
+            on_link[link] -= 1
+            links[link].bytes += residue
+        self._call_at(now + flow.latency_h, flow.callback, flow.value)
 
     def advance(self, now: float) -> None:
         """Move every flow's bytes and the link integrals up to ``now`` (hours) at the current rates."""
@@ -392,14 +418,8 @@ class FlowNetwork:
                 self._capped = sum(cap < math.inf for cap in self._caps_key)
             else:
                 self._caps_key = (math.inf,) * len(keep)
-            on_link, links, call_at = self._on_link, self.links, self._call_at
             for flow in done:
-                self.finished += 1
-                for link in flow.path:
-                    on_link[link] -= 1
-                    # Settle the rounding residue so each link carries exactly the flow's size.
-                    links[link].bytes += flow.remaining
-                call_at(now + flow.latency_h, flow.callback, flow.value)
+                self._end(flow, flow.remaining, now)
             if not keep:
                 self._busy = []
         self._reschedule(0.0)
@@ -415,19 +435,11 @@ class FlowNetwork:
             self._advance_grouped(now)
         groups = self._groups
         assert groups is not None
-        key = (flow.path, flow.cap)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = _Group(flow.path, flow.cap)
+        group = _group_of(groups, flow)
         heappush(group.heap, (group.virtual + flow.size, self._seq, flow))
         self._seq += 1
         self._grouped_active += 1
-        on_link, links = self._on_link, self.links
-        for link in flow.path:
-            on_link[link] += 1
-            counters = links[link]
-            if on_link[link] > counters.flows_max:
-                counters.flows_max = on_link[link]
+        self._enter_links(flow.path)
         self._reschedule_grouped()
 
     def _to_grouped(self, now: float) -> None:
@@ -440,11 +452,7 @@ class FlowNetwork:
                 flow.remaining -= flow.rate * dt
         groups: dict[tuple[tuple[int, ...], float], _Group] = {}
         for flow in self.flows:
-            key = (flow.path, flow.cap)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _Group(flow.path, flow.cap)
-            heappush(group.heap, (flow.remaining, self._seq, flow))  # virtual clock 0: a new group
+            heappush(_group_of(groups, flow).heap, (flow.remaining, self._seq, flow))  # virtual clock 0: a new group
             self._seq += 1
         self._groups = groups
         self._grouped_active = len(self.flows)
@@ -528,13 +536,8 @@ class FlowNetwork:
             del groups[key]
         done.sort()
         self._grouped_active -= len(done)
-        on_link, links, call_at = self._on_link, self.links, self._call_at
         for _, remaining, flow in done:
-            self.finished += 1
-            for link in flow.path:
-                on_link[link] -= 1
-                links[link].bytes += remaining  # settle the rounding residue, as the exact mode does
-            call_at(now + flow.latency_h, flow.callback, flow.value)
+            self._end(flow, remaining, now)
         if self._grouped_active <= self._grouped_off:
             self._to_exact()
             self._reschedule(0.0)

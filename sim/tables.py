@@ -435,7 +435,7 @@ def _flatten_into(out: dict[str, Any], config: Mapping[str, Any], prefix: str) -
             out[f"{prefix}{key}"] = value
         elif kind is dict or isinstance(value, Mapping):
             _flatten_into(out, value, f"{prefix}{key}.")
-        elif kind is list or isinstance(value, tuple):
+        elif kind is list or isinstance(value, list | tuple):  # a list subclass too, as before
             out[f"{prefix}{key}"] = json.dumps(list(value))
         else:
             out[f"{prefix}{key}"] = value

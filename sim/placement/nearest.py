@@ -19,17 +19,18 @@ class Nearest(Policy):
 
     def __init__(self, context: PlacementContext) -> None:
         super().__init__(context)
-        self._first = [order[0] if order else REJECT for order in self.by_latency]
-        self._first_gpus = [self.pools[order[0]].total if order else 0 for order in self.by_latency]
+        # Each row's nearest site and its GPUs: a job that fits goes there.  Also the policy's shortcut
+        # (Policy.fixed_site), so the usual job needs no call: sim.model's arrival loop reads these.  Lean
+        # M/M/10 run, 100,000 customers: 0.167 -> 0.158 CPU s (benchmarks/README.md, "Issue 20, fifth
+        # slice: the per-job path").
+        self.fixed_site = [order[0] if order else REJECT for order in self.by_latency]
+        self.fixed_gpus = [self.pools[order[0]].total if order else 0 for order in self.by_latency]
         self._cache: dict[tuple[int, int], int] = {}
-        # The usual job needs no call: sim.model's arrival loop reads these.  Lean M/M/10 run, 100,000
-        # customers: 0.167 -> 0.158 CPU s (benchmarks/README.md, "Issue 20, fifth slice: the per-job path").
-        self.fixed_site, self.fixed_gpus = self._first, self._first_gpus
 
     def choose(self, origin: int, gpus: int, cls: int) -> int:
         """See :meth:`Policy.choose`."""
-        if gpus <= self._first_gpus[origin]:
-            return self._first[origin]
+        if gpus <= self.fixed_gpus[origin]:
+            return self.fixed_site[origin]
         key = (origin, gpus)
         site = self._cache.get(key)
         if site is None:
