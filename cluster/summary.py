@@ -11,6 +11,8 @@ import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
+from cluster.calibration_bands import band_counts
+
 if TYPE_CHECKING:
     from sim.validation import Check
 
@@ -117,10 +119,9 @@ def print_calibration(console: Console, calibration: pa.Table) -> None:
     figures in band apart from those by construction, and the note of every figure the
     model misses or cannot reproduce.
     """
-    from cluster.report.calibration import band_counts
-
+    all_rows = calibration.to_pylist()
     figures: dict[str, list[dict[str, object]]] = {}
-    for row in calibration.to_pylist():
+    for row in all_rows:
         figures.setdefault(str(row["figure"]), []).append(row)
     table = Table(title="calibration: model vs published figures (sources in the dataset's calibration table)",
                   title_justify="left")
@@ -144,6 +145,6 @@ def print_calibration(console: Console, calibration: pa.Table) -> None:
         if within != "yes":
             missed.append((str(first["label"]), str(first["note"])))
     console.print(table)
-    console.print(band_counts(calibration.to_pylist()).summary(), highlight=False)
+    console.print(band_counts(all_rows).summary(), highlight=False)
     for label, note in missed:
         console.print(f"{label}: {note}", style="dim", highlight=False)

@@ -102,7 +102,7 @@ def _national_run() -> dict[str, str]:
     cpu_s = time.process_time() - t0
     table = result.table("calibration")
     assert table is not None  # the national network has published figures
-    from cluster.report.calibration import band_counts
+    from cluster.calibration_bands import band_counts
 
     within = [w for w in table.column("within").to_pylist() if w is not None]
     return {"national-run-s": _seconds(cpu_s),

@@ -55,8 +55,8 @@ from sim.maxmin import DENSE_FLOWS_MIN as _DENSE_FLOWS_MIN
 from sim.maxmin import grouped_maxmin_rates, maxmin_rates
 
 __all__ = [
-    "BYTES_PER_GBIT_H", "GROUPED_FLOWS_MIN", "GROUPED_FLOWS_OFF", "FlowNetwork", "LinkCounters", "grouped_maxmin_rates",
-    "maxmin_rates",
+    "BYTES_PER_GBIT_H", "CACHED_FLOWS_MAX", "GROUPED_FLOWS_MIN", "GROUPED_FLOWS_OFF", "FlowNetwork", "LinkCounters",
+    "grouped_maxmin_rates", "maxmin_rates",
 ]
 
 BYTES_PER_GBIT_H = 1e9 / 8 * 3600
@@ -68,7 +68,7 @@ _TIME_EPS_H = 1e-9
 _RATES_CACHE_SIZE = 4096
 """Most memoised flow-path combinations kept by :meth:`FlowNetwork._allocate` (then emptied)."""
 
-_CACHED_FLOWS_MAX = 16
+CACHED_FLOWS_MAX = 16
 """Combinations of more flows than this are not memoised: they rarely recur, and their keys are large."""
 
 GROUPED_FLOWS_MIN = 256
@@ -384,7 +384,7 @@ class FlowNetwork:
             on_link = self._on_link
             busy = [(link, alloc[link]) for link in range(len(alloc)) if on_link[link]]
         result = (rates, busy)
-        if len(paths) <= _CACHED_FLOWS_MAX:
+        if len(paths) <= CACHED_FLOWS_MAX:
             if len(self._rates_cache) >= _RATES_CACHE_SIZE:
                 self._rates_cache.clear()
             self._rates_cache[key] = result

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import Scenario
-from sim.flows import BYTES_PER_GBIT_H
+from sim.flows import BYTES_PER_GBIT_H, CACHED_FLOWS_MAX
 from sim.transfers import LOCAL_LATENCY_MS, window_cap_gbps
 from topology.model import Network
 from topology.plumbing import ConfigError, located
@@ -158,7 +158,7 @@ def flow_groups(scenario: Scenario, network: Network, moving_per_h: float, bytes
     groups are taken as at most regions × moving classes (17 groups were measured with 16
     regions and one moving class, ``benchmarks/README.md``, "Issue 20, fifth slice: the WAN
     max-min pathology"), and never more than regions × sites; up to 16 flows a re-solve is a memoised look-up
-    (``sim.flows._CACHED_FLOWS_MAX``): 0 then.
+    (:data:`sim.flows.CACHED_FLOWS_MAX`): 0 then.
 
     Parameters
     ----------
@@ -193,11 +193,7 @@ def flow_groups(scenario: Scenario, network: Network, moving_per_h: float, bytes
         flows += (bytes_per_h - capacity) / mean_bytes * scenario.horizon_h / 2
     n_regions = len(network.regions)
     groups = min(flows, moving_per_h * scenario.horizon_h, n_regions * min(moving_classes, len(network.sites)))
-    return groups if groups > _MEMOISED_FLOWS else 0.0
-
-
-_MEMOISED_FLOWS = 16
-"""sim.flows memoises the rates of up to this many flows (``_CACHED_FLOWS_MAX``): re-solves are look-ups there."""
+    return groups if groups > CACHED_FLOWS_MAX else 0.0  # up to it a re-solve is a memoised look-up
 
 
 def estimate_size(scenario: Scenario, network: Network, segments: Segments | None = None) -> SizeEstimate:

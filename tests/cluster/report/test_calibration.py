@@ -7,7 +7,8 @@ from typing import Any, cast
 
 import pyarrow as pa
 
-from cluster.report.calibration import BandCounts, band_counts, calibration_section
+from cluster.calibration_bands import BandCounts, band_counts
+from cluster.report.calibration import calibration_section
 from cluster.report.data import ReportData
 from cluster.report.page import Omitted, Section
 from sim.tables import build_table, value_columns
