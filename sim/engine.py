@@ -35,6 +35,15 @@ Hot code captures these once (in ``__init__``) and uses them without a method ca
   slice: the per-job path"; ``tests/sim/test_engine.py`` checks both give the same order).
 * :attr:`Engine.eid` — SimPy's event-id counter (``next(eid)``: the tie-breaker of
   equal times, in scheduling order).
+* :attr:`Engine.until_h` and :meth:`Engine.fire` — a callback called by :meth:`run` may
+  itself pop and handle the heap's entries that are due before a time of its own, as
+  :meth:`run` would (set :attr:`now_h` to the entry's time; a call ``(callback, value)``
+  is called, anything else goes to :meth:`fire`), provided that time is before
+  :attr:`until_h`.  The arrival chain of :class:`sim.model.Model` does this instead of
+  pushing its next arrival and returning: it compares that arrival's would-be key
+  ``(time_h, CALL, next(eid))`` with ``heap[0]``, so the order (ties included) and even
+  the event ids are those of the push (``benchmarks/README.md``, "Issue 20, sixth
+  slice: every job recorded"; ``tests/sim/test_model.py`` checks the tables).
 
 Calls never create SimPy events, so SimPy's own clock is brought up to :attr:`now_h`
 only where SimPy reads it (before a SimPy event, a new timeout or process), which keeps
@@ -83,6 +92,9 @@ class Engine:
         The pending entries, ordered by time; read ``heap[0][0]`` for the next due time.
     eid : iterator of int
         The event-id counter entries are numbered with (see the fast-path contract).
+    until_h : float
+        The horizon of the :meth:`run` in progress (of the last one after it), hours:
+        callbacks that handle due entries themselves stop before it.
     events : int
         Logical events simulated: arrivals, finishes and low-frequency wake-ups.
         Owners of hot paths count their own (an arrival handled inside another
@@ -99,12 +111,13 @@ class Engine:
     [(1.0, 'first'), (2.5, 'job')]
     """
 
-    __slots__ = ("_env", "call_at", "eid", "events", "heap", "now_h")
+    __slots__ = ("_env", "call_at", "eid", "events", "heap", "now_h", "until_h")
 
     def __init__(self, start_h: float = 0.0) -> None:
         env = simpy.Environment(initial_time=start_h)
         self._env = env
         self.now_h: float = start_h
+        self.until_h: float = start_h  # no run yet: nothing is due before it
         heap: list[tuple[float, int, int, Any]] = env._queue  # type: ignore[assignment]
         eid = env._eid
         self.heap = heap
@@ -154,8 +167,10 @@ class Engine:
         env = self._env
         if until_h <= self.now_h:
             raise ValueError(f"until_h (={until_h}) must be greater than the current time (={self.now_h})")
+        self.until_h = until_h
         queue = self.heap
         pop = heappop
+        fire = self.fire
         while queue:
             entry = pop(queue)
             now = entry[0]
@@ -169,14 +184,18 @@ class Engine:
             if event.__class__ is tuple:
                 event[0](event[1])
                 continue
-            env._now = now
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
-            if not event._ok and not hasattr(event, "_defused"):
-                # A failed event nobody waited for (e.g. a crashed actor process): re-raise
-                # as Environment.step does.
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
+            fire(event)
         env._now = self.now_h = until_h
+
+    def fire(self, event: Event) -> None:
+        """Process a SimPy event popped from :attr:`heap` at :attr:`now_h`, exactly as ``Environment.step`` does."""
+        self._env._now = self.now_h
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            # A failed event nobody waited for (e.g. a crashed actor process): re-raise
+            # as Environment.step does.
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import getitem, itemgetter, sub
+from operator import getitem, itemgetter
 from typing import Any, NamedTuple
 
 from sim.pool import Pool
@@ -12,7 +12,7 @@ from sim.task import Task
 
 __all__ = ["FIFO_FIELDS", "FifoColumns", "JobLog", "sampled"]
 
-FIFO_FIELDS = ("job_id", "gpus", "arrival_h", "cls", "origin", "work_gpu_h", "site", "start_h", "finish_h")
+FIFO_FIELDS = ("job_id", "gpus", "arrival_h", "cls", "origin", "work_gpu_h", "site", "start_h", "finish_h", "wait_h")
 """The column lists of finished FIFO jobs, in :attr:`FifoColumns.lists` order (indices for class, origin, site)."""
 
 
@@ -28,6 +28,12 @@ _REJECT_REASON = {"rejected": "residency"}
 """``reject_reason`` by status (``None`` for any other status)."""
 
 _MASK64 = (1 << 64) - 1
+
+
+def _one_value(values: Sequence[Any]) -> tuple[bool, Any]:
+    """``(True, v)`` when every item of ``values`` is ``v`` (at least one item), else ``(False, None)``."""
+    distinct = set(values)
+    return (True, distinct.pop()) if len(distinct) == 1 else (False, None)
 
 
 def sampled(job_id: int, fraction: float) -> bool:
@@ -92,8 +98,28 @@ class JobLog:
             for r, o in self._country_of_region.items()}
         self._transfer_cny: dict[int, float] = {}  # sampled jobs whose input moved over priced links
         self._rows: list[tuple[Any, ...]] = []  # see _TASK_FIELDS
+        # Columns of finished FIFO jobs whose every row has the same value, by what the network and the
+        # classes allow (one class, region or site; one country): built as [value] * n, not one lookup
+        # per row (benchmarks/README.md, "Issue 20, sixth slice: every job recorded").
+        region_country = _one_value(list(self._country_of_region.values()))
+        site_country = _one_value([self._country_of_site[s] for s in site_ids])
+        crossed = (region_country[0] and site_country[0],
+                   None if region_country[1] is None or site_country[1] is None
+                   else region_country[1] != site_country[1])
+        # The same lookups by index, for the FIFO rows (class, origin and site kept as indices).
+        self._region_country_at = [self._country_of_region[r] for r in region_ids]
+        self._site_country_at = [self._country_of_site[s] for s in site_ids]
+        self._crossed_at = [[self._crossed[r][s] for s in site_ids] for r in region_ids]
+        self._fifo_constant: dict[str, tuple[bool, Any]] = {
+            "class": _one_value(class_names), "origin": _one_value(region_ids), "site_id": _one_value(site_ids),
+            "origin_country": region_country, "site_country": site_country, "crossed_border": crossed,
+        }
         self._fifo: tuple[list[Any], ...] = tuple([] for _ in FIFO_FIELDS)
         self._keep_all = fraction >= 1.0
+        # After close() the recorded lists are final: the first read of columns then extends them in place
+        # (no copy) and keeps what it built for the reads after it.
+        self._closed = False
+        self._final: dict[str, list[Any]] | None = None
 
     def record(self, task: Task, site: int, status: str, now: float) -> None:
         """Add ``task``'s row if it is sampled; ``status`` is done, failed, unmet, running or queued."""
@@ -126,25 +152,28 @@ class JobLog:
 
     @property
     def columns(self) -> dict[str, list[Any]]:
-        """The rows recorded so far as the ``jobs`` table's value columns (built on each read)."""
-        fifo, rows = self._with_countries(self._fifo_columns()), self._with_countries(self._task_columns())
+        """The rows recorded so far as the ``jobs`` table's value columns.
+
+        Built on each read until :meth:`close`; after it, built once (from the recorded lists
+        themselves, not copies: 7 of the 18 columns of an every-job M/M/10 run) and the same
+        lists handed out on every later read, in a new dict.
+        """
+        if self._final is not None:
+            return dict(self._final)
+        rows = self._with_countries(self._task_columns())
+        n_fifo = len(self._fifo[0])
+        # Positions never decrease: when the first task row comes after every FIFO row, all do (a FIFO
+        # site's run: task rows only for the jobs left at the horizon), and each column is built once at
+        # its full length with the task rows at its end.
+        positions = [r[-1] for r in self._rows]
+        after = not positions or positions[0] == n_fifo
+        fifo = self._fifo_columns(rows if after else None, own=self._closed)
         for built in (fifo, rows):
             if list(built) != list(empty_columns("jobs")):
                 raise KeyError(f"job log columns {list(built)} are not the jobs table's {list(empty_columns('jobs'))}")
-        if not rows["job_id"]:
-            return fifo
-        if not fifo["job_id"]:
-            return rows
+        if after or not n_fifo:
+            return self._keep(fifo if n_fifo or not positions else rows)
         # Interleave: task row k goes after the first positions[k] FIFO rows.
-        positions = [r[-1] for r in self._rows]
-        if positions[0] == len(fifo["job_id"]):
-            # Positions never decrease, so every task row comes after all FIFO rows (a FIFO site's run:
-            # task rows only for the jobs left at the horizon): extend the FIFO columns, fresh lists,
-            # in place instead of copying them slice by slice (5 % of an every-job M/M/10 replication;
-            # benchmarks/mmc.py, "cpnsim-jobs").
-            for name, f_values in fifo.items():
-                f_values += rows[name]
-            return fifo
         out: dict[str, list[Any]] = {}
         for name, f_values in fifo.items():
             t_values, merged, done = rows[name], [], 0
@@ -154,7 +183,14 @@ class JobLog:
                 done = at
             merged += f_values[done:]
             out[name] = merged
-        return out
+        return self._keep(out)
+
+    def _keep(self, columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """``columns``, kept for later reads once the log is closed."""
+        if self._closed:
+            self._final = columns
+            return dict(columns)
+        return columns
 
     def _with_countries(self, cols: dict[str, list[Any]]) -> dict[str, list[Any]]:
         """``cols`` with the country columns and ``reject_reason``, read from origin, site and status."""
@@ -194,25 +230,70 @@ class JobLog:
             "lost_gpu_h": column(11),
         }
 
-    def _fifo_columns(self) -> dict[str, list[Any]]:
-        # Names by index with map (a C loop, no Python frame per row; benchmarks/mmc.py,
-        # "cpnsim, every job recorded").  The rows are finished jobs: all "done".
-        ids, gpus, arrivals, cls, origins, work, site_of, starts, finishes = self._fifo
+    def _fifo_columns(self, tail: dict[str, list[Any]] | None, *, own: bool = False) -> dict[str, list[Any]]:
+        """The columns of the finished FIFO jobs (status ``done``), each followed by ``tail``'s when given.
+
+        ``own``: the recorded lists are final (the log is closed) and become columns
+        themselves, extended in place, instead of being copied.
+
+        Each column is built once at its full length (sixth slice; ``benchmarks/README.md``,
+        "Issue 20, sixth slice: every job recorded"): the recorded lists are copied once with the
+        tail added (``+``), a column the network makes constant (one class, region, site or
+        country: :attr:`_fifo_constant`) is ``[value] * length`` with the tail assigned over its
+        end, and only the others are looked up per row, by ``map`` (a C loop).  Before, each
+        list was copied, then extended (a second copy), and ``wait_h`` was subtracted per row
+        (now the pool's own wait is recorded).  ``JobLog.columns`` of an every-job M/M/10 run,
+        200,000 customers, read once after the run as ``sim.run`` does: 54-58 ms at the
+        session's start, 6-7 ms with this and the closed log's own lists (best of 4 runs, the
+        collector off; ``benchmarks/README.md``, "Issue 20, sixth slice: every job recorded").
+        """
+        ids, gpus, arrivals, cls, origins, work, site_of, starts, finishes, waits = self._fifo
         n = len(ids)
+        empty: dict[str, list[Any]] = {}
+        rest = tail if tail is not None else empty
+
+        def copied(name: str, values: list[Any]) -> list[Any]:
+            if own:
+                values += rest.get(name, [])
+                return values
+            return values + rest.get(name, [])
+
+        def filled(name: str, value: Any) -> list[Any]:
+            more = rest.get(name, [])
+            column = [value] * (n + len(more))
+            column[n:] = more
+            return column
+
+        def looked_up(name: str, lookup: Any, *index: Any) -> list[Any]:
+            same, value = self._fifo_constant.get(name, (False, None))
+            if same:
+                return filled(name, value)
+            column = list(map(lookup, *index))
+            column += rest.get(name, [])
+            return column
+
+        cny = self._transfer_cny
+        # Before "job_id" below, which (own) extends ids in place with the task rows' ids.
+        transfer = looked_up("transfer_cny", cny.get, ids, [0.0] * n) if cny else filled("transfer_cny", 0.0)
         return {
-            "job_id": list(ids),
-            "class": list(map(self.class_names.__getitem__, cls)),
-            "origin": list(map(self.region_ids.__getitem__, origins)),
-            "site_id": list(map(self.site_ids.__getitem__, site_of)),
-            "arrival_h": list(arrivals),
-            "start_h": list(starts),
-            "finish_h": list(finishes),
-            "wait_h": list(map(sub, starts, arrivals)),
-            "gpus": list(gpus),
-            "work_gpu_h": list(work),
-            "status": ["done"] * n,
-            "restarts": [0] * n,
-            "lost_gpu_h": [0.0] * n,
+            "job_id": copied("job_id", ids),
+            "class": looked_up("class", self.class_names.__getitem__, cls),
+            "origin": looked_up("origin", self.region_ids.__getitem__, origins),
+            "site_id": looked_up("site_id", self.site_ids.__getitem__, site_of),
+            "arrival_h": copied("arrival_h", arrivals),
+            "start_h": copied("start_h", starts),
+            "finish_h": copied("finish_h", finishes),
+            "wait_h": copied("wait_h", waits),
+            "gpus": copied("gpus", gpus),
+            "work_gpu_h": copied("work_gpu_h", work),
+            "status": filled("status", "done"),
+            "restarts": filled("restarts", 0),
+            "lost_gpu_h": filled("lost_gpu_h", 0.0),
+            "origin_country": looked_up("origin_country", self._region_country_at.__getitem__, origins),
+            "site_country": looked_up("site_country", self._site_country_at.__getitem__, site_of),
+            "crossed_border": looked_up("crossed_border", getitem, map(self._crossed_at.__getitem__, origins), site_of),
+            "reject_reason": filled("reject_reason", None),
+            "transfer_cny": transfer,
         }
 
     def close(self, pools: Sequence[Pool], now: float) -> None:
@@ -231,4 +312,5 @@ class JobLog:
             rest += [(t.id, pool.index, t, "queued") for t in queued]
         for _, site, task, status in sorted(rest, key=lambda r: r[0]):
             self.record(task, site, status, now)
+        self._closed = True  # nothing is recorded after the horizon (see columns)
 

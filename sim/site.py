@@ -279,9 +279,9 @@ class LoggedGpuPool(GpuPool):
     """A FIFO :class:`GpuPool` that also records every finished job for the ``jobs`` table.
 
     The same schedule as :class:`GpuPool`, which it copies with one addition per
-    job: a started job's finish event carries ``(job, start h)`` instead of the bare
-    job, and when the job finishes its row is appended to the job log's column lists
-    (:meth:`sim.job_log.JobLog.fifo_columns`).  There is no second dict of running
+    job: a started job's finish event carries ``(job, start h, wait h)`` instead of
+    the bare job, and when the job finishes its row is appended to the job log's
+    column lists (:meth:`sim.job_log.JobLog.fifo_columns`).  There is no second dict of running
     jobs: the jobs still running at the horizon are read back from their pending
     finish events.
     It replaces a :class:`~sim.scheduling.SchedPool` (a task object per job) where the
@@ -326,19 +326,21 @@ class LoggedGpuPool(GpuPool):
             self.started += 1
             self.waits.append(0.0)
             self.running[job_id] = gpus * now
-            heappush(self._heap, (now + job[2], CALL, next(self._eid), (self._on_finish, (job, now))))
+            heappush(self._heap, (now + job[2], CALL, next(self._eid), (self._on_finish, (job, now, 0.0))))
         else:
             queue.append(job)
             self.queued_gpus += gpus
 
-    def _finish(self, job_start: tuple[Job, float]) -> None:  # type: ignore[override]
+    def _finish(self, job_start: tuple[Job, float, float]) -> None:  # type: ignore[override]
         # The start time rides on the finish event instead of a second dict of running jobs (a set
         # and a pop per job): M/M/10 with every job recorded, 100,000 customers, the run alone
         # 0.235 -> 0.207 CPU s.  The row goes to column lists of numbers: keeping one tuple per row
         # instead (one append) ran at 0.233-0.244 s, an array of doubles at 0.24-0.25 s, one flat
         # list extended by the row at the same speed with slower columns (benchmarks/README.md,
-        # "Issue 20, fifth slice: the per-job path").
-        job = job_start[0]
+        # "Issue 20, fifth slice: the per-job path").  The wait rides along too (sixth slice): it is the
+        # float the start computed for the metrics, so the jobs table copies it instead of subtracting
+        # again per row (JobLog.columns of an every-job M/M/10 run, 200,000 customers: 12 of its 48 ms).
+        job, start, wait = job_start
         now = self.engine.now_h
         queue = self.queue
         dt = now - self.t_last
@@ -353,7 +355,7 @@ class LoggedGpuPool(GpuPool):
             self.load_watch.add(self.index)
         del self.running[job[0]]
         if self._sample is None or sampled(job[0], self._sample):
-            ids, gpus_of, arrivals, cls, origins, work, sites, starts, finishes = self._lists
+            ids, gpus_of, arrivals, cls, origins, work, sites, starts, finishes, waits_of = self._lists
             ids.append(job[0])
             gpus_of.append(gpus)
             arrivals.append(job[3])
@@ -361,8 +363,9 @@ class LoggedGpuPool(GpuPool):
             origins.append(job[5])
             work.append(job[6])
             sites.append(self.index)
-            starts.append(job_start[1])
+            starts.append(start)
             finishes.append(now)
+            waits_of.append(wait)
         self.finished += 1
         self.done_gpu_h += gpus * job[2]
         self.done_work_gpu_h += job[6]
@@ -375,15 +378,16 @@ class LoggedGpuPool(GpuPool):
                 self.queued_gpus -= head_gpus
                 free -= head_gpus
                 started += 1
-                waits.append(now - head[3])
+                head_wait = now - head[3]
+                waits.append(head_wait)
                 if watch is not None:
-                    watch(head[0], head[4], now - head[3])
+                    watch(head[0], head[4], head_wait)
                 running[head[0]] = head_gpus * now
-                heappush(heap, (now + head[2], CALL, next(eid), (on_finish, (head, now))))
+                heappush(heap, (now + head[2], CALL, next(eid), (on_finish, (head, now, head_wait))))
             self.free, self.started = free, started
 
     def _finish_value(self, job: Job, now: float) -> object:
-        return (job, now)
+        return (job, now, now - job[3])
 
     def unfinished_tasks(self) -> tuple[Collection[Task], list[Task]]:
         """(running, queued) jobs now as tasks: running in start order, queued in queue order.
@@ -395,7 +399,7 @@ class LoggedGpuPool(GpuPool):
         pending = sorted((entry[2], entry[3][1]) for entry in self._heap
                          if entry[3].__class__ is tuple and entry[3][0] == on_finish)
         running = []
-        for _, (job, start_h) in pending:
+        for _, (job, start_h, _wait_h) in pending:
             task = _task(job)
             task.first_start_h = task.start_h = start_h
             task.end_h = start_h + task.run_h

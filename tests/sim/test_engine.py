@@ -117,3 +117,14 @@ def test_an_entry_pushed_inline_orders_as_call_at_does():
     engine.run(until_h=10.0)
     assert seen == [(1.0, "inline1"), (1.0, "inline3"), (2.0, "call_at0"), (2.0, "call_at2"), (2.0, "inline5"),
                     (3.0, "call_at4")]
+
+
+def test_until_h_is_the_horizon_of_the_run_in_progress():
+    # sim.engine's contract: a callback that handles due entries itself stops before until_h.
+    engine = Engine()
+    seen: list[float] = []
+    engine.call_at(1.0, lambda _: seen.append(engine.until_h), None)
+    engine.run(until_h=5.0)
+    engine.call_at(6.0, lambda _: seen.append(engine.until_h), None)
+    engine.run(until_h=8.0)
+    assert seen == [5.0, 8.0] and engine.until_h == 8.0

@@ -115,3 +115,62 @@ def test_country_columns_and_residency_rejections():
     assert cols["reject_reason"] == [None, None, None, "residency"]
     assert cols["transfer_cny"] == [12.5, 0.0, 0.0, 0.0]
     build_table("jobs", {"scenario_id": ["x"] * 4, "replication": [0] * 4, **cols})  # the schema takes them
+
+
+@pytest.mark.parametrize(("regions", "sites"), [
+    ([None], [None]),  # one region, one site, no known country (the M/M/c network)
+    (["CN", "CN"], ["CN", "CN", "CN"]),  # one country: constant country columns, crossed_border False
+    (["CN", None], ["CN", "CN", "CN"]),  # an unknown origin country: looked up per row
+    (["KZ", "CN"], ["CN", "KZ", "CN"]),  # two countries
+])
+def test_constant_fifo_columns_are_the_columns_a_lookup_per_row_gives(regions, sites):
+    # The FIFO rows' columns that the network makes constant are built as [value] * n (sixth slice); with the
+    # shortcut switched off every row is looked up: the same columns.  Jobs at several sites, with task rows
+    # (running, queued) after them.
+    from sim.job_log import JobLog
+    from sim.task import Task
+
+    region_ids, site_ids = [f"r{k}" for k in range(len(regions))], [f"s{k}" for k in range(len(sites))]
+    logs = [JobLog(1.0, ["c"], region_ids, site_ids, regions, sites) for _ in range(2)]
+    logs[1]._fifo_constant = {name: (False, None) for name in logs[1]._fifo_constant}
+    assert any(same for same, _ in logs[0]._fifo_constant.values())  # class: the shortcut is taken
+    for log in logs:
+        lists = log.fifo_columns().lists
+        for job in range(12):
+            origin, site = job % len(regions), job % len(sites)
+            row = (job, 1, 0.5 * job, 0, origin, 2.0, site, 0.5 * job + 0.25, job + 1.0, 0.25)
+            for column, value in zip(lists, row, strict=True):
+                column.append(value)
+        log.record(Task(12, 2, 1.0, 3.0, 0, 0, 2.0, 0), 0, "queued", 20.0)
+    fast, slow = logs[0].columns, logs[1].columns
+    assert fast == slow
+    assert fast == logs[0].columns  # reading builds new columns: the recorded lists are unchanged
+    assert fast["wait_h"] == [0.25] * 12 + [None] and fast["job_id"] == list(range(13))
+    assert fast["site_country"][:3] == [sites[j % len(sites)] for j in range(3)]
+    assert fast["crossed_border"][:12] == [None if r is None or s is None else r != s
+                                          for r, s in ((regions[j % len(regions)], sites[j % len(sites)])
+                                                       for j in range(12))]
+    assert fast["site_id"][:3] == [site_ids[j % len(sites)] for j in range(3)]
+    assert fast["reject_reason"] == [None] * 13 and fast["status"][-1] == "queued"
+
+
+def test_a_closed_log_builds_its_columns_once_from_its_own_lists():
+    # After close() the first read takes the recorded lists themselves (no copy); later reads give the same columns.
+    from sim.job_log import JobLog
+    from sim.task import Task
+
+    logs = [JobLog(1.0, ["c"], ["r"], ["s0", "s1"], ["CN"], ["CN", "KZ"]) for _ in range(2)]
+    for log in logs:
+        for job in range(5):
+            for column, value in zip(log.fifo_columns().lists, (job, 1, 0.0, 0, 0, 2.0, job % 2, 1.0, 3.0, 1.0),
+                                     strict=True):
+                column.append(value)
+        log.record(Task(5, 1, 2.0, 4.0, 0, 0, 2.0, 0), 1, "queued", 6.0)
+    open_columns = logs[0].columns
+    logs[1].close([], 6.0)
+    first, second = logs[1].columns, logs[1].columns
+    assert first == second == open_columns and first is not second
+    assert first["job_id"] is logs[1].fifo_columns().lists[0]  # the recorded list, extended in place
+    assert first["job_id"] == [0, 1, 2, 3, 4, 5] and first["status"] == ["done"] * 5 + ["queued"]
+    assert first["crossed_border"] == [False, True, False, True, False, True]
+    assert logs[0].columns == open_columns  # an open log's lists are left as they were

@@ -106,11 +106,13 @@ def test_param_columns_carry_units():
     assert unit["param.workload.batch.gpus.values"] == "GPUs"
 
 
-def test_a_run_creates_no_reference_cycles():
+def test_a_run_leaves_no_cyclic_garbage_while_it_runs():
     # run_replication pauses the cyclic collector during the simulation (sim.run._no_cyclic_gc):
-    # safe only because a run leaves nothing for it.  Failures, backfill, transfers and the
-    # jobs table on; the first run warms one-off caches (pydantic, imports).
+    # safe only because nothing the run drops needs it.  Failures, backfill, transfers and the
+    # jobs table on; the first run warms one-off caches (pydantic, imports).  The model's own
+    # graph is a cycle, freed by the collector once the result is dropped (checked last).
     import gc
+    import weakref
 
     overrides = ["horizon_h=300", "warmup_h=0", "scheduler=easy", "jobs_sample=1",
                  "failures.outage_mtbf_h=50", "failures.gpu_failures_per_gpu_h=1e-5"]
@@ -125,5 +127,9 @@ def test_a_run_creates_no_reference_cycles():
         assert result.runs_row["interruptions"] > 0 and result.runs_row["transfers_done"] > 0
         assert gc.collect() == 0
         assert not gc.isenabled()  # a collector the caller had paused stays paused
+        model = weakref.ref(result.model)
+        del result
+        freed = gc.collect()  # not inside an assert: pytest's rewriting would hold model() alive
+        assert freed > 0 and model() is None
     finally:
         gc.enable()
