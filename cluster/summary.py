@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
-from cluster.calibration_bands import band_counts
+from cluster.calibration_bands import band_counts, built_from
 
 if TYPE_CHECKING:
     from sim.validation import Check
@@ -141,7 +141,7 @@ def print_calibration(console: Console, calibration: pa.Table) -> None:
         within = "-" if not judged else ("yes" if inside == judged else "no" if not inside else f"{inside}/{judged}")
         table.add_row(str(first["label"]), str(first["unit"]), model, _fmt(first["published"]),
                       f"{_fmt(first['low'])}–{_fmt(first['high'])}", within,
-                      "yes" if first.get("by_construction") else "no" if "by_construction" in first else "-")
+                      "yes" if built_from(first) else "no")
         if within != "yes":
             missed.append((str(first["label"]), str(first["note"])))
     console.print(table)

@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from sim.placement.west import is_western
 from sim.tables import append_row, empty_columns
 from topology.graph import to_graph
-from topology.model import Network, Site, SiteKind, Zone
+from topology.model import ZONES, Network, Site, SiteKind, Zone
 from topology.plumbing import ConfigError, StrictModel, describe_validation_error, located
 
 __all__ = ["CalibrationProducer", "Measure", "ReferenceFigure", "ReferenceSet", "calibration_columns",
@@ -49,7 +49,8 @@ class ReferenceFigure(StrictModel):
         The published value and the band the model should fall in, in ``unit``.
     sites, kind, zone :
         Which sites the measure covers (all given filters must hold; none: every site).
-        ``zone = "west"`` means :func:`sim.placement.west.is_western`.
+        ``zone`` is one zone or a list of them (a site in any of them is covered);
+        ``"west"`` means :func:`sim.placement.west.is_western`.
     by_construction : bool
         Whether the model's value follows from how the network was built from this very
         figure (a capacity the site was sized from, the latency mean the route factor was
@@ -74,9 +75,21 @@ class ReferenceFigure(StrictModel):
     note: str = ""
     sites: tuple[str, ...] = ()
     kind: SiteKind | None = None
-    zone: Zone | None = None
+    zone: tuple[Zone, ...] | None = None
     by_construction: bool = False
     by_construction_why: str = Field(default="", validate_default=True)  # checked even when left out
+
+    @field_validator("zone", mode="before")
+    @classmethod
+    def _one_zone(cls, zone: object) -> object:
+        # `zone = "west"` and `zone = ["east", "west"]` both read as a tuple of zones; a bad single
+        # zone is refused here so that the message names `zone`, not `zone[0]`.
+        if isinstance(zone, str):
+            if zone not in ZONES:
+                allowed = ", ".join(repr(z) for z in ZONES[:-1]) + f" or {ZONES[-1]!r}"
+                raise ValueError(f"Input should be {allowed}, got {zone!r}")
+            return (zone,)
+        return zone
 
     @field_validator("by_construction_why")
     @classmethod
@@ -103,9 +116,8 @@ class ReferenceFigure(StrictModel):
             return False
         if self.kind is not None and site.kind != self.kind:
             return False
-        if self.zone == "west":
-            return is_western(site)
-        return self.zone is None or site.zone == self.zone
+        return self.zone is None or any(is_western(site) if zone == "west" else site.zone == zone
+                                        for zone in self.zone)
 
 
 class ReferenceSet(StrictModel):

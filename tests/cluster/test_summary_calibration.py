@@ -36,3 +36,18 @@ def test_the_line_under_the_table_counts_outcomes_apart_from_figures_by_construc
            "1 not reproduced" in text
     built = next(line for line in text.splitlines() if "label built" in line)
     assert built.rstrip(" │").endswith("yes")
+
+
+def test_a_table_written_before_the_by_construction_column_reads_it_from_the_note_in_row_and_count() -> None:
+    rows = [_row(0, "in", 1.0, False), _row(0, "built", 1.0, False)]
+    rows[1]["note"] = "matches by construction (the site's GPUs are this figure / 312 TFLOPS)"
+    table = build_table("calibration", {name: [r[name] for r in rows] for name in rows[0]})
+    table = table.drop_columns(["by_construction"])
+    console = Console(record=True, width=200)
+    print_calibration(console, table)
+    text = console.export_text()
+    assert "1 of 1 outcome figures within band in every replication; 1 more hold by construction" in text
+    built = next(line for line in text.splitlines() if "label built" in line)
+    assert built.rstrip(" │").endswith("yes")
+    outcome = next(line for line in text.splitlines() if "label in " in line)
+    assert outcome.rstrip(" │").endswith("no")

@@ -49,6 +49,8 @@ REFS = parse_reference_figures(HEADER + "".join([
     _figure("util_west", "utilisation", 0.5, 1.0, 'zone = "west"'),
     _figure("util_guizhou", "utilisation", 0.0, 1.0, 'zone = "west"\nsites = ["g"]'),
     _figure("util_clusters", "utilisation", 0.0, 1.0, 'kind = "gpu_pool"'),
+    _figure("eflops_east_other", "ai_eflops", 0.0, 1.0, 'zone = ["east", "other"]'),
+    _figure("eflops_west_other", "ai_eflops", 0.0, 1.0, 'zone = ["west", "other"]'),
     _figure("energy", "energy_twh_per_year", 0.0, 1.0),
     _figure("lat_mean", "hub_latency_mean_ms", 0.0, 7.0),
     _figure("lat_max", "hub_latency_max_ms", 0.0, 7.0),
@@ -97,6 +99,9 @@ def test_every_measure_is_hand_arithmetic() -> None:
     assert rows["util"]["model"] == pytest.approx(1300 / 4100) and rows["util"]["within"] is False
     assert rows["util_west"]["model"] == pytest.approx(700 / 1100) and rows["util_west"]["within"] is True
     assert rows["util_guizhou"]["model"] == pytest.approx(100 / 100)
+    # A list of zones covers a site in any of them: e alone (300); w (speed 2) and g by its label (210).
+    assert rows["eflops_east_other"]["model"] == pytest.approx(300 * 312 / 1e6)
+    assert rows["eflops_west_other"]["model"] == pytest.approx(210 * 312 / 1e6)
     # 4.33 MWh in 10 h -> x 876 per year, in TWh.
     assert rows["energy"]["model"] == pytest.approx(4.33 * 876 / 1e6)
     # Hub pairs, 5 us/km one way: r-w 1000 km = 5 ms, w-e 400 km = 2 ms, r-e via w = 7 ms.
@@ -122,6 +127,7 @@ def test_a_network_without_links_between_hubs_has_no_latency() -> None:
     ("low = 0.1\nhigh = 0.2", "low = 0.3\nhigh = 0.2", "hand.toml: figure[0].high: must be >= low (= 0.3), got 0.2"),
     ('measure = "pue"', 'measure = "power"', "hand.toml: figure[2].measure: Input should be"),
     ('zone = "west"', 'zone = "wets"', "hand.toml: figure[4].zone: Input should be"),
+    ('zone = "west"', 'zone = ["east", "wets"]', "hand.toml: figure[4].zone"),
     ('note = "why"', 'not = "why"', "hand.toml: figure[0].not: unknown key (did you mean 'note'?)"),
 ])
 def test_bad_reference_file_is_one_line_naming_file_and_key(old: str, new: str, expected: str) -> None:
@@ -203,9 +209,17 @@ def test_a_national_run_writes_one_row_per_figure_and_replication() -> None:
         busy = sum(r["gpu_h_busy"] for r in sites if r["site_id"] in west)
         avail = sum(r["gpus_total"] * (r["t_end_h"] - r["t_start_h"]) for r in sites if r["site_id"] in west)
         assert rows["west_utilisation"]["model"] == pytest.approx(busy / avail)
-        # Reference GPUs (GPUs x sku_speed: Harbin 385/312, Ascend 910B 320/312) x 312 TFLOPS.
-        eflops = sum(s.gpus * s.sku_speed for s in loaded.network.sites) * 312 / 1e6
-        assert rows["installed_ai_eflops"]["model"] == pytest.approx(eflops)
+        # Reference GPUs (GPUs x sku_speed: Harbin 385/312, Ascend 910B 320/312) x 312 TFLOPS,
+        # China's sites (the Belt-and-Road pools abroad are not in the national figure).
+        def eflops_of(zones: set[str]) -> float:
+            return sum(s.gpus * s.sku_speed for s in loaded.network.sites if s.zone in zones) * 312 / 1e6
+
+        assert {s.zone for s in loaded.network.sites} == {"east", "west", "other", "abroad"}
+        assert rows["installed_ai_eflops"]["model"] == pytest.approx(eflops_of({"east", "west", "other"}))
+        assert rows["hub_ai_eflops"]["model"] == pytest.approx(eflops_of({"east", "west"}))
+        assert rows["nonhub_ai_eflops"]["model"] == pytest.approx(eflops_of({"other"}))
+        assert rows["installed_ai_eflops"]["model"] == pytest.approx(
+            rows["hub_ai_eflops"]["model"] + rows["nonhub_ai_eflops"]["model"])
         # Central capacities no longer count upper bounds: the network's sites hold less than
         # the national figure (no eastern hyperscalers), and the row says so.
         assert rows["installed_ai_eflops"]["within"] is False

@@ -13,6 +13,7 @@ PREFIXES = ("url:", "seed ", "derived:", "estimate:", "public knowledge")
 
 REQUIRED = {
     "installed_ai_eflops", "china_mobile_ai_eflops",  # installed AI compute, national and China Mobile
+    "hub_ai_eflops", "nonhub_ai_eflops",  # the national figure split: the eight hubs and the rest of China
     "cl_zhangjiakou_ai_eflops", "cl_qingyang_ai_eflops", "cl_wuhu_ai_eflops", "cl_tianfu_ai_eflops",
     "inner_mongolia_ai_eflops", "guizhou_ai_eflops", "cl_zhongwei_ai_eflops",  # EDWC cluster capacities
     "energy_twh_per_year", "cl_zhangjiakou_energy_twh_per_year", "cl_shaoguan_energy_twh_per_year",
