@@ -25,19 +25,9 @@ from sim.scenario import load_scenario
 from sim.site import GpuPool
 from topology.model import Site
 
+from .test_least_loaded_index import scan  # the definition, one copy
+
 NATIONAL = Path(__file__).resolve().parents[3] / "examples" / "national.toml"
-
-
-def scan(pools: list[Pool], candidates: list[int], gpus: int) -> int:
-    """The definition: lowest (busy + queued + gpus) / total, first candidate on ties."""
-    best, best_load = REJECT, float("inf")
-    for j in candidates:
-        pool = pools[j]
-        if pool.total >= gpus:
-            load = (pool.total - pool.free + pool.queued_gpus + gpus) / pool.total
-            if load < best_load:
-                best, best_load = j, load
-    return best
 
 
 def test_among_agrees_with_the_scan_on_random_states_with_ties() -> None:
