@@ -321,7 +321,9 @@ class Model:
                 break
             now = t[i]
             # As in _on_arrival: the next arrival in this same callback, after the events due before it,
-            # handled here as _drain_before does (written out: no frame per job).  M/M/10 at rho = 0.9,
+            # handled here as _drain_before does (written out: no frame per job; a call of _drain_before
+            # instead, 180,000 customers, best of 3, three alternations: lean run 0.243-0.248 -> 0.247-0.259
+            # CPU s, every-job run 0.318-0.319 -> 0.321-0.332).  M/M/10 at rho = 0.9,
             # 200,000 customers, the fifth slice's push (_drain False) against this: lean run 0.461 -> 0.377
             # CPU s, every-job run 0.558 -> 0.477 (benchmarks/README.md, "Issue 20, sixth slice: every job
             # recorded").

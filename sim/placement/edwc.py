@@ -123,7 +123,8 @@ class Edwc(Policy):
             if sites is None:
                 sites = self.within_budget(origin, cls)
             if len(sites) < INDEX_MIN_CANDIDATES:  # longer lists stay on least_loaded_of's load index
-                self._near[cls][origin] = [self.pools[j] for j in sites]
+                near = self._near[cls][origin] = [self.pools[j] for j in sites]
+                return least_loaded_among(near, gpus)
             return least_loaded_of(self.pools, sites, gpus)
         work, run_ref, value = self.work_gpu_h[cls], self.run_ref_h[cls], self.wait_value
         deadline = self.deadline_h[cls]
