@@ -3,9 +3,16 @@ national (topology/data/*.toml) from the project's reference data in ../shared/d
 
     .venv/bin/python docs/data/build_networks.py                 # rewrite topology/data
     .venv/bin/python docs/data/build_networks.py --check         # compare, write nothing
-    .venv/bin/python docs/data/build_networks.py --out DIR --shared-data DIR
+    .venv/bin/python docs/data/build_networks.py --out DIR --shared-data DIR --additions FILE
 
-Source strings are copied verbatim from shared/data; every clause of a record's `source`
+The project's own sourced figures that shared/data (read-only) lacks live in docs/data/additions.toml
+(new sites with their capacity ranges, links with a measured latency, amendments of a shared-data
+field by a newer published figure); they are merged here, and --check covers them too. A malformed
+additions file (unknown table or key, a figure without its source, a source without one of the
+five prefixes, low above central or central above high) stops the script with one line naming the file and the key,
+exit status 2, nothing written.
+
+Source strings are copied verbatim from shared/data and additions.toml; every clause of a record's `source`
 starts with one of the five prefixes. Not part of the package: it is kept so the derivations
 can be re-run and reviewed. tests/topology/test_build_networks.py checks that it regenerates
 the shipped files byte for byte; the generated TOML itself is tested by
@@ -19,7 +26,7 @@ import json
 import sys
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +40,8 @@ Record = dict[str, Any]
 """One record of a shared-data file or of a generated network (TOML table as a dict)."""
 
 PREFIXES = ("seed ", "url: ", "public knowledge", "estimate: ", "derived: ")
+ADDITIONS = Path(__file__).resolve().with_name("additions.toml")
+"""The project's own sourced additions to shared/data (read-only), merged by :class:`SharedData`."""
 NOT_PUBLISHED = "not a published GPU count"
 IDLE_FRAC = 0.15
 P_NOTE = "precision not stated, taken as dense FP16"
@@ -71,7 +80,7 @@ ENDPOINT_WHY = {
 WEST_PROVINCES = {"Inner Mongolia", "Guizhou", "Gansu", "Ningxia"}
 EAST_PROVINCES = {"Beijing", "Tianjin", "Hebei", "Shanghai", "Jiangsu", "Zhejiang", "Anhui", "Guangdong", "Sichuan",
                   "Chongqing", "Guangzhou"}  # Guangzhou: the 1,000-GPU pools are labelled by city
-OTHER_CN = {"Heilongjiang", "Hubei", "China (Xinjiang)"}
+OTHER_CN = {"Heilongjiang", "Hubei", "Shanxi", "China (Xinjiang)"}
 ABROAD = {"Kazakhstan", "Singapore", "Malaysia", "Saudi Arabia", "Pakistan"}
 REGION_ZONE = {
     "dr_cn_bth": "east", "dr_cn_yrd": "east", "dr_cn_guangdong": "east", "dr_cn_chengyu": "east",
@@ -318,14 +327,26 @@ class SharedData:
     belt_and_road: Record
     links: Record
     demand_regions: Record
+    additions: Record = field(default_factory=dict)
+    """The project's sourced additions (docs/data/additions.toml, :func:`read_additions`); empty: none."""
 
     @classmethod
-    def read(cls, folder: Path) -> SharedData:
+    def read(cls, folder: Path, additions: Path | None = ADDITIONS) -> SharedData:
         """Read ``edwc.toml``, ``gpu_clusters.toml``, ``belt_and_road.toml``, ``links.toml`` and
-        ``demand_regions.toml`` from ``folder``."""
+        ``demand_regions.toml`` from ``folder``, and the additions file ``additions`` (None: none).
+
+        Raises
+        ------
+        AdditionsError
+            When the additions file is malformed (:func:`read_additions`).
+        """
         def load(name: str) -> Record:
             return tomllib.loads((folder / f"{name}.toml").read_text())
-        return cls(load("edwc"), load("gpu_clusters"), load("belt_and_road"), load("links"), load("demand_regions"))
+        shared = cls(load("edwc"), load("gpu_clusters"), load("belt_and_road"), load("links"), load("demand_regions"))
+        if additions is None:
+            return shared
+        return cls(shared.edwc, shared.gpu_clusters, shared.belt_and_road, shared.links, shared.demand_regions,
+                   read_additions(additions, shared))
 
     @property
     def a100(self) -> Record:
@@ -342,12 +363,167 @@ class NetworkRecords:
     links: list[Record]
 
 
+# ------------------------------------------------------------------ the project's additions to shared/data
+class AdditionsError(ValueError):
+    """A malformed additions file; the message is one line naming the file and the key."""
+
+
+_SITE_TEXT = ("id", "name_en", "operator", "city", "province", "as_of", "capacity_method", "replaces", "carved_out_of",
+              "grid_of")
+_SITE_FIGURES = ("lat", "lon", "peak_pflops", "peak_pflops_low", "peak_pflops_high", "gpu_count", "gpu_count_low",
+                 "gpu_count_high", "pue_reported", "pue_reported_year", "pue_target_max", "price_cny_per_kwh",
+                 "carbon_kg_per_kwh", "carbon_year")
+_SOURCE_OF = {  # figure or reference -> the key holding its source (companions share their figure's source)
+    "lat": "location_source", "lon": "location_source", "pue_reported_year": "pue_reported_source",
+    "carbon_year": "carbon_source", "price_cny_per_kwh": "price_source", "carbon_kg_per_kwh": "carbon_source",
+    "replaces": "replaces_source", "carved_out_of": "carved_out_of_source", "grid_of": "grid_of_source",
+    "pue_target_max": "pue_target_source",
+}
+ADDITION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # table -> (required keys, allowed keys)
+    "gpu_cluster": (
+        frozenset({"id", "name_en", "operator", "city", "province", "as_of", "capacity_method", "chips_source"}),
+        frozenset({*_SITE_TEXT, *_SITE_FIGURES, "chips_source", "pue_target_source",
+                   *(_SOURCE_OF.get(k, f"{k}_source") for k in _SITE_FIGURES + _SITE_TEXT[7:])})),
+    "link": (frozenset({"id", "a", "b", "bandwidth_class"}),
+             frozenset({"id", "a", "b", "bandwidth_class", "one_way_latency_ms", "one_way_latency_ms_source", "note"})),
+    "amendment": (frozenset({"table", "id", "field", "value", "was", "as_of", "source"}),
+                  frozenset({"table", "id", "field", "value", "was", "as_of", "source"})),
+}
+"""The tables an additions file may hold, with the keys each record must and may have."""
+RANGED = ("peak_pflops", "gpu_count")  # a site's capacity figures, each with optional _low and _high
+CARVABLE = ("cl_guian",)  # sites whose published bound build_networks.py reduces by the sites carved out of it
+AMENDABLE = (("gpu_cluster", "gpu_cm_wuhan", "peak_pflops"),)  # (table, id, field) whose amendment is cited
+
+
+def _addition_problem(table: str, rec: Record, shared: SharedData) -> tuple[str, str] | None:
+    """The first problem of one additions record, as (key, why), or ``None``."""
+    required, allowed = ADDITION_KEYS[table]
+    for key in rec:
+        if key not in allowed:
+            return key, f"unknown key (known: {', '.join(sorted(allowed))})"
+    for key in sorted(required - set(rec)):
+        return key, "missing"
+    for key, value in rec.items():
+        if key == "source" or key.endswith("_source"):
+            if not isinstance(value, str) or not value.startswith(PREFIXES):
+                return key, f"a source must start with one of {', '.join(repr(p) for p in PREFIXES)}"
+        elif table == "gpu_cluster" and key in _SITE_FIGURES + _SITE_TEXT[7:]:
+            source = _SOURCE_OF.get(key, f"{key}_source")
+            if source not in rec:
+                return key, f"no {source}: every figure needs its source"
+    if table == "gpu_cluster":
+        if not any(k in rec for k in RANGED):
+            return "peak_pflops", "a site needs peak_pflops or gpu_count"
+        if "replaces" not in rec and not {"lat", "lon"} <= set(rec):
+            return "lat", "a new site needs lat and lon"
+        if "replaces" not in rec and "pue_target_max" not in rec:
+            return "pue_target_max", "a new site needs its PUE target"
+        priced = "grid_of" in rec or {"price_cny_per_kwh", "carbon_kg_per_kwh"} <= set(rec)
+        if "replaces" not in rec and not priced:
+            return "grid_of", "a new site needs price_cny_per_kwh and carbon_kg_per_kwh, or grid_of"
+        for key in RANGED:
+            ends = [rec.get(f"{key}_low"), rec.get(key), rec.get(f"{key}_high")]
+            if (ends[0] is not None or ends[2] is not None) and ends[1] is None:
+                return key, f"{key}_low or {key}_high without {key}"
+            given = [v for v in ends if v is not None]
+            if any(not isinstance(v, int | float) or v <= 0 for v in given):
+                return key, "capacity must be a positive number"
+            if given != sorted(given):
+                return f"{key}_low" if ends[0] is not None and ends[0] > ends[1] else f"{key}_high", (
+                    f"low <= {key} <= high does not hold: {' <= '.join(str(v) for v in given)}")
+        edwc = {r["id"] for t in ("hub", "cluster") for r in shared.edwc[t]}
+        pools = {p["id"] for g in shared.gpu_clusters["gpu_cluster"] for p in g.get("pool", [])}
+        for key, known, what in (("grid_of", edwc, "an edwc.toml hub or cluster"),
+                                 ("carved_out_of", set(CARVABLE), "a site whose bound may be carved ("
+                                  + ", ".join(CARVABLE) + ")")):
+            if key in rec and rec[key] not in known:
+                return key, f"{rec[key]!r} is not {what}"
+        if "replaces" in rec and rec["replaces"] != f"gpu_cm_pools_1000 pool {rec['id']}":
+            return "replaces", f"only a named pool of gpu_cm_pools_1000 can be replaced, by its own id: " \
+                               f"'gpu_cm_pools_1000 pool <id>' with <id> one of {', '.join(sorted(pools))}"
+        if "replaces" in rec and rec["id"] not in pools:
+            return "id", f"{rec['id']!r} is not a named pool of gpu_cm_pools_1000 ({', '.join(sorted(pools))})"
+    if table == "link":
+        if rec["bandwidth_class"] not in {b["id"] for b in shared.links["bandwidth_class"]}:
+            return "bandwidth_class", f"unknown bandwidth class {rec['bandwidth_class']!r}"
+        if "one_way_latency_ms" not in rec and "note" not in rec:
+            return "note", "a link without a measured latency is an estimated access link: say why in note"
+    if table == "amendment":
+        if (rec["table"], rec["id"], rec["field"]) not in AMENDABLE:
+            return "field", (f"{rec['table']} {rec['id']}.{rec['field']} is not amendable (build_networks.py cites "
+                             f"an amendment where it uses the field: {', '.join(' '.join(a) for a in AMENDABLE)})")
+        target = by_id(shared.gpu_clusters["gpu_cluster"]).get(rec["id"], {})
+        if target.get(rec["field"]) != rec["was"]:
+            return "was", f"shared/data gives {rec['field']} = {target.get(rec['field'])!r}, not {rec['was']!r}"
+    return None
+
+
+def read_additions(path: Path, shared: SharedData) -> Record:
+    """The additions file at ``path``, checked against :data:`ADDITION_KEYS` and ``shared``.
+
+    Raises
+    ------
+    AdditionsError
+        One line ``<path>: <table>[<i>].<key>: <why>`` for the first malformed record.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AdditionsError(f"{path}: {' '.join(str(exc).split())}") from None
+    for table, rows in data.items():
+        if table not in ADDITION_KEYS:
+            raise AdditionsError(f"{path}: {table}: unknown table (known: {', '.join(ADDITION_KEYS)})")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise AdditionsError(f"{path}: {table}: must be an array of tables ([[{table}]])")
+        for i, rec in enumerate(rows):
+            problem = _addition_problem(table, rec, shared)
+            if problem is not None:
+                raise AdditionsError(f"{path}: {table}[{i}].{problem[0]}: {problem[1]}")
+    shared_ids = {*(r["id"] for t in ("hub", "cluster") for r in shared.edwc[t]),
+                  *(g["id"] for g in shared.gpu_clusters["gpu_cluster"]),
+                  *(p["id"] for g in shared.gpu_clusters["gpu_cluster"] for p in g.get("pool", [])),
+                  *(p["id"] for t in ("pool", "gateway") for p in shared.belt_and_road[t]),
+                  *(r["id"] for r in shared.demand_regions["region"])}
+    nodes = shared_ids | {r["id"] for r in data.get("gpu_cluster", [])}
+    for i, rec in enumerate(data.get("gpu_cluster", [])):
+        if "replaces" not in rec and rec["id"] in shared_ids:
+            raise AdditionsError(f"{path}: gpu_cluster[{i}].id: {rec['id']!r} is already an id of shared/data "
+                                 "(a record standing in for a placeholder says so in replaces)")
+    for i, ln in enumerate(data.get("link", [])):
+        for end in ("a", "b"):
+            if ln[end] not in nodes:
+                raise AdditionsError(f"{path}: link[{i}].{end}: {ln[end]!r} is not a node id of shared/data or of "
+                                     "this file's gpu_cluster records")
+    return data
+
+
+def amended(data: SharedData) -> tuple[SharedData, dict[tuple[str, str], Record]]:
+    """``data`` with every amendment of its additions applied, and the amendments by (id, field)."""
+    amendments = {(a["id"], a["field"]): a for a in data.additions.get("amendment", [])}
+    if not amendments:
+        return data, amendments
+    clusters = []
+    for rec in data.gpu_clusters["gpu_cluster"]:
+        fix = {f: a for (i, f), a in amendments.items() if i == rec["id"]}
+        for f, a in fix.items():  # keep shared/data's source of the superseded value
+            amendments[(rec["id"], f)] = {**a, "was_source": rec[f"{f}_source"]}
+        rec = {**rec, **{f: a["value"] for f, a in fix.items()}, **{f"{f}_source": a["source"] for f, a in fix.items()}}
+        clusters.append(rec)
+    gpu_clusters = {**data.gpu_clusters, "gpu_cluster": clusters}
+    return SharedData(data.edwc, gpu_clusters, data.belt_and_road, data.links, data.demand_regions,
+                      data.additions), amendments
+
+
 # ------------------------------------------------------------------ derivations
 class NetworkBuilder:
     """Derive the records of the four networks from the shared data (pure: reads nothing)."""
 
-    def __init__(self, data: SharedData) -> None:
+    def __init__(self, data: SharedData, amendments: dict[tuple[str, str], Record] | None = None) -> None:
         e, g, b, links, r = data.edwc, data.gpu_clusters, data.belt_and_road, data.links, data.demand_regions
+        self.add_site = by_id(data.additions.get("gpu_cluster", []))
+        self.add_links: list[Record] = data.additions.get("link", [])
+        self.amendments = amendments or {}
         self.hub, self.cl = by_id(e["hub"]), by_id(e["cluster"])
         self.cluster_order = [c["id"] for c in e["cluster"]]
         self.pol, self.nat = by_id(e["policy_target"]), by_id(e["national_figure"])
@@ -514,6 +690,135 @@ class NetworkBuilder:
                              f"pue = {value}, the 2025 target for hub nodes ({why}; no reported PUE in shared/data)",
                              "edwc.toml policy_target hub_pue_2025")
 
+    # -------------------------------------------------------------- the project's additions
+    def carved(self, cid: str) -> list[tuple[str, float]]:
+        """The additions sites carved out of site ``cid``'s published bound, with their central PFLOPS."""
+        return [(sid, self.addition_pflops(r)[1]) for sid, r in self.add_site.items() if r.get("carved_out_of") == cid]
+
+    def guian_bound_pflops(self) -> float:
+        """Gui'an's upper bound (PFLOPS): Guizhou's intelligent computing less the sites carved out of it."""
+        c = self.cap("cl_guian", "province_compute_eflops")
+        guizhou: float = c["value"] * 1000 * 0.98
+        return guizhou - sum(p for _, p in self.carved("cl_guian"))
+
+    @staticmethod
+    def addition_ends(rec: Record, key: str) -> tuple[float, float, float]:
+        """Low, central and high value of an additions site's capacity figure ``key`` (ends default to central)."""
+        mid = float(rec[key])
+        return float(rec.get(f"{key}_low", mid)), mid, float(rec.get(f"{key}_high", mid))
+
+    def addition_pflops(self, rec: Record) -> tuple[float, float, float]:
+        """Low, central and high PFLOPS (dense FP16) of an additions site; cards count at the A100's rate."""
+        key, per = ("peak_pflops", 1.0) if "peak_pflops" in rec else ("gpu_count", self.a100_tf / 1000)
+        low, mid, high = self.addition_ends(rec, key)
+        return low * per, mid * per, high * per
+
+    def addition_site(self, sid: str, kind: str = "gpu_pool") -> Record:
+        """The site of additions record ``sid``, its capacity range included (``ranged`` keeps it)."""
+        rec, ref = self.add_site[sid], f"additions.toml {sid}"
+        a100_tf, a100_w = self.a100_tf, self.a100_w
+        low_p, mid_p, high_p = self.addition_pflops(rec)
+        gpus, low, high = self.a100_eq(mid_p), self.a100_eq(low_p), self.a100_eq(high_p)
+        if "peak_pflops" in rec:
+            how = (f"{fmt(round(low_p))} / {fmt(round(mid_p))} / {fmt(round(high_p))} PFLOPS (low / central / high; "
+                   f"{P_NOTE}) / {a100_tf / 1000} PFLOPS per A100-equivalent")
+        else:
+            low, gpus, high = (round(x) for x in self.addition_ends(rec, "gpu_count"))
+            how = (f"{fmt(low)} / {fmt(gpus)} / {fmt(high)} cards (low / central / high), each counted as one "
+                   f"A100-equivalent ({a100_tf} TFLOPS dense FP16; the models are not published)")
+        clauses = [clause(f"derived: capacity range (additions): from the project's additions to shared/data "
+                          f"(docs/data/additions.toml): "
+                          f"{how} = {fmt(low)} / {fmt(gpus)} / {fmt(high)}; method: {rec['capacity_method']}; "
+                          "not a published GPU count",
+                          f"gpus = {gpus} (central), gpus_low = {low}, gpus_high = {high}")]
+        for key in ("gpu_count", "peak_pflops"):
+            for end in ("", "_low", "_high"):
+                if f"{key}{end}_source" in rec:
+                    unit = "cards" if key == "gpu_count" else "PFLOPS"
+                    clauses.append(clause(rec[f"{key}{end}_source"],
+                                          f"input to gpus: {key}{end} = {fmt(rec[key + end])} {unit} "
+                                          f"(as of {rec['as_of']})", f"{ref}.{key}{end}_source"))
+        clauses += [clause(rec["chips_source"], "sku = A100-equivalent, sku_speed = 1.0", f"{ref}.chips_source"),
+                    self.a100_power, idle_clause(a100_w)]
+        if "replaces" in rec:
+            clauses.append(clause(rec["replaces_source"], f"replaces {rec['replaces']}", f"{ref}.replaces_source"))
+        if "carved_out_of" in rec:
+            clauses.append(clause(rec["carved_out_of_source"],
+                                  f"subtracted from {rec['carved_out_of']}'s bound ({fmt(round(mid_p))} PFLOPS)",
+                                  f"{ref}.carved_out_of_source"))
+        site: Record = dict(id=sid, name=rec["name_en"], kind=kind, region=rec["province"])
+        if "lat" in rec:
+            site.update(lat=rec["lat"], lon=rec["lon"])
+            clauses.append(clause(rec["location_source"], f"lat = {rec['lat']}, lon = {rec['lon']}",
+                                  f"{ref}.location_source"))
+        site.update(gpus=gpus, gpus_low=low, gpus_high=high, capacity_method=rec["capacity_method"],
+                    sku="A100-equivalent (mix not published)", sku_speed=1.0, gpu_busy_w=float(a100_w),
+                    gpu_idle_w=a100_w * IDLE_FRAC)
+        if "pue_reported" in rec:
+            site["pue"] = rec["pue_reported"]
+            clauses.append(clause(rec["pue_reported_source"],
+                                  f"pue = {rec['pue_reported']}, measured ({rec['pue_reported_year']}); preferred to "
+                                  f"the target {rec['pue_target_max']}", f"{ref}.pue_reported_source"))
+        if "pue_target_max" in rec:  # its clause is added with pue_target (_pue_target)
+            site.setdefault("pue", rec["pue_target_max"])
+        if "grid_of" in rec:
+            g = self.cl.get(rec["grid_of"]) or self.hub[rec["grid_of"]]
+            site.update(price_cny_per_kwh=g["price_cny_per_kwh"], carbon_kg_per_kwh=g["carbon_kg_per_kwh"])
+            clauses += [clause(rec["grid_of_source"], f"price and carbon of {rec['grid_of']}", f"{ref}.grid_of_source"),
+                        price_clause(g, rec["grid_of"], "edwc.toml"), carbon_clause(g, rec["grid_of"], "edwc.toml")]
+        elif "price_cny_per_kwh" in rec:
+            site.update(price_cny_per_kwh=rec["price_cny_per_kwh"], carbon_kg_per_kwh=rec["carbon_kg_per_kwh"])
+            clauses += [clause(rec["price_source"], f"price_cny_per_kwh = {rec['price_cny_per_kwh']}",
+                               f"{ref}.price_source"),
+                        clause(rec["carbon_source"],
+                               f"carbon_kg_per_kwh = {rec['carbon_kg_per_kwh']} ({rec['carbon_year']})",
+                               f"{ref}.carbon_source")]
+        site["source"] = join(*clauses, clause(NO_RENEW, "renewable_frac = 0"))
+        return site
+
+    def replaced_pool(self, placeholder: Record) -> Record:
+        """The named pool ``placeholder`` as its additions record publishes it: capacity, name and sku from the
+        record; location, power, PUE, price and carbon as the placeholder had them."""
+        new = self.addition_site(placeholder["id"], placeholder["kind"])
+        out: Record = {}
+        for k, v in placeholder.items():
+            out[k] = new["name"] if k == "name" else new.get(k, v) if k in ("gpus", "sku") else v
+            if k == "gpus":
+                out.update(gpus_low=new["gpus_low"], gpus_high=new["gpus_high"],
+                           capacity_method=new["capacity_method"])
+        mine = new["source"].split(" | ")
+        theirs = placeholder["source"].split(" | ")
+        out["source"] = join(*mine[:mine.index(self.a100_power)],
+                             *(c for c in mine if c.startswith(self.add_site[placeholder["id"]]["replaces_source"])),
+                             *theirs[theirs.index(self.a100_power):])
+        return out
+
+    def addition_links(self, nodes: dict[str, tuple[float, float]]) -> list[Record]:
+        """The links of the additions file: measured (distance = latency x fibre speed) or access estimates."""
+        out = []
+        for ln in self.add_links:
+            a, b = endpoint(ln["a"]), endpoint(ln["b"])
+            if "one_way_latency_ms" not in ln:
+                out.append(self.access(ln["id"], a, b, nodes, ln["note"], ln["bandwidth_class"]))
+                continue
+            ms = ln["one_way_latency_ms"]
+            km = ms / FIBRE_MS_PER_KM
+            bw = self.bw[ln["bandwidth_class"]]
+            notes = [f"{ln[e]} modelled as {ENDPOINT[ln[e]]}: {ENDPOINT_WHY[ln[e]]}" for e in ("a", "b")
+                     if ln[e] in ENDPOINT]
+            source = join(
+                clause(f"derived: distance_km = {ms:g} ms measured one-way / {FIBRE_MS_PER_KM} ms per km (5 us/km, "
+                       f"links.toml latency_model) = {km:g} km, the route length that gives the measured latency "
+                       f"(great circle {great_circle_km(*nodes[a], *nodes[b]):.0f} km); hop_ms = 0",
+                       f"distance_km = {km:g}" + ("; " + "; ".join(notes) if notes else "")),
+                clause(ln["one_way_latency_ms_source"], f"input to distance_km: {ms:g} ms one-way",
+                       f"additions.toml {ln['id']}.one_way_latency_ms_source"),
+                clause(bw["source"], f"bandwidth_gbps = {bw['default_gbps']} (default of bandwidth class {bw['id']})",
+                       f"links.toml bandwidth_class {bw['id']}"))
+            out.append(dict(id=ln["id"], a=a, b=b, distance_km=km, bandwidth_gbps=float(bw["default_gbps"]),
+                            source=source))
+        return out
+
     # -------------------------------------------------------------- edwc
     def edwc_sites(self) -> list[Record]:
         """The ten EDWC clusters, in the file order of edwc.toml."""
@@ -613,13 +918,18 @@ class NetworkBuilder:
                 "edwc.toml cl_horinger.renewable_share_source")))
         # Gui'an: Guizhou 85 EFLOPS x 0.98 intelligent
         c = self.cap("cl_guian", "province_compute_eflops")
-        intel_p = c["value"] * 1000 * 0.98
+        intel_p = self.guian_bound_pflops()
         n = self.a100_eq(intel_p)
+        carved = "".join(f" - {fmt(round(p))} PFLOPS of {sid} (carved out: {self.add_site[sid]['name_en']}, modelled "
+                         "as its own site)" for sid, p in self.carved("cl_guian"))
         sites.append(self.edwc_site("cl_guian", n, [
-            clause(f"estimate: gpus = {c['value']} EFLOPS (all Guizhou) x 0.98 intelligent share ('over 98%') = "
-                   f"{fmt(round(intel_p))} PFLOPS ({P_NOTE}) / {a100_tf / 1000} PFLOPS per A100-equivalent = {fmt(n)}; "
-                   "a province-wide figure taken as the cluster's, so an upper bound", f"gpus = {n}"),
-            self.cap_clause("cl_guian", c, "input to gpus")]))
+            clause(f"estimate: gpus = ({c['value']} EFLOPS (all Guizhou) x 0.98 intelligent share ('over 98%')"
+                   f"{carved}) = {fmt(round(intel_p))} PFLOPS ({P_NOTE}) / {a100_tf / 1000} PFLOPS per "
+                   f"A100-equivalent = {fmt(n)}; a province-wide figure taken as the cluster's, so an upper bound",
+                   f"gpus = {n}"),
+            self.cap_clause("cl_guian", c, "input to gpus"),
+            *(clause(self.add_site[sid]["carved_out_of_source"], f"input to gpus: {sid} subtracted",
+                     f"additions.toml {sid}.carved_out_of_source") for sid, _ in self.carved("cl_guian"))]))
         # Qingyang
         c = self.cap("cl_qingyang", "compute_intelligent_pflops", 100000)
         n, gpu_cl = self.pflops_derived("cl_qingyang", c, c["value"], "derived",
@@ -749,6 +1059,8 @@ class NetworkBuilder:
                            f"carbon_kg_per_kwh = {hb['carbon_kg_per_kwh']} ({hb['carbon_year']}, {hub_id})",
                            f"edwc.toml {hub_id}.carbon_source"),
                     clause(NO_RENEW, "renewable_frac = 0"))))
+            if pid in self.add_site:  # a published size replaces the class placeholder
+                sites[-1] = self.replaced_pool(sites[-1])
         # Wuhan
         w = self.gc["gpu_cm_wuhan"]
         n = self.a100_eq(w["peak_pflops"])
@@ -762,8 +1074,7 @@ class NetworkBuilder:
                 clause(f"derived: gpus = {fmt(w['peak_pflops'])} PFLOPS built ({P_NOTE}) / {a100_tf / 1000} PFLOPS per "
                        f"A100-equivalent = {fmt(n)}; the planned {fmt(w['peak_pflops_planned'])} PFLOPS is not used; "
                        "not a published GPU count", f"gpus = {n}"),
-                clause(w["peak_pflops_source"], f"input to gpus: {fmt(w['peak_pflops'])} PFLOPS built",
-                       "gpu_clusters.toml gpu_cm_wuhan.peak_pflops_source"),
+                *self.wuhan_clauses(w),
                 self.sku_a100eq, self.a100_power, idle_clause(a100_w),
                 loc_clause(w, "gpu_cm_wuhan", "gpu_clusters.toml"),
                 pue_cl, price_cl, carbon_clause(w, "gpu_cm_wuhan", "gpu_clusters.toml"),
@@ -793,6 +1104,18 @@ class NetworkBuilder:
                        "edwc.toml hub_yrd.price_source"),
                 carbon_clause(nj, "gpu_cm_nanjing", "gpu_clusters.toml"), clause(NO_RENEW, "renewable_frac = 0"))))
         return sites
+
+    def wuhan_clauses(self, w: Record) -> list[str]:
+        """The clauses citing China Mobile Wuhan's built PFLOPS: shared/data's, or the amendment and the old figure."""
+        amendment = self.amendments.get(("gpu_cm_wuhan", "peak_pflops"))
+        if amendment is None:
+            return [clause(w["peak_pflops_source"], f"input to gpus: {fmt(w['peak_pflops'])} PFLOPS built",
+                           "gpu_clusters.toml gpu_cm_wuhan.peak_pflops_source")]
+        return [clause(amendment["source"], f"input to gpus: {fmt(amendment['value'])} PFLOPS built (as of "
+                                            f"{amendment['as_of']}; was {fmt(amendment['was'])})",
+                       "additions.toml amendment gpu_cm_wuhan.peak_pflops"),
+                clause(amendment["was_source"], f"superseded: {fmt(amendment['was'])} PFLOPS at the opening",
+                       "gpu_clusters.toml gpu_cm_wuhan.peak_pflops_source")]
 
     def gpu_clusters(self) -> NetworkRecords:
         """The ``gpu_clusters`` network: GPU centres, their regions, backbone and access links."""
@@ -959,7 +1282,11 @@ class NetworkBuilder:
     def national(self, parts: Sequence[NetworkRecords]) -> NetworkRecords:
         """The ``national`` network: what ``parts`` do not have (two regions) and the links between them."""
         regions = [self.region("dr_cn_east_other"), self.region("dr_cn_southwest")]
-        nodes = nodes_of([s for p in parts for s in p.sites], [*(r for p in parts for r in p.regions), *regions])
+        # New sites of the project's additions (docs/data/additions.toml); those replacing a placeholder are built
+        # where the placeholder was.
+        sites = [self.addition_site(sid) for sid, r in self.add_site.items() if "replaces" not in r]
+        nodes = nodes_of([*(s for p in parts for s in p.sites), *sites],
+                         [*(r for p in parts for r in p.regions), *regions])
         links = [self.links_toml(lid, nodes) for lid in NATIONAL_LINKS]
         links += [
             self.access("A_horinger_cm_hohhot", "cl_horinger", "gpu_cm_hohhot", nodes,
@@ -973,10 +1300,11 @@ class NetworkBuilder:
                         "backbone_400g"),
             self.access("A_southwest_guian", "dr_cn_southwest", "cl_guian", nodes,
                         "access link from the Southwest region (Guiyang) to the Gui'an cluster", "metro_dci"),
+            *self.addition_links(nodes),
         ]
         used = {*EDWC_LINKS, *GPU_LINKS, *BR_LINKS, *NATIONAL_LINKS}
         assert used == set(self.link), set(self.link) - used
-        return NetworkRecords([], regions, links)
+        return NetworkRecords(sites, regions, links)
 
 
 # ------------------------------------------------------------------ capacity ranges and power (issue 17)
@@ -1146,6 +1474,12 @@ def with_power(site: Record, builder: NetworkBuilder) -> Record:
 def _pue_target(site: Record, builder: NetworkBuilder) -> tuple[float, str] | None:
     """The policy PUE target of ``site`` and its clause, or ``None`` where none applies (abroad, no target)."""
     sid = site["id"]
+    if sid in builder.add_site and "pue_target_max" in builder.add_site[sid]:
+        rec = builder.add_site[sid]
+        value = rec["pue_target_max"]
+        pue = "" if "pue_reported" in rec else f", pue = {value} (no measured PUE published)"
+        return value, clause(rec["pue_target_source"], f"pue_target = {value}{pue}",
+                             f"additions.toml {sid}.pue_target_source")
     if sid in builder.cl:
         c = builder.cl[sid]
         return c["pue_target_max"], clause(c["pue_target_source"], f"pue_target = {c['pue_target_max']}",
@@ -1169,8 +1503,8 @@ def _pue_target(site: Record, builder: NetworkBuilder) -> tuple[float, str] | No
 
 def ranged(records: NetworkRecords, builder: NetworkBuilder) -> NetworkRecords:
     """``records`` with every site's capacity range (:func:`capacity_range`) and power split (:func:`with_power`)."""
-    return NetworkRecords([with_power(capacity_range(s, builder), builder) for s in records.sites],
-                          records.regions, records.links)
+    return NetworkRecords([with_power(s if "gpus_low" in s else capacity_range(s, builder), builder)
+                           for s in records.sites], records.regions, records.links)
 
 
 # ------------------------------------------------------------------ published chip mixes (issue 17)
@@ -1239,7 +1573,7 @@ def guian_mix(site: Record, builder: NetworkBuilder) -> Record:
     assert "~90% domestic chips" in c["source"], c["source"]
     b = builder.sku["huawei_ascend_910b"]
     b_tf, a_tf = b["peak_fp16_tflops_dense"], builder.a100_tf
-    high_p = c["value"] * 1000 * 0.98  # PFLOPS, the range's high end (capacity_range, rule "bound")
+    high_p = builder.guian_bound_pflops()  # PFLOPS, the range's high end (capacity_range, rule "bound")
     assert builder.a100_eq(high_p) == site["gpus_high"], site
     cards = {}
     for key, frac in (("gpus", BOUND_CENTRAL), ("gpus_low", BOUND_LOW), ("gpus_high", 1.0)):
@@ -1343,13 +1677,29 @@ def capacity_timelines(builder: NetworkBuilder) -> dict[str, list[Record]]:
     ]
     # Wuhan: 1,500 P built at the 8 January opening (2024), to reach 6,800 P by the end of that year.
     w = builder.gc["gpu_cm_wuhan"]
-    wuhan_src = clause(w["peak_pflops_source"], "timeline levels", "gpu_clusters.toml gpu_cm_wuhan.peak_pflops_source")
-    wuhan = [
-        level(w["peak_pflops"], "2024-01-08", wuhan_src),
-        level(w["peak_pflops_planned"], "2025-01-01",
-              clause("estimate: the planned expansion to the source's year-end figure is met on time (end-2024)",
-                     "timeline level (end-2024)"), wuhan_src),
-    ]
+    amendment = builder.amendments.get(("gpu_cm_wuhan", "peak_pflops"))
+    if amendment is None:
+        wuhan_src = clause(w["peak_pflops_source"], "timeline levels",
+                           "gpu_clusters.toml gpu_cm_wuhan.peak_pflops_source")
+        wuhan = [
+            level(w["peak_pflops"], "2024-01-08", wuhan_src),
+            level(w["peak_pflops_planned"], "2025-01-01",
+                  clause("estimate: the planned expansion to the source's year-end figure is met on time (end-2024)",
+                         "timeline level (end-2024)"), wuhan_src),
+        ]
+    else:
+        # The newer figure (additions.toml) replaces the plan: 1,500 P at the opening, 2,000 P as of May 2025.
+        year, month = (int(x) for x in amendment["as_of"].split("-"))
+        day = f"{year + month // 12}-{month % 12 + 1:02d}-01"
+        wuhan = [
+            level(amendment["was"], "2024-01-08", clause(amendment["was_source"], "timeline level (opening)",
+                                                         "gpu_clusters.toml gpu_cm_wuhan.peak_pflops_source")),
+            level(amendment["value"], day,
+                  clause(f"estimate: a figure as of {amendment['as_of']} is in force from the first day of the next "
+                         "month; the 6,800 P the opening report planned for end-2024 is not used (the 2025 figure "
+                         "does not confirm it)", f"timeline level ({amendment['as_of']})"),
+                  clause(amendment["source"], "timeline level", "additions.toml amendment gpu_cm_wuhan.peak_pflops")),
+        ]
     return {"cl_qingyang": qingyang, "gpu_cm_wuhan": wuhan}
 
 
@@ -1423,7 +1773,8 @@ def calibrated_routes(built: dict[str, NetworkRecords], data: SharedData) -> dic
 
 def build_networks(data: SharedData) -> dict[str, NetworkRecords]:
     """The records of ``edwc``, ``gpu_clusters``, ``belt_and_road`` and ``national``, in that order."""
-    builder = NetworkBuilder(data)
+    data, amendments = amended(data)
+    builder = NetworkBuilder(data, amendments)
     parts = {"edwc": builder.edwc(), "gpu_clusters": builder.gpu_clusters(), "belt_and_road": builder.belt_and_road()}
     built = {**parts, "national": builder.national(list(parts.values()))}
     out = calibrated_routes({name: zoned(with_chip_mixes(ranged(records, builder), builder))
@@ -1451,7 +1802,10 @@ NETWORKS = {
         "(weight = 2020 population, millions) and the EDWC links of links.toml. The 8 hubs are groupings, not sites: "
         "capacity lives in the clusters; an east hub's links start at its demand region (same point), a west hub's at "
         "its cluster.",
-        ("Built-in network `edwc`: East Data, West Computing (东数西算).",)),
+        ("Built-in network `edwc`: East Data, West Computing (东数西算).",),
+        ("", "cl_guian's bound (all Guizhou) excludes China Mobile's Guiyang centre, which the project's",
+         "additions (docs/data/additions.toml) give and only `national` holds, as gpu_cm_guiyang: so",
+         "`national` counts Guizhou once, and this network alone holds Guizhou less that centre.")),
     "gpu_clusters": NetworkText(
         "Large AI clusters: China Mobile's 10,000-GPU-class intelligent computing centres (Harbin, 18,000 cards; "
         "Hohhot, A100-equivalents of 6.7 EFLOPS), the three named 1,000-GPU pools (Beijing, Shanghai, Guangzhou) and "
@@ -1483,9 +1837,12 @@ NETWORKS = {
         "links of links.toml between them (Beijing and Zhongwei to the Urumqi gateway, Hami to Chongqing, Guangdong to "
         "the Hong Kong gateway) and by the Hohhot centre's link to the Horinger cluster that contains it; plus the two "
         "Chinese demand regions no included network has (other eastern provinces, Southwest), so that the Chinese "
-        "regions cover all 31 provinces. Gateways are zero-demand transit regions. GPU counts are A100-equivalents "
-        "derived or estimated as each source says.",
-        ("Built-in network `national`: edwc + gpu_clusters + belt_and_road, and the links between them.",),
+        "regions cover all 31 provinces, and the sites the project's sourced additions to shared/data give "
+        "(docs/data/additions.toml: Shanxi and the rest of Hubei, each a province's AI compute as one site, and "
+        "China Mobile's Guiyang centre, carved out of Gui'an) with their links. Gateways are zero-demand transit "
+        "regions. GPU counts are A100-equivalents derived or estimated as each source says.",
+        ("Built-in network `national`: edwc + gpu_clusters + belt_and_road, the links between them, and the sites",
+         "of the project's additions to shared/data (docs/data/additions.toml)."),
         include=("edwc", "gpu_clusters", "belt_and_road")),
 }
 """The generated networks, in the order they are built, and the prose of each file."""
@@ -1495,7 +1852,8 @@ def common_header(a100_tf: float) -> list[str]:
     """The header lines every generated file shares; ``a100_tf`` is the A100's dense FP16 TFLOPS."""
     return [
         "Every figure comes from /work/shared/data (edwc.toml, gpu_clusters.toml, belt_and_road.toml,",
-        "links.toml, demand_regions.toml), or is an estimate or derivation whose method is stated.",
+        "links.toml, demand_regions.toml), from the project's sourced additions to it (docs/data/additions.toml,",
+        "[additions.toml record.key]), or is an estimate or derivation whose method is stated.",
         "A record's `source` is a list of clauses separated by ' | '. Each clause is the shared-data",
         "source string, copied verbatim and so starting with one of its five prefixes (`seed ...`,",
         "`url: ...`, `public knowledge: ...`, `estimate: ...`, `derived: ...`), then '=>' and the",
@@ -1547,9 +1905,9 @@ def render_networks(data: SharedData, built: dict[str, NetworkRecords]) -> dict[
 
 
 def gpu_totals(built: dict[str, NetworkRecords]) -> dict[str, int]:
-    """GPUs (A100-equivalents and cards, summed) of every network; ``national`` is the sum of its parts."""
+    """GPUs (A100-equivalents and cards, summed) of every network; ``national``'s include its parts'."""
     totals = {name: sum(s["gpus"] for s in records.sites) for name, records in built.items()}
-    totals["national"] = sum(v for k, v in totals.items() if k != "national")
+    totals["national"] += sum(v for k, v in totals.items() if k != "national")  # its own sites and its parts
     return totals
 
 
@@ -1561,6 +1919,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of the reference data (default: ../shared/data beside the repository)")
     parser.add_argument("--out", type=Path, default=repo / "topology" / "data", metavar="DIR",
                         help="folder the network files are written to (default: topology/data)")
+    parser.add_argument("--additions", type=Path, default=ADDITIONS, metavar="FILE",
+                        help="the project's sourced additions to the reference data "
+                             "(default: docs/data/additions.toml)")
     parser.add_argument("--check", action="store_true",
                         help="compare the generated files with those in --out instead of writing them; "
                              "exit status 1 when any differs")
@@ -1578,10 +1939,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0, or 1 when ``--check`` found a file that differs or is missing.
+        Exit status: 0; 1 when ``--check`` found a file that differs or is missing; 2 when the
+        additions file is malformed (one line naming the file and key on stderr, nothing written).
     """
     args = _parser().parse_args(argv)
-    data = SharedData.read(args.shared_data)
+    try:
+        data = SharedData.read(args.shared_data, args.additions)
+    except AdditionsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     built = build_networks(data)
     files = render_networks(data, built)
     if args.check:

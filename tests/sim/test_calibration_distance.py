@@ -228,7 +228,7 @@ def test_a_national_run_writes_one_row_per_figure_and_replication() -> None:
 
 def test_installed_compute_at_each_capacity_level_is_the_sum_of_that_end_of_the_ranges() -> None:
     base = load_scenario("examples/national.toml").network
-    for level, expected_low, expected_high in (("low", 340, 355), ("central", 580, 590), ("high", 855, 870)):
+    for level, expected_low, expected_high in (("low", 365, 380), ("central", 625, 635), ("high", 895, 910)):
         loaded = load_scenario("examples/national.toml", [f"capacity={level}"])
         assert [s.gpus for s in loaded.network.sites] == [s.capacity(level) for s in base.sites]
         eflops = sum(s.gpus * s.sku_speed for s in loaded.network.sites) * 312 / 1e6
@@ -259,9 +259,32 @@ def test_a_mixed_site_is_measured_through_its_partitions() -> None:
     empty: dict[str, list[Any]] = {k: [] for k in SITES}
     cols = calibration_columns(network, empty, reference_figures())
     rows = {key: cols["model"][i] for i, key in enumerate(cols["figure"])}
-    # 117,141 cards x 320 TFLOPS + 13,349 x 312 = 41,650,008 TFLOPS: the central half of Guizhou's 83,300 P.
-    assert rows["guizhou_ai_eflops"] == pytest.approx((117_141 * 320 + 13_349 * 312) / 1e6)
-    assert rows["guizhou_ai_eflops"] == pytest.approx(85 * 0.98 / 2, abs=1e-3)
+    # Gui'an: 107,488 cards x 320 TFLOPS + 12,249 x 312 = 38,217,848 TFLOPS, the central half of Guizhou's 83,300 P
+    # less China Mobile Guiyang's carved-out 22,000 cards x 312 TFLOPS (6,864 P), which the row adds back.
+    assert rows["guizhou_ai_eflops"] == pytest.approx((107_488 * 320 + 12_249 * 312 + 22_000 * 312) / 1e6)
+    assert rows["guizhou_ai_eflops"] == pytest.approx((85 * 0.98 - 6.864) / 2 + 6.864, abs=1e-3)
     # All eight hub nodes are found (Gui'an through its first partition): the route factor was fitted so
     # that the mean over the 28 pairs is CAICT's 9.7 ms; with 21 pairs (Gui'an lost) it would differ.
     assert rows["interhub_latency_mean_ms"] == pytest.approx(9.7, abs=0.01)
+
+
+def test_the_capacity_figures_the_notes_quote_are_what_the_national_network_holds() -> None:
+    # The notes are printed with every national run; their figures are typed into the data file, so this
+    # recomputes each one from the network at the capacity level the note names (EFLOPS, as rounded there).
+    notes = {f.key: f.note for f in reference_figures().figure}
+    empty: dict[str, list[Any]] = {k: [] for k in SITES}
+
+    def installed(level: str) -> dict[str, float]:
+        network = load_scenario("examples/national.toml", [f"capacity={level}"]).network
+        cols = calibration_columns(network, empty, reference_figures())
+        return {key: cols["model"][i] for i, key in enumerate(cols["figure"])}
+
+    central, high, low = installed("central"), installed("high"), installed("low")
+    national = notes["installed_ai_eflops"]
+    assert f"--set capacity=high gives {high['installed_ai_eflops']:.0f}" in national
+    assert f"--set capacity=low {low['installed_ai_eflops']:.0f}" in national
+    assert f"--set capacity=high gives {high['china_mobile_ai_eflops']:.1f} (within)" in notes["china_mobile_ai_eflops"]
+    assert 27.74 <= high["china_mobile_ai_eflops"] <= 30.66  # "(within)": the row's band
+    assert f"{central['nonhub_ai_eflops']:.0f} EFLOPS" in notes["nonhub_ai_eflops"]
+    assert f"{central['nonhub_ai_eflops']:.0f} EFLOPS" in national
+    assert f"hold {central['guizhou_ai_eflops']:.1f} of at most 85" in notes["guizhou_ai_eflops"]

@@ -42,6 +42,8 @@ EDWC_CLUSTERS = {
 }
 EAST_REGIONS = {"dr_cn_bth", "dr_cn_yrd", "dr_cn_guangdong", "dr_cn_chengyu"}
 NATIONAL_OWN_REGIONS = {"dr_cn_east_other", "dr_cn_southwest"}
+# Sites only national has: the project's additions to shared/data (docs/data/additions.toml).
+NATIONAL_OWN_SITES = {"pv_shanxi_datong", "pv_hubei_wuhan", "gpu_cm_guiyang"}
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +133,8 @@ def test_national_is_the_union_of_its_parts(nets):
         mine = {r.id: r for r in getattr(national, kind)}
         assert set(union) <= set(mine), kind
         assert all(mine[i] == union[i] for i in union), kind  # included records are kept as they are
-    assert {s.id for s in national.sites} == {s.id for p in PARTS for s in nets[p].sites}
-    assert len(national.sites) == sum(len(nets[p].sites) for p in PARTS)  # no site is shared
+    assert {s.id for s in national.sites} == {s.id for p in PARTS for s in nets[p].sites} | NATIONAL_OWN_SITES
+    assert len(national.sites) == sum(len(nets[p].sites) for p in PARTS) + len(NATIONAL_OWN_SITES)  # none shared
     extra_regions = {r.id for r in national.regions} - {r.id for p in PARTS for r in nets[p].regions}
     assert extra_regions == NATIONAL_OWN_REGIONS
     extra_links = {link.id for link in national.links} - {link.id for p in PARTS for link in nets[p].links}
@@ -238,9 +240,10 @@ def test_zones_follow_the_edwc_hub_provinces(nets):
     zone = {s.parent or s.id: s.zone for s in net.sites}
     # west: the four western clusters and the Hohhot centre (Inner Mongolia); east: the eastern hub provinces.
     assert {i for i, z in zone.items() if z == "west"} == {
-        "cl_horinger", "cl_guian", "cl_qingyang", "cl_zhongwei", "gpu_cm_hohhot"}
+        "cl_horinger", "cl_guian", "cl_qingyang", "cl_zhongwei", "gpu_cm_hohhot", "gpu_cm_guiyang"}
     assert {i for i, z in zone.items() if z == "other"} == {
-        "gpu_cm_harbin", "gpu_cm_wuhan", "br_xj_changji", "br_xj_hami_yiwu"}
+        "gpu_cm_harbin", "gpu_cm_wuhan", "br_xj_changji", "br_xj_hami_yiwu", "pv_shanxi_datong", "pv_hubei_wuhan"}
+    assert zone["gpu_cm_pool_beijing"] == "east"
     assert {i for i, z in zone.items() if z == "abroad"} == {"br_kz", "br_sg", "br_my_johor", "br_sa_neom", "br_pk"}
     # A cluster's zone is its EDWC role (Chengdu-Chongqing is an eastern, demand-side hub).
     for s in nets["edwc"].sites:
@@ -469,3 +472,72 @@ def test_included_network_with_other_fibre_speed_is_an_error(tmp_path):
 def test_composition_without_any_site_is_an_error(tmp_path):
     top = _write(tmp_path / "top.toml", "include = []\n" + REGION.format(id="r", weight=1))
     assert _error(top) == f"{top}: site: no [[site]] in this file or the networks it includes"
+
+
+# -- the project's additions to shared/data (docs/data/additions.toml) ---------------------------
+
+CM_ROW = "china_mobile_ai_eflops"
+
+
+def _eflops(site) -> float:
+    return site.gpus * site.sku_speed * 312 / 1e6
+
+
+def test_shanxi_is_the_province_figure_at_datong_with_a_measured_link(nets):
+    site = next(s for s in nets["national"].sites if s.id == "pv_shanxi_datong")
+    # 32 EFLOPS (Xinhua 2025-08-24), the site standing for the whole province: central = high = the figure,
+    # low = half (precision not stated); 32,000 P / 0.312 P per A100-equivalent.
+    assert (site.gpus_low, site.gpus, site.gpus_high) == (round(16000 / 0.312), round(32000 / 0.312),
+                                                          round(32000 / 0.312))
+    assert site.zone == "other" and site.region == "Shanxi" and site.kind == "gpu_pool"
+    assert site.pue == 1.2 and site.pue_target == 1.3  # Chindata Datong's measured bound; the national target
+    assert "installed (2025-08); province-wide" in (site.capacity_method or "")
+    assert "mix not published" in site.sku and site.sku_speed == 1.0
+    link = next(x for x in nets["national"].links if x.id == "L_bth_shanxi")
+    assert {link.a, link.b} == {"dr_cn_bth", "pv_shanxi_datong"}
+    assert link.distance_km == pytest.approx(3.0 / 0.005)  # ~3 ms one-way measured, at 5 us/km
+    coords = {n.id: (n.lat, n.lon) for n in [*nets["national"].sites, *nets["national"].regions]}
+    assert link_route_km(link, coords) == pytest.approx(600.0)
+
+
+def test_china_mobile_and_hubei_sites_from_the_additions(nets):
+    sites = {s.parent or s.id: s for s in nets["national"].sites}
+    beijing, wuhan, hubei, guiyang = (sites[i] for i in ("gpu_cm_pool_beijing", "gpu_cm_wuhan", "pv_hubei_wuhan",
+                                                          "gpu_cm_guiyang"))
+    # Beijing: over 1,000 P on ~4,000 cards replaces the 1,000-card placeholder; high = 4,000 cards at 312 TF.
+    assert (beijing.gpus_low, beijing.gpus, beijing.gpus_high) == (round(500 / 0.312), round(1000 / 0.312), 4000)
+    assert beijing.zone == "east" and "Changping" in beijing.name
+    # Wuhan: 2,000 P (2025-05) instead of the 1,500 P of its opening; its timeline goes 1,500 -> 2,000.
+    assert wuhan.gpus == round(2000 / 0.312) and wuhan.gpus_low == round(2000 / 0.312 / 2)
+    assert [(str(step.date), step.gpus) for step in wuhan.timeline or ()] == [
+        ("2024-01-08", round(1500 / 0.312)), ("2025-06-01", round(2000 / 0.312))]
+    # The rest of Hubei: over 10,000 P less China Mobile Wuhan's 2,000 P, at Wuhan, zone other.
+    assert (hubei.gpus_low, hubei.gpus, hubei.gpus_high) == (round(4000 / 0.312), round(8000 / 0.312),
+                                                             round(8000 / 0.312))
+    assert hubei.zone == "other" and (hubei.lat, hubei.lon) == (wuhan.lat, wuhan.lon)
+    # Guiyang: ~22,000 cards (60,000 - 18,000 Harbin - 20,000 Hohhot) +- 3,000, zone west, Gui'an's grid.
+    assert (guiyang.gpus_low, guiyang.gpus, guiyang.gpus_high) == (19000, 22000, 25000)
+    assert guiyang.zone == "west" and guiyang.price_cny_per_kwh == sites["cl_guian"].price_cny_per_kwh
+
+
+def test_guiyang_is_carved_out_of_guian_so_guizhou_counts_once(nets):
+    national = nets["national"]
+    guian = [s for s in national.sites if s.parent == "cl_guian"]
+    guiyang = next(s for s in national.sites if s.id == "gpu_cm_guiyang")
+    # At the high end (Gui'an's bound) Gui'an + Guiyang's central compute is Guizhou's intelligent 83.3 EFLOPS.
+    high = sum(s.capacity("high") * s.sku_speed for s in guian) * 312 / 1e6
+    assert high + _eflops(guiyang) == pytest.approx(85 * 0.98, abs=0.01)
+    # Gui'an's central is half its reduced bound.
+    assert sum(_eflops(s) for s in guian) == pytest.approx((85 * 0.98 - 22000 * 312e-6) / 2, abs=0.01)
+    # Both sources name the carve-out.
+    assert "gpu_cm_guiyang subtracted" in guian[0].source and "carved out" in guian[0].source
+    assert "subtracted from cl_guian" in guiyang.source
+
+
+def test_the_china_mobile_row_covers_every_china_mobile_site(nets):
+    from sim.calibration_distance import reference_figures
+
+    row = next(f for f in reference_figures().figure if f.key == CM_ROW)
+    cm = {s.parent or s.id for s in nets["national"].sites if s.id.startswith("gpu_cm_")}
+    assert set(row.sites) == cm
+    assert "gpu_cm_guiyang" in cm and "gpu_cm_pool_beijing" in cm

@@ -102,14 +102,15 @@ def test_show_lists_each_sites_zone_and_the_gpus_per_zone(run_cli):
     assert rows["cl_zhongwei"][:2] == ["cluster", "west"] and rows["gpu_cm_harbin"][1] == "other"
     assert rows["br_sg"][1] == "abroad" and rows["dr_cn_bth"][1] == "east"
     net = load_network("national")
-    # 4 western clusters + the Hohhot centre (Inner Mongolia), central capacities: Horinger 175,160 +
-    # Gui'an 130,490 cards (117,141 Ascend 910B + 13,349 A100, its published mix) + Qingyang 320,513 +
-    # Zhongwei 208,334 + Hohhot 21,474 = 855,971 GPUs.
-    assert rows["zone west"][2] == f"{sum(s.gpus for s in net.sites if s.zone == 'west'):,}" == "855,971"
+    # 4 western clusters + the Hohhot and Guiyang centres (Inner Mongolia, Guizhou), central capacities:
+    # Horinger 175,160 + Gui'an 119,737 cards (107,488 Ascend 910B + 12,249 A100, its published mix, less
+    # China Mobile Guiyang's carve-out) + Qingyang 320,513 + Zhongwei 208,334 + Hohhot 21,474 + Guiyang 22,000
+    # = 867,218 GPUs.
+    assert rows["zone west"][2] == f"{sum(s.gpus for s in net.sites if s.zone == 'west'):,}" == "867,218"
     # The capacity-range table: low, central, high and the method of every site (Gui'an by partition, its
-    # range split in proportion: 65,245 / 130,490 / 260,980 cards in all).
+    # range split in proportion: 59,869 / 119,737 / 239,475 cards in all).
     ranges = [line for line in result.stdout.splitlines() if line.startswith("│ cl_guian/huawei_ascend_910b ")]
-    assert any("58,570" in line and "117,141" in line and "234,282" in line for line in ranges)
+    assert any("53,744" in line and "107,488" in line and "214,977" in line for line in ranges)
 
 
 def test_export_graphml_to_stdout_is_read_by_networkx(run_cli, tmp_path):
@@ -131,7 +132,7 @@ def test_export_out_writes_the_file_and_it_loads_back(run_cli, tmp_path):
         assert load_network_file(out) == load_network("national")
         # show reads the exported file (GraphML and JSON are network files too).
         shown = run_cli("topology", "show", out.name, cwd=tmp_path)
-        assert shown.returncode == 0 and "sites (24)" in shown.stdout, shown.stderr
+        assert shown.returncode == 0 and "sites (27)" in shown.stdout, shown.stderr
     assert json.loads((tmp_path / "n.json").read_text()) == json.loads(network_to_json(load_network("national")))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.graphml", "n.json"]  # no temporary files left
 

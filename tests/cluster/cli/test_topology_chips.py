@@ -57,7 +57,7 @@ def test_show_national_says_which_mixes_are_published(run_cli):
     result = run_cli("topology", "show", "national")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "sites (24): chip mix" in out
+    assert "sites (27): chip mix" in out
     assert "mix not published" in out
     notes = [line for line in out.splitlines() if line.startswith("published chips of ")]
     assert [n.split(":")[0] for n in notes] == ["published chips of cl_guian", "published chips of gpu_cm_harbin",
