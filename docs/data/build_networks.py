@@ -26,7 +26,7 @@ import json
 import sys
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -343,10 +343,7 @@ class SharedData:
         def load(name: str) -> Record:
             return tomllib.loads((folder / f"{name}.toml").read_text())
         shared = cls(load("edwc"), load("gpu_clusters"), load("belt_and_road"), load("links"), load("demand_regions"))
-        if additions is None:
-            return shared
-        return cls(shared.edwc, shared.gpu_clusters, shared.belt_and_road, shared.links, shared.demand_regions,
-                   read_additions(additions, shared))
+        return shared if additions is None else replace(shared, additions=read_additions(additions, shared))
 
     @property
     def a100(self) -> Record:
@@ -511,8 +508,7 @@ def amended(data: SharedData) -> tuple[SharedData, dict[tuple[str, str], Record]
         rec = {**rec, **{f: a["value"] for f, a in fix.items()}, **{f"{f}_source": a["source"] for f, a in fix.items()}}
         clusters.append(rec)
     gpu_clusters = {**data.gpu_clusters, "gpu_cluster": clusters}
-    return SharedData(data.edwc, gpu_clusters, data.belt_and_road, data.links, data.demand_regions,
-                      data.additions), amendments
+    return replace(data, gpu_clusters=gpu_clusters), amendments
 
 
 # ------------------------------------------------------------------ derivations
