@@ -9,8 +9,9 @@ The project's own sourced figures that shared/data (read-only) lacks live in doc
 (new sites with their capacity ranges, links with a measured latency, amendments of a shared-data
 field by a newer published figure); they are merged here, and --check covers them too. A malformed
 additions file (unknown table or key, a figure without its source, a source without one of the
-five prefixes, low above central or central above high) stops the script with one line naming the file and the key,
-exit status 2, nothing written.
+five prefixes, low above central or central above high, a figure that is not a finite number
+in its range (FIGURE_RANGE), a boolean where a number belongs) stops the script with one line
+naming the file and the key, exit status 2, nothing written.
 
 Source strings are copied verbatim from shared/data and additions.toml; every clause of a record's `source`
 starts with one of the five prefixes. Not part of the package: it is kept so the derivations
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -391,6 +393,18 @@ ADDITION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 RANGED = ("peak_pflops", "gpu_count")  # a site's capacity figures, each with optional _low and _high
 CARVABLE = ("cl_guian",)  # sites whose published bound build_networks.py reduces by the sites carved out of it
 AMENDABLE = (("gpu_cluster", "gpu_cm_wuhan", "peak_pflops"),)  # (table, id, field) whose amendment is cited
+FIGURE_RANGE: dict[str, tuple[float, float]] = {
+    # figure -> closed interval of accepted values (finite numbers, not booleans; capacities checked apart)
+    "lat": (-90.0, 90.0), "lon": (-180.0, 180.0), "pue_reported": (1.0, 3.0), "pue_target_max": (1.0, 3.0),
+    "pue_reported_year": (1990, 2100), "carbon_year": (1990, 2100), "price_cny_per_kwh": (0.0, 10.0),
+    "carbon_kg_per_kwh": (0.0, 2.0), "one_way_latency_ms": (0.0, 1000.0),
+}
+"""Bounds of the additions' figures other than capacities: a value outside is a typo, not a finding."""
+
+
+def _is_number(value: object) -> bool:
+    """A finite int or float that is not a bool (TOML's true would otherwise pass as 1)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _addition_problem(table: str, rec: Record, shared: SharedData) -> tuple[str, str] | None:
@@ -402,6 +416,10 @@ def _addition_problem(table: str, rec: Record, shared: SharedData) -> tuple[str,
     for key in sorted(required - set(rec)):
         return key, "missing"
     for key, value in rec.items():
+        if key in FIGURE_RANGE:
+            lo, hi = FIGURE_RANGE[key]
+            if not _is_number(value) or not lo <= value <= hi:
+                return key, f"must be a finite number in [{lo:g}, {hi:g}], got {value!r}"
         if key == "source" or key.endswith("_source"):
             if not isinstance(value, str) or not value.startswith(PREFIXES):
                 return key, f"a source must start with one of {', '.join(repr(p) for p in PREFIXES)}"
@@ -424,8 +442,8 @@ def _addition_problem(table: str, rec: Record, shared: SharedData) -> tuple[str,
             if (ends[0] is not None or ends[2] is not None) and ends[1] is None:
                 return key, f"{key}_low or {key}_high without {key}"
             given = [v for v in ends if v is not None]
-            if any(not isinstance(v, int | float) or v <= 0 for v in given):
-                return key, "capacity must be a positive number"
+            if any(not _is_number(v) or v <= 0 for v in given):
+                return key, f"capacity must be a finite positive number, got {', '.join(repr(v) for v in given)}"
             if given != sorted(given):
                 return f"{key}_low" if ends[0] is not None and ends[0] > ends[1] else f"{key}_high", (
                     f"low <= {key} <= high does not hold: {' <= '.join(str(v) for v in given)}")
@@ -450,6 +468,8 @@ def _addition_problem(table: str, rec: Record, shared: SharedData) -> tuple[str,
         if (rec["table"], rec["id"], rec["field"]) not in AMENDABLE:
             return "field", (f"{rec['table']} {rec['id']}.{rec['field']} is not amendable (build_networks.py cites "
                              f"an amendment where it uses the field: {', '.join(' '.join(a) for a in AMENDABLE)})")
+        if not _is_number(rec["value"]) or rec["value"] <= 0:
+            return "value", f"must be a finite positive number, got {rec['value']!r}"
         target = by_id(shared.gpu_clusters["gpu_cluster"]).get(rec["id"], {})
         if target.get(rec["field"]) != rec["was"]:
             return "was", f"shared/data gives {rec['field']} = {target.get(rec['field'])!r}, not {rec['was']!r}"

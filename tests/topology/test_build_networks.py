@@ -127,6 +127,19 @@ def _write_bad(tmp_path, old: str, new: str):
      "gpu_cluster[1].id: 'gpu_cm_wuhan' is already an id of shared/data"),
     ('field = "peak_pflops"', 'field = "peak_pflops_planned"', "amendment[0].field: gpu_cluster "
      "gpu_cm_wuhan.peak_pflops_planned is not amendable"),
+    ('peak_pflops = 32000', 'peak_pflops = nan', "gpu_cluster[0].peak_pflops: capacity must be a finite positive "
+     "number, got 16000, nan, 32000"),
+    ('peak_pflops_high = 8000', 'peak_pflops_high = inf', "gpu_cluster[1].peak_pflops: capacity must be a finite "
+     "positive number, got 4000, 8000, inf"),
+    ('gpu_count_high = 25000', 'gpu_count_high = true', "gpu_cluster[3].gpu_count: capacity must be a finite "
+     "positive number, got 19000, 22000, True"),
+    ('lat = 40.08', 'lat = 140.08', "gpu_cluster[0].lat: must be a finite number in [-90, 90], got 140.08"),
+    ('pue_reported = 1.2', 'pue_reported = 0.9', "gpu_cluster[0].pue_reported: must be a finite number in [1, 3], "
+     "got 0.9"),
+    ('price_cny_per_kwh = 0.55\nprice_source = "estimate: no tariff published for Shanxi',
+     'price_cny_per_kwh = "0.55"\nprice_source = "estimate: no tariff published for Shanxi',
+     "gpu_cluster[0].price_cny_per_kwh: must be a finite number in [0, 10], got '0.55'"),
+    ('value = 2000', 'value = -2000', "amendment[0].value: must be a finite positive number, got -2000"),
     ('carved_out_of = "cl_guian"', 'carved_out_of = "cl_zhongwei"',
      "gpu_cluster[3].carved_out_of: 'cl_zhongwei' is not a site whose bound may be carved (cl_guian)"),
 ])
