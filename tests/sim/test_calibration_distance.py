@@ -251,14 +251,19 @@ def test_every_site_of_the_national_example_starts_jobs() -> None:
     assert min(started.values()) > 0, sorted(started.items(), key=lambda kv: kv[1])[:3]
 
 
+def _installed_rows(network: Network) -> dict[str, float]:
+    """Each built-in calibration figure's model value for ``network`` before any run (no sites table rows)."""
+    empty: dict[str, list[Any]] = {k: [] for k in SITES}
+    cols = calibration_columns(network, empty, reference_figures())
+    return {key: cols["model"][i] for i, key in enumerate(cols["figure"])}
+
+
 def test_a_mixed_site_is_measured_through_its_partitions() -> None:
     # Gui'an runs as two partitions (Ascend 910B and A100); the figures name it by its id.
     network = load_scenario(overrides=["network=national"]).network
     assert [s.id for s in network.sites if s.parent == "cl_guian"] == [
         "cl_guian/huawei_ascend_910b", "cl_guian/nvidia_a100_sxm4_80gb"]
-    empty: dict[str, list[Any]] = {k: [] for k in SITES}
-    cols = calibration_columns(network, empty, reference_figures())
-    rows = {key: cols["model"][i] for i, key in enumerate(cols["figure"])}
+    rows = _installed_rows(network)
     # Gui'an: 107,488 cards x 320 TFLOPS + 12,249 x 312 = 38,217,848 TFLOPS, the central half of Guizhou's 83,300 P
     # less China Mobile Guiyang's carved-out 22,000 cards x 312 TFLOPS (6,864 P), which the row adds back.
     assert rows["guizhou_ai_eflops"] == pytest.approx((107_488 * 320 + 12_249 * 312 + 22_000 * 312) / 1e6)
@@ -272,12 +277,9 @@ def test_the_capacity_figures_the_notes_quote_are_what_the_national_network_hold
     # The notes are printed with every national run; their figures are typed into the data file, so this
     # recomputes each one from the network at the capacity level the note names (EFLOPS, as rounded there).
     notes = {f.key: f.note for f in reference_figures().figure}
-    empty: dict[str, list[Any]] = {k: [] for k in SITES}
 
     def installed(level: str) -> dict[str, float]:
-        network = load_scenario("examples/national.toml", [f"capacity={level}"]).network
-        cols = calibration_columns(network, empty, reference_figures())
-        return {key: cols["model"][i] for i, key in enumerate(cols["figure"])}
+        return _installed_rows(load_scenario("examples/national.toml", [f"capacity={level}"]).network)
 
     central, high, low = installed("central"), installed("high"), installed("low")
     national = notes["installed_ai_eflops"]
