@@ -14,9 +14,10 @@ from rich.table import Table
 from cluster.calibration_bands import band_counts, built_from
 
 if TYPE_CHECKING:
+    from cluster.idle_sites import IdleSite
     from sim.validation import Check
 
-__all__ = ["JOB_OUTCOMES", "print_calibration", "print_checks", "print_run_summary"]
+__all__ = ["JOB_OUTCOMES", "print_calibration", "print_checks", "print_idle_sites", "print_run_summary"]
 
 JOB_OUTCOMES = (
     "jobs_done", "jobs_unmet", "jobs_failed", "jobs_rejected", "jobs_running_end", "jobs_queued_end",
@@ -83,6 +84,15 @@ def print_run_summary(console: Console, runs: pa.Table, sites: pa.Table) -> None
             _fmt(row["jobs_started_sum"] // reps), _fmt(row["energy_mwh_sum"] / reps, 1),
         )
     console.print(per_site)
+
+
+def print_idle_sites(console: Console, idle: Sequence[IdleSite]) -> None:
+    """Print each site that started no job, with why (:func:`cluster.idle_sites.idle_sites`); nothing if none."""
+    if not idle:
+        return
+    console.print(f"{len(idle)} site{'s' if len(idle) != 1 else ''} started no jobs:", highlight=False)
+    for site in idle:
+        console.print(f"  {site.site_id}: {site.reason}", highlight=False, soft_wrap=True)
 
 
 def _balance_line(runs: pa.Table) -> str:

@@ -347,6 +347,14 @@ def resolve_network(scenario: Scenario, source: str, base_dir: Path | None,
                 if isinstance(moved, str):
                     raise refused(("sites", site.id, "gpus"), moved)
                 changes["timeline"] = moved
+            if override is not None and override.gpus is not None:
+                # A what-if outside the site's published range: that range no longer brackets the
+                # capacity, so its broken end goes (None: the end equals gpus); kept, the resolved network
+                # would not validate where it is read back (manifest.json, cpnsim report).
+                if site.gpus_low is not None and override.gpus < site.gpus_low:
+                    changes["gpus_low"] = None
+                if site.gpus_high is not None and override.gpus > site.gpus_high:
+                    changes["gpus_high"] = None
             sites.append(site.model_copy(update=changes) if changes else site)
         network = network.model_copy(update={"site": tuple(sites)})
     if scenario.signals is not None:

@@ -50,6 +50,10 @@ class _Dist(StrictModel):
         """The largest value the distribution can return (``inf`` if unbounded)."""
         return math.inf
 
+    def lower(self) -> float:
+        """The smallest value the distribution can return (0 where its support reaches down to 0)."""
+        return 0.0
+
 
 class Constant(_Dist):
     """Always ``value``."""
@@ -66,6 +70,10 @@ class Constant(_Dist):
         return self.value
 
     def upper(self) -> float:
+        """``value``."""
+        return self.value
+
+    def lower(self) -> float:
         """``value``."""
         return self.value
 
@@ -131,6 +139,10 @@ class Pareto(_Dist):
         """``max`` or ``inf``."""
         return self.max if self.max is not None else math.inf
 
+    def lower(self) -> float:
+        """``min``, or ``max`` when the clip lies below it."""
+        return min(self.min, self.max) if self.max is not None else self.min
+
 
 class Uniform(_Dist):
     """Uniform on ``[low, high]``."""
@@ -156,6 +168,10 @@ class Uniform(_Dist):
     def upper(self) -> float:
         """``high``."""
         return self.high
+
+    def lower(self) -> float:
+        """``low``."""
+        return self.low
 
 
 class Choice(_Dist):
@@ -195,6 +211,10 @@ class Choice(_Dist):
     def upper(self) -> float:
         """The largest value with positive weight."""
         return float(max(v for v, p in zip(self.values, self._p(), strict=True) if p > 0))
+
+    def lower(self) -> float:
+        """The smallest value with positive weight."""
+        return float(min(v for v, p in zip(self.values, self._p(), strict=True) if p > 0))
 
 
 Distribution = Annotated[

@@ -124,3 +124,7 @@ class JobClass(StrictModel):
     def max_gpus(self) -> int:
         """The largest GPU count a job of this class can ask for."""
         return math.ceil(self.gpus.upper())
+
+    def min_gpus(self) -> int:
+        """The smallest GPU count a job of this class can ask for (draws round up, to at least 1)."""
+        return max(1, math.ceil(self.gpus.lower()))

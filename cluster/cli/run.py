@@ -16,7 +16,8 @@ from cluster.cli.options import add_format, add_out, add_overrides, add_quiet, a
 from cluster.cli.registry import EXIT_OK
 from cluster.cli.run_progress import RunProgress
 from cluster.cli.trace import add_trace_options, load_trace_from
-from cluster.summary import print_calibration, print_run_summary
+from cluster.idle_sites import idle_sites
+from cluster.summary import print_calibration, print_idle_sites, print_run_summary
 from cluster.sweeps.store import slug
 from sim.scenario import load_scenario
 
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace, console: Console, err: Console) -> int:
     write_run(out, result.tables(), loaded, args.format, trace=trace.stats.as_json() if trace else None)
     if not args.quiet:
         print_run_summary(console, result.runs, result.sites)
+        print_idle_sites(console, idle_sites(result.sites, loaded.network, scenario.policy, scenario.workload))
         adoption = result.tables().get("adoption")
         if adoption is not None:
             from cluster.adoption_summary import print_adoption_summary

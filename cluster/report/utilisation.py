@@ -6,11 +6,14 @@ import math
 
 import numpy as np
 
+from cluster.idle_sites import COLUMNS, idle_sites
 from cluster.report.data import ReportData, scenario_label, scenario_rows, site_order
 from cluster.report.figures import HEAT_CMAP, RASTER_CELLS, figure, to_svg
-from cluster.report.page import Omitted, Section, figure_html
+from cluster.report.page import Omitted, Section, figure_html, table_html
+from sim.scenario import scenario_from_dict
+from topology.plumbing import CpnsimError
 
-__all__ = ["MAX_PANELS", "heat_matrix", "time_unit", "utilisation_section"]
+__all__ = ["MAX_PANELS", "heat_matrix", "idle_sites_block", "time_unit", "utilisation_section"]
 
 MAX_PANELS = 12  # scenarios of a sweep drawn as small multiples; more would be unreadable
 
@@ -119,4 +122,29 @@ def utilisation_section(data: ReportData) -> Section | Omitted:
                + ("Each panel is one scenario of the sweep." if len(shown) > 1 else "")
                + (f" Showing {len(shown)} of {len(ids)} scenarios." if len(ids) > len(shown) else ""))
     intro = "Where and when the GPUs were busy: saturated sites show as bright bands, idle ones as dark."
-    return Section("utilisation", title, intro, (figure_html(svg, caption.strip()),))
+    idle = idle_sites_block(data)
+    return Section("utilisation", title, intro, (figure_html(svg, caption.strip()), *(idle or ())))
+
+
+def idle_sites_block(data: ReportData) -> tuple[str, ...]:
+    """A run's sites that started no job, each with why (:mod:`cluster.idle_sites`); empty for a sweep or when none.
+
+    The reasons read the scenario the manifest records; a manifest whose scenario no longer
+    validates (written by an older cpnsim) still gets the reasons that need only the tables,
+    and a ``sites`` table without the columns they need (:data:`cluster.idle_sites.COLUMNS`)
+    gets none.
+    """
+    if data.kind != "run" or not data.has("sites") or not set(COLUMNS) <= set(data.tables["sites"].column_names):
+        return ()
+    recorded = dict(data.manifest.scenario or {})
+    try:
+        scenario = scenario_from_dict(recorded, "manifest.json")
+        policy, classes = scenario.policy, dict(scenario.workload)
+    except CpnsimError:
+        policy, classes = str(recorded.get("policy", "placement")), {}
+    idle = idle_sites(data.tables["sites"], data.network, policy, classes)
+    if not idle:
+        return ()
+    caption = f"{len(idle)} site{'s' if len(idle) != 1 else ''} started no jobs in any replication, and why"
+    return (table_html(("site", "why it started no jobs"), [(s.site_id, s.reason) for s in idle], (False, False),
+                       caption),)

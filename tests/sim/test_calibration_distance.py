@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -290,3 +291,19 @@ def test_the_capacity_figures_the_notes_quote_are_what_the_national_network_hold
     assert f"{central['nonhub_ai_eflops']:.0f} EFLOPS" in notes["nonhub_ai_eflops"]
     assert f"{central['nonhub_ai_eflops']:.0f} EFLOPS" in national
     assert f"hold {central['guizhou_ai_eflops']:.1f} of at most 85" in notes["guizhou_ai_eflops"]
+
+
+def test_the_national_inference_rate_is_sized_on_the_capacity_the_network_holds() -> None:
+    # examples/national.toml derives its inference rate from China's published token volume (1e14 tokens a
+    # day at 1.067e-3 A100-GPU-s each) scaled by the share of the national figure (788 EFLOPS) that the
+    # network holds at central capacity; it was once left at the share of an older network (583 EFLOPS).
+    loaded = load_scenario("examples/national.toml")
+    national = next(f for f in reference_figures().figure if f.key == "installed_ai_eflops")
+    share = _installed_rows(loaded.network)["installed_ai_eflops"] / national.value
+    busy_gpus = 1e14 * 1.067e-3 / 86_400 * share
+    inference = loaded.scenario.workload["inference"]
+    assert inference.work_gpu_h.mean == 6144.0
+    assert inference.arrival_rate_per_h == round(busy_gpus / inference.work_gpu_h.mean)
+    comment = Path("examples/national.toml").read_text(encoding="utf-8")
+    assert f"holds {_installed_rows(loaded.network)['installed_ai_eflops']:.1f} of China's 788 EFLOPS" in comment
+    assert f"= {inference.arrival_rate_per_h:.0f} bundles/h x 6,144" in comment

@@ -201,3 +201,17 @@ def test_odd_names_in_adoption_references_are_quoted(tmp_path):
     path = _write(tmp_path, MINIMAL + adoption)
     with pytest.raises(ConfigError, match=r'adoption\.industries\.retail\.jobs_per_adopter_per_h\."= =x": '):
         load_scenario(path)
+
+
+@pytest.mark.parametrize(("gpus", "low", "high"), [(100, None, 4_000), (20_000, 1_603, None), (2_000, 1_603, 4_000)])
+def test_a_gpus_override_outside_the_published_range_drops_the_end_it_breaks(gpus, low, high):
+    # gpu_cm_pool_beijing: 1,603 / 3,205 / 4,000 GPUs (low / central / high).  The resolved network is what
+    # manifest.json records and `cpnsim report` reads back through validation: it must still validate.
+    from topology.model import Network
+
+    base = next(s for s in load_scenario("examples/national.toml").network.sites if s.id == "gpu_cm_pool_beijing")
+    assert (base.gpus_low, base.gpus, base.gpus_high) == (1_603, 3_205, 4_000)
+    network = load_scenario("examples/national.toml", [f"sites.gpu_cm_pool_beijing.gpus={gpus}"]).network
+    site = next(s for s in network.sites if s.id == "gpu_cm_pool_beijing")
+    assert (site.gpus_low, site.gpus, site.gpus_high) == (low, gpus, high)
+    assert Network.model_validate(network.model_dump()) == network

@@ -63,6 +63,19 @@ def test_samples_stay_within_upper_and_are_positive(dist, rng):
 
 
 @pytest.mark.parametrize("dist", ALL, ids=repr)
+def test_samples_stay_above_lower_which_is_tight_where_it_is_not_zero(dist, rng):
+    # lower() is what cluster.idle_sites compares a site's GPUs with ("smaller than every job").
+    x = dist.sample(rng, 20_000)
+    assert (x >= dist.lower()).all()
+    if dist.lower() > 0:  # the support starts there: 20,000 draws come within 1 % of it
+        assert x.min() <= dist.lower() * 1.01, (x.min(), dist.lower())
+
+
+def test_lower_of_a_choice_ignores_values_without_weight():
+    assert Choice(dist="choice", values=(8, 16, 32), weights=(0, 1, 1)).lower() == 16.0
+
+
+@pytest.mark.parametrize("dist", ALL, ids=repr)
 def test_same_seed_same_draws(dist):
     a = dist.sample(np.random.default_rng(7), 100)
     b = dist.sample(np.random.default_rng(7), 100)

@@ -72,3 +72,26 @@ def test_zero_rate_allowed_and_frozen():
     c = JobClass.model_validate({"arrival_rate_per_h": 0.0, "work_gpu_h": WORK})
     with pytest.raises(pydantic.ValidationError, match="frozen"):
         c.arrival_rate_per_h = 3.0
+
+
+@pytest.mark.parametrize(
+    ("gpus", "expected"),
+    [
+        ({"dist": "choice", "values": [8, 16, 64], "weights": [0, 1, 1]}, 16),  # zero-weight 8 never asked
+        ({"dist": "uniform", "low": 2.5, "high": 3.2}, 3),  # continuous draws are rounded up
+        ({"dist": "uniform", "low": 0.2, "high": 3.2}, 1),  # and to at least one GPU
+        ({"dist": "constant", "value": 8}, 8),
+        ({"dist": "lognormal", "median": 100, "sigma": 1, "max": 400}, 1),  # the support reaches down to 0
+    ],
+)
+def test_min_gpus_is_the_smallest_ask_the_arrivals_draw(gpus, expected):
+    import numpy as np
+
+    from workloads.arrivals import class_arrivals
+
+    c = JobClass.model_validate({"arrival_rate_per_h": 1.0, "gpus": gpus, "work_gpu_h": WORK})
+    assert c.min_gpus() == expected
+    drawn = class_arrivals(c, 0, np.ones(1), 1.0, 0.0, 20_000.0, np.random.default_rng(3)).gpus
+    assert drawn.min() >= c.min_gpus()
+    if not isinstance(c.gpus, LogNormal):  # a bounded-below support: the smallest ask does come
+        assert drawn.min() == c.min_gpus()
