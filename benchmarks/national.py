@@ -3,7 +3,8 @@
 Three cases, each one replication of a whole year in this process, fastest of
 ``--repeats``:
 
-* **national** -- ``examples/national.toml`` as written: 24 sites, five job classes,
+* **national** -- ``examples/national.toml`` as written: 27 sites (28 partitions: Gui'an's
+  two chips are one pool each), five job classes,
   input transfers over the WAN (max-min fair flows), ``edwc`` placement.
 * **national, no transfers** -- the same with every class's ``input_gb`` removed, so
   nothing moves over the WAN: the difference is the cost of the flow model.

@@ -1,7 +1,7 @@
 """The scheduling pass of a :class:`~sim.scheduling.SchedPool`: heads in priority order, then EASY backfill.
 
-Functions of the pool (bound as its methods ``_head``, ``_reservation`` and ``_schedule``),
-kept apart from the pool's bookkeeping so that each module has one job.  See
+Functions of the pool (called by it as ``head_of(pool)`` and ``schedule(pool, now)``; ``reservation``
+through its method ``_reservation``), kept apart from the pool's bookkeeping so that each module has one job.  See
 :class:`~sim.scheduling.SchedPool` for the rules and ``docs/model.md`` (Sites) for the
 equations.
 """

@@ -15,7 +15,7 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from sim.placement import POLICIES
-from sim.transfers import WanOptions
+from sim.wan_options import WanOptions
 from topology.capacity import CapacityLevel
 from topology.limits import (
     MAX_CARBON_KG_PER_KWH,

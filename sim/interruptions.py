@@ -1,6 +1,6 @@
 """Failures at a :class:`~sim.scheduling.SchedPool`: interrupted jobs, GPU failures and outages.
 
-Functions of the pool (bound as its methods ``interrupt``, ``interrupt_gpu`` and
+Functions of the pool (called through its methods ``interrupt``, ``interrupt_gpu`` and
 ``set_down``), kept apart from the pool's bookkeeping so that each module has one job.
 The failure actors (:mod:`sim.failures`) call them; ``docs/model.md`` (Failures) has the
 rules.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from sim.backfill import schedule
 from sim.task import Task
 
 if TYPE_CHECKING:
@@ -72,8 +73,8 @@ def interrupt_gpu(pool: SchedPool, gpu: float, now: float) -> bool:
         return False
     for task in pool.tasks.values():
         if gpu < task.gpus:
-            pool.interrupt(task, now)
-            pool._schedule(now)
+            interrupt(pool, task, now)
+            schedule(pool, now)
             return True
         gpu -= task.gpus
     return False
@@ -92,9 +93,9 @@ def set_down(pool: SchedPool, down: bool, now: float) -> None:
         pool.down, pool.down_since = True, now
         # Latest-started first, each to the head: the earliest-started ends up first.
         for task in sorted(pool.tasks.values(), key=lambda t: (t.start_h, t.id), reverse=True):
-            pool.interrupt(task, now)
+            interrupt(pool, task, now)
     else:
         pool.down = False
         pool.down_h += now - pool.down_since
         pool._resv = None
-        pool._schedule(now)
+        schedule(pool, now)

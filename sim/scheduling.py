@@ -177,7 +177,7 @@ class SchedPool(GpuPool):
                 self._timer_at = task.deadline_h
                 self.engine.call_later(max_wait, self._expire, None)
         if self.easy and not self.down and gpus <= self.free:
-            head = self._head()
+            head = head_of(self)
             if head is not task and head is not None:
                 shadow, extra = self._reservation(head, now)
                 end = now + task.run_h
@@ -236,7 +236,7 @@ class SchedPool(GpuPool):
             self.log.record(task, self.index, "done", now)
         self._resv = None
         if self.nqueued:
-            self._schedule(now)
+            schedule(self, now)
 
     # -- maximum wait ---------------------------------------------------------------------------
     def _expire(self, _: None) -> None:
@@ -275,19 +275,32 @@ class SchedPool(GpuPool):
             if self.load_watch is not None:
                 self.load_watch.add(self.index)
             self._resv = None
-            self._schedule(now)
+            schedule(self, now)
 
     # -- capacity timeline (sim.capacity_timeline) -------------------------------------------
     def _admit(self, now: float) -> None:
         """After a capacity change: drop the cached reservation and run a scheduling pass."""
         self._resv = None
         if self.nqueued:
-            self._schedule(now)
+            schedule(self, now)
 
     # -- the scheduling pass (sim.backfill) and failures (sim.interruptions) ----------------
-    _head = head_of
-    _reservation = reservation
-    _schedule = schedule
-    interrupt = interrupt
-    interrupt_gpu = interrupt_gpu
-    set_down = set_down
+    # Methods that call the functions rather than class attributes bound to them: a compiled (mypyc)
+    # function is no descriptor, so it would not bind ``self`` (setup.py).  The hot callers call the
+    # functions directly (``schedule(self, now)``, ``head_of(self)``), which in pure Python is no
+    # slower than the bound method was.
+    def _reservation(self, head: Task, now: float) -> tuple[float, int]:
+        """:func:`sim.backfill.reservation` of this pool (a method, so that a test can watch it)."""
+        return reservation(self, head, now)
+
+    def interrupt(self, task: Task, now: float) -> None:
+        """:func:`sim.interruptions.interrupt` of this pool."""
+        interrupt(self, task, now)
+
+    def interrupt_gpu(self, gpu: float, now: float) -> bool:
+        """:func:`sim.interruptions.interrupt_gpu` of this pool."""
+        return interrupt_gpu(self, gpu, now)
+
+    def set_down(self, down: bool, now: float) -> None:
+        """:func:`sim.interruptions.set_down` of this pool."""
+        set_down(self, down, now)

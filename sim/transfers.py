@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
-from pydantic import Field
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -44,40 +43,19 @@ from sim.engine import Callback, Engine
 from sim.flows import FlowNetwork, LinkCounters
 from sim.pool import JobRecorder
 from sim.tables import append_row, empty_columns
+from sim.wan_options import MAX_TCP_WINDOW_MB, WanOptions
 from topology.graph import to_graph
 from topology.model import Network
-from topology.plumbing import StrictModel
 from workloads.distributions import Distribution
 
 if TYPE_CHECKING:
     from sim.task import Task
 
+# WanOptions is a pydantic model, which mypyc cannot compile: it lives in sim.wan_options so that this
+# module can be (setup.py); re-exported here, where it was.
 __all__ = [
     "LOCAL_LATENCY_MS", "MAX_TCP_WINDOW_MB", "ResultLog", "Transfers", "WanOptions", "remote_matrix", "window_cap_gbps",
 ]
-
-MAX_TCP_WINDOW_MB = 1e6
-"""Largest TCP window, MB (10^6 bytes); Linux's default maximum receive buffer is ~6 MB."""
-
-MIN_TCP_WINDOW_MB = 1e-3
-"""Smallest TCP window, MB (1,000 bytes, under one 1,460-byte segment, smaller than any real
-window).  Without a floor a window of 5e-324 MB (accepted by ``> 0``) gave a cap of 0 Gbit/s
-and a ValueError mid-run, found by ``tests/cluster/cli/test_input_fuzz.py``."""
-
-
-class WanOptions(StrictModel):
-    """The ``[wan]`` table of a scenario.
-
-    Attributes
-    ----------
-    tcp_window_mb : float, optional
-        Largest TCP window of one transfer, MB (10^6 bytes).  A transfer then moves at
-        most ``window / RTT`` (:func:`window_cap_gbps`), as in SimGrid's flow models
-        (``network/TCP-gamma``, default 4,194,304 bytes); at least 0.001 (1,000 bytes).
-        ``None`` (default): no cap.
-    """
-
-    tcp_window_mb: float | None = Field(default=None, ge=MIN_TCP_WINDOW_MB, le=MAX_TCP_WINDOW_MB)
 
 
 def window_cap_gbps(window_mb: float | None, one_way_ms: float) -> float:

@@ -32,9 +32,9 @@ class _VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
-        from cluster.version import package_version
+        from cluster.version import build_description, package_version
 
-        sys.stdout.write(f"cpnsim {package_version()}\n")
+        sys.stdout.write(f"cpnsim {package_version()} ({build_description()})\n")
         parser.exit()
 
 

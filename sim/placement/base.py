@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -61,7 +62,9 @@ class Policy:
     :func:`sim.placement.register_policy` (the built-in ones under their ``name``).
     """
 
-    name = ""
+    # ClassVar: mypyc would make a plain class attribute of a compiled subclass (setup.py) a per-instance
+    # slot, and the registry reads it from the class.
+    name: ClassVar[str] = ""
 
     def __init__(self, context: PlacementContext) -> None:
         self.context = context

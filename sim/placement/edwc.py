@@ -11,7 +11,7 @@ deadline, and east only when the whole west is past the deadline.  See
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sim.energy import carbon_kg_per_ref_gpu_h, energy_cny_per_ref_gpu_h
 from sim.placement.base import REJECT, PlacementContext, Policy
@@ -52,7 +52,7 @@ class Edwc(Policy):
       then nearer.
     """
 
-    name = "edwc"
+    name: ClassVar[str] = "edwc"
     wait_value = WAIT_VALUE_CNY_PER_GPU_H
 
     def __init__(self, context: PlacementContext) -> None:

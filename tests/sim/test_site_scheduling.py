@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim import compiled
 from sim.engine import Engine
 from sim.job_log import JobLog
 from sim.scheduling import SchedPool
@@ -169,6 +171,10 @@ class _Recording(SchedPool):
         return shadow, extra
 
 
+@pytest.mark.skipif(compiled.ACTIVE is not None and compiled.ACTIVE.compiled,
+                    reason="watches the pool through an interpreted subclass"
+                           ", which compiled code (setup.py) does not see: the pure-Python pass "
+                           "(CPNSIM_PURE_PYTHON=1) runs it")
 @settings(max_examples=150, deadline=None)
 @given(_jobs, st.booleans())
 def test_backfill_never_delays_the_head_past_its_reservation(jobs, two_levels):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from sim.engine import Engine
 from sim.placement import Cheapest, Edwc, Greenest, PlacementContext
 from sim.placement.scoring import best_delay_h, best_scored_timed
 from sim.signals import PRICE, SiteSignals
@@ -64,7 +65,7 @@ def test_policies_follow_their_signal_and_hold_only_deadline_work(make_site: Mak
     series = [_series(CHEAP_DAY, [0.6] * 24), _series(FLAT, [0.1] * 12 + [0.9] * 12)]
     classes = (_class(), _class(deadline=None), JobClass.model_validate(
         {"arrival_rate_per_h": 1.0, "work_gpu_h": {"dist": "constant", "value": 1.0}, "latency_budget_ms": 50.0}))
-    engine = type("Clock", (), {"now_h": 3.0})()
+    engine = Engine(start_h=3.0)  # the real type: a compiled Edwc checks it (setup.py)
     for policy_class, expected in ((Cheapest, 0), (Greenest, 1), (Edwc, 0)):
         policy = policy_class(make_context(sites, [[1.0, 1.0]], classes))
         signals = _signals(sites, series, defer=True)
@@ -74,5 +75,5 @@ def test_policies_follow_their_signal_and_hold_only_deadline_work(make_site: Mak
         assert policy.deferral_h(0, 2, 1, expected) == 0.0  # no deadline: never held
         assert policy.deferral_h(0, 1, 2, expected) == 0.0  # latency-bound: never held
     policy = Edwc(make_context(sites, [[1.0, 1.0]], classes))
-    policy.attach_signals(_signals(sites, series, defer=True), type("Clock", (), {"now_h": 14.0})())
+    policy.attach_signals(_signals(sites, series, defer=True), Engine(start_h=14.0))
     assert policy.deferral_h(0, 2, 0, 0) == pytest.approx(10.0)  # to 24:00, within 0.5 x 24 h
