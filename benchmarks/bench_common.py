@@ -78,7 +78,11 @@ def time_replication(loaded: LoadedScenario, repeats: int) -> Timing:
 
 
 def machine() -> dict[str, Any]:
-    """CPU count, CPU model, Python and platform, load average now, and the date (UTC)."""
+    """CPU count, CPU model, Python and platform, load average now, the date (UTC), and cpnsim's build.
+
+    ``build`` is :func:`sim.compiled.describe` (compiled with mypyc, or pure Python and why);
+    ``None`` for a tree older than the compiled build (benchmarked with ``PYTHONPATH``).
+    """
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -91,7 +95,16 @@ def machine() -> dict[str, Any]:
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "processor": cpu, "python": platform.python_version(),
         "platform": platform.platform(), "load_avg": [round(x, 2) for x in os.getloadavg()],
+        "build": _build(),
     }
+
+
+def _build() -> str | None:
+    try:
+        from sim import compiled
+    except ImportError:
+        return None
+    return compiled.describe(compiled.ACTIVE)
 
 
 def merge_results(key: str, figures: dict[str, Any], path: Path = RESULTS) -> None:

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from sim.task import Task
 
 # WanOptions is a pydantic model, which mypyc cannot compile: it lives in sim.wan_options so that this
-# module can be (setup.py); re-exported here, where it was.
+# module can be compiled (setup.py); re-exported here, where it was.
 __all__ = [
     "LOCAL_LATENCY_MS", "MAX_TCP_WINDOW_MB", "ResultLog", "Transfers", "WanOptions", "remote_matrix", "window_cap_gbps",
 ]

@@ -29,8 +29,9 @@ def _copy(tmp_path: Path) -> Path:
 def _build_ext(root: Path, env: dict[str, str], prelude: str = "") -> subprocess.CompletedProcess[str]:
     code = (f"{prelude}import runpy, sys; sys.argv = ['setup.py', 'build_ext', '--inplace']; "
             "runpy.run_path('setup.py', run_name='__main__')")
+    inherited = {k: v for k, v in os.environ.items() if k != compiled.ENV_PURE}  # the pure pass sets it
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=root,
-                          env={**os.environ, **env})
+                          env={**inherited, **env})
 
 
 def _built(root: Path) -> list[Path]:
