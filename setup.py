@@ -125,8 +125,7 @@ class MypycBuildExt(build_ext):
         package = self._package_dir()
         (package / self._manifest).unlink(missing_ok=True)
         for module in self._modules:  # an earlier build's extensions, if this one built none
-            stem = Path(self.get_ext_fullpath(module))
-            stem.unlink(missing_ok=True)
+            Path(self.get_ext_fullpath(module)).unlink(missing_ok=True)
         Path(self.get_ext_fullpath("sim.hot__mypyc")).unlink(missing_ok=True)
         self.distribution.ext_modules = []
         self.extensions = []
