@@ -75,8 +75,13 @@ typecheck: $(VENV)/.installed-test $(VENV)/.compiled
 PYTEST_WORKERS     ?= auto
 PYTEST_MAX_WORKERS ?= 4
 
+# Then the tests the compiled build cannot run (they patch or subclass compiled code: skipped above with
+# the reason) once more on the pure-Python sources, so CI runs them too (a few seconds).
+PURE_ONLY_TESTS := tests/sim/placement/test_least_loaded_among.py tests/sim/test_site_scheduling.py
+
 pytest: $(VENV)/.installed-test $(VENV)/.compiled chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses=$(PYTEST_MAX_WORKERS)
+	CPNSIM_PURE_PYTHON=1 $(BIN)/python -m pytest -q $(PURE_ONLY_TESTS)
 
 # Debian's Chromium, for the browser test of `cpnsim report` (tests/cluster/test_report_browser.py).
 # Installed with apt-get when missing: as root, else through passwordless sudo. Where neither works the
