@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -75,6 +76,17 @@ class Placement:
     policy: str
     classes: Mapping[str, JobClass]
 
+    @cached_property
+    def latency_ms(self) -> np.ndarray:
+        """One-way latency from each region (rows) to each site, ms: computed once for every idle site's reason."""
+        assert self.network is not None
+        return region_site_latency_ms(self.network)
+
+    @cached_property
+    def by_latency(self) -> list[np.ndarray]:
+        """Per region, the site indices nearest first (ties by network order, as the policies sort them)."""
+        return [np.argsort(row, kind="stable") for row in self.latency_ms]
+
 
 Check = Callable[[SiteFacts, Placement], str | None]
 
@@ -131,7 +143,7 @@ def _nearest(site: SiteFacts, placement: Placement) -> str | None:
     ids = [s.id for s in network.sites]
     if site.site_id not in ids:
         return None
-    latency = region_site_latency_ms(network)
+    latency = placement.latency_ms
     gpus = np.array([s.gpus for s in network.sites], float)
     target = ids.index(site.site_id)
     closest: tuple[float, int, int] | None = None  # (latency to this site, region row, the site its jobs go to)
@@ -144,7 +156,7 @@ def _nearest(site: SiteFacts, placement: Placement) -> str | None:
                 continue
             largest = 0.0  # the largest site nearer than the one looked at
             first = -1  # where this region's smallest jobs of the class go
-            for j in np.argsort(latency[row], kind="stable"):
+            for j in placement.by_latency[row]:
                 if not np.isfinite(latency[row, j]) or largest >= high:
                     break
                 if gpus[j] > largest and gpus[j] >= low:
