@@ -48,6 +48,7 @@ import scipy
 import simpy
 from scipy import stats
 
+from sim import compiled
 from sim.queueing import mmc_mean_wait, mmc_scenario
 from sim.run import run_replication
 from sim.scenario import LoadedScenario
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets_met": met,
         "confidence_interval": ci,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                    "processor": platform.processor() or platform.machine()},
+                    "processor": platform.processor() or platform.machine(), "build": compiled.describe()},
         "versions": {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
                      "simpy": simpy.__version__, "ciw": ciw.__version__},
     }

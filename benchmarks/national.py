@@ -1,7 +1,8 @@
 """Speed of the national scenario: simulated jobs and events per CPU second, with and without WAN transfers.
 
-Three cases, each one replication of a whole year in this process, fastest of
-``--repeats``:
+Three cases, each one replication of a whole year in this process, in ``--repeats``
+rounds (a round runs every case once, so a slow minute of the machine slows all of them;
+the fastest run of each case is kept, and each round's own ratios show the spread):
 
 * **national** -- ``examples/national.toml`` as written: 27 sites (28 partitions: Gui'an's
   two chips are one pool each), five job classes,
@@ -14,7 +15,7 @@ Three cases, each one replication of a whole year in this process, fastest of
 The targets: at least 100,000 simulated jobs per second per core for the national
 scenario (issue 9), and at least 0.25 of the lean M/M/10 of ``benchmarks/mmc.py``
 (customers per CPU second, measured in the same process as the case ``mmc_lean``;
-issue 20).  ``--profile`` adds a cProfile run of the first case and prints the
+issue 20), met when every round's ratio meets it.  ``--profile`` adds a cProfile run of the first case and prints the
 share of time per module (cProfile inflates per-call costs, so read the shares, not the
 seconds).  Figures are merged into ``benchmarks/results.json`` under ``"national"``.
 
@@ -151,10 +152,21 @@ def tiny_overhead(repeats: int = 200, batch: int = 64) -> dict[str, float]:
             "overhead_over_simulation": round(outside / sim_ms, 3)}
 
 
+def interleaved(cases: dict[str, LoadedScenario], rounds: int) -> tuple[dict[str, Timing], list[dict[str, Timing]]]:
+    """Every case once per round, ``rounds`` rounds: the fastest run of each case, and each round's runs."""
+    per_round: list[dict[str, Timing]] = []
+    for _ in range(max(rounds, 1)):
+        per_round.append({name: time_replication(loaded, 1) for name, loaded in cases.items()})
+    fastest = {name: Timing(min(r[name].cpu_s for r in per_round), min(r[name].wall_s for r in per_round),
+                            per_round[0][name].jobs, per_round[0][name].events) for name in cases}
+    return fastest, per_round
+
+
 def main(argv: list[str] | None = None) -> int:
     """Time the cases, print a table and the target verdict, merge the figures; always returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="runs per case; the fastest is kept")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="rounds, each running every case once; the fastest run of each case is kept")
     parser.add_argument("--horizon-h", type=float, default=8760.0, help="simulated horizon of every case (h)")
     parser.add_argument("--no-adoption", action="store_true", help="skip the adoption case")
     parser.add_argument("--profile", action="store_true", help="also print cProfile shares per module")
@@ -190,21 +202,23 @@ def main(argv: list[str] | None = None) -> int:
     }
     if not args.no_adoption:
         cases["national_adoption"] = load_scenario(ADOPTION, horizon)
-    print(f"one replication, horizon {args.horizon_h:,.0f} h, fastest of {args.repeats} (CPU seconds)")
+    print(f"one replication, horizon {args.horizon_h:,.0f} h, fastest of {args.repeats} rounds (CPU seconds)")
+    timings, per_round = interleaved(cases, args.repeats)
     print(f"{'case':<24} {'jobs':>9} {'events':>9} {'CPU s':>7} {'wall s':>7} {'jobs/s':>9} {'events/s':>9}")
-    timings: dict[str, Timing] = {}
-    for name, loaded in cases.items():
-        t = timings[name] = time_replication(loaded, args.repeats)
+    for name, t in timings.items():
         print(f"{name:<24} {t.jobs:>9,} {t.events:>9,} {t.cpu_s:>7.2f} {t.wall_s:>7.2f} "
               f"{t.jobs_per_cpu_s:>9,.0f} {t.events_per_cpu_s:>9,.0f}")
     rate = timings["national"].jobs_per_cpu_s
     met = rate >= TARGET_JOBS_PER_S
     transfer_cost = 1 - timings["national_no_transfers"].cpu_s / timings["national"].cpu_s
     ratio = rate / timings["mmc_lean"].jobs_per_cpu_s
-    ratio_met = ratio >= TARGET_MMC_RATIO
+    # Each round's own ratio (same round, same minute of the machine): the verdict holds only if every one does.
+    round_ratios = [r["national"].jobs_per_cpu_s / r["mmc_lean"].jobs_per_cpu_s for r in per_round]
+    ratio_met = min(round_ratios) >= TARGET_MMC_RATIO
     print(f"\nnational: {rate:,.0f} jobs/s per core, target >= {TARGET_JOBS_PER_S:,}: {'met' if met else 'NOT met'}")
     print(f"WAN transfers take {100 * transfer_cost:.0f} % of the national run's CPU time")
-    print(f"national jobs/s over lean M/M/c customers/s: {ratio:.3f}, target >= {TARGET_MMC_RATIO}: "
+    print(f"national jobs/s over lean M/M/c customers/s: {ratio:.3f} (fastest runs), rounds "
+          f"{min(round_ratios):.3f}-{max(round_ratios):.3f}, target >= {TARGET_MMC_RATIO} in every round: "
           f"{'met' if ratio_met else 'NOT met'}")
     tiny = tiny_overhead()
     print(f"tiny scenario (default, horizon 1 h): simulation {tiny['simulation_ms']:.2f} ms, run_scenario "
@@ -220,9 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         "transfer_share_of_cpu": round(transfer_cost, 3),
         "target_jobs_per_cpu_s": TARGET_JOBS_PER_S, "target_met": met,
         "national_over_mmc_lean": round(ratio, 4), "target_national_over_mmc_lean": TARGET_MMC_RATIO,
+        "national_over_mmc_lean_rounds": [round(r, 4) for r in round_ratios],
         "target_national_over_mmc_lean_met": ratio_met,
         "definition": "jobs (events) / CPU seconds of run_replication (model build + simulation + rows), one "
-                      "process; fastest of repeats",
+                      "process; fastest of the rounds (each round runs every case once); the ratio's target is "
+                      "met when every round's own ratio meets it",
     }
     if args.profile:
         shares = profile_shares(national)

@@ -335,14 +335,16 @@ BENCH_RESULTS = ROOT / "benchmarks" / "results.json"
 
 
 def _benchmarks() -> dict[str, str]:
-    """The M/M/c speed and the Ray sweep figures of the stored benchmark run (:data:`BENCH_RESULTS`)."""
+    """The M/M/c and national speed and the Ray sweep figures of the stored benchmark run (:data:`BENCH_RESULTS`)."""
     import json
 
     if not BENCH_RESULTS.exists():
         raise FileNotFoundError(f"{BENCH_RESULTS}: missing; run `make bench` (or benchmarks/mmc.py and "
                                 "benchmarks/sweep.py) on a quiet machine first")
     results = json.loads(BENCH_RESULTS.read_text(encoding="utf-8"))
-    mmc, sweep = results["mmc"], results["sweep"]
+    mmc, sweep, national = results["mmc"], results["sweep"], results["national"]
+    rounds = national["national_over_mmc_lean_rounds"]
+    national_per_s = national["cases"]["national"]["jobs_per_cpu_s"]
     ratios, customers_per_s = mmc["ratios"], mmc["timings"]["cpnsim"]["customers_per_s"]
     efficiency, overhead = sweep["efficiency"], sweep["overhead"]
     return {
@@ -354,6 +356,8 @@ def _benchmarks() -> dict[str, str]:
         "mmc-jobs-vs-simpy": f"{ratios['cpnsim-jobs/SimPy']:.1f}×",
         "mmc-jobs-vs-ciw": f"{ratios['cpnsim-jobs/ciw']:.1f}×",
         "mmc-date": mmc["date"],
+        "national-jobs-per-s": f"{float(f'{national_per_s:.2g}'):,.0f}",
+        "national-vs-mmc": f"{min(rounds):.2f}–{max(rounds):.2f}×",
         "sweep-long": f"{efficiency['scenarios']} scenarios of {efficiency['mean_scenario_s']:.2g} s "
                       f"on {sweep['cpus_used']} cores",
         "sweep-efficiency": f"{efficiency['efficiency']:.3f}",

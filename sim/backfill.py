@@ -9,10 +9,10 @@ equations.
 from __future__ import annotations
 
 import math
-from heapq import heapify, heappop, heappush, heapreplace
+from heapq import heapify, heapreplace
 from typing import TYPE_CHECKING
 
-from sim.engine import CALL
+from sim.engine import CALL, heappop, heappush, next_id
 from sim.queue_index import ANY_H, Bucket, IndexedQueue
 from sim.task import Task
 
@@ -84,7 +84,7 @@ def schedule(pool: SchedPool, now: float) -> None:
                 job_id = task.id
                 running[job_id] = gpus * now
                 tasks[job_id] = task
-                heappush(heap, (end, CALL, next(eid), (on_finish, task)))  # call_at inlined (sim.engine)
+                heappush(heap, (end, CALL, next_id(eid), (on_finish, task)))  # call_at inlined (sim.engine)
             pool.free = free
         if q:
             head = q[0]

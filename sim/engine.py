@@ -52,20 +52,31 @@ one clock store per event.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Generator
-from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
 import simpy
 from simpy.events import NORMAL, Event, Timeout
 
-__all__ = ["CALL", "TIME_UNIT", "CallAt", "Callback", "Engine"]
+__all__ = ["CALL", "TIME_UNIT", "CallAt", "Callback", "Engine", "heappop", "heappush", "next_id"]
 
 TIME_UNIT = "h"
 """The unit of simulated time: hours."""
 
-CALL = NORMAL
+CALL: Final[int] = NORMAL
 """The priority field of a call's heap entry: SimPy's ``NORMAL``, as for a timeout."""
+
+# The heap functions and ``next`` as Final names, for the modules that push and pop entries inline.
+# Compiled (mypyc), a Final module name is a C static: a call reads it directly, where a plain
+# imported name (or the builtin ``next``) is a dictionary look-up in the module's globals at every
+# call (benchmarks/README.md, "Issue 20: typed for the compiled build").  Interpreted, they are the same functions.
+heappush: Final = heapq.heappush
+"""``heapq.heappush``."""
+heappop: Final = heapq.heappop
+"""``heapq.heappop``."""
+next_id: Final = next
+"""The builtin ``next``: ``next_id(engine.eid)`` takes the next event id."""
 
 Callback = Callable[[Any], None]
 """A hot-path callback: called with the value it was scheduled with."""
@@ -181,7 +192,7 @@ class Engine:
                 break
             self.now_h = now
             event = entry[3]
-            if event.__class__ is tuple:
+            if type(event) is tuple:
                 event[0](event[1])
                 continue
             fire(event)

@@ -47,10 +47,9 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
-from sim.engine import Callback, Engine
+from sim.engine import Callback, Engine, heappop, heappush
 from sim.maxmin import DENSE_FLOWS_MIN as _DENSE_FLOWS_MIN
 from sim.maxmin import grouped_maxmin_rates, maxmin_rates
 
@@ -62,7 +61,7 @@ __all__ = [
 BYTES_PER_GBIT_H = 1e9 / 8 * 3600
 """Bytes moved in one hour at 1 Gbit/s (4.5 × 10^11)."""
 
-_TIME_EPS_H = 1e-9
+_TIME_EPS_H: Final = 1e-9
 """Flows due within this many hours of a completion finish with it (float rounding)."""
 
 _RATES_CACHE_SIZE = 4096

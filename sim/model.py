@@ -10,9 +10,8 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections.abc import Generator
-from heapq import heappop, heappush
 from math import inf
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from simpy.events import Event
@@ -20,7 +19,7 @@ from simpy.events import Event
 from sim.adoption import AdoptionDriver, AdoptionLog
 from sim.calibration_distance import calibration_producer
 from sim.deadlines import DeadlineWatch
-from sim.engine import CALL, Engine
+from sim.engine import CALL, Engine, heappop, heappush, next_id
 from sim.failures import start_failures
 from sim.job_log import JobLog
 from sim.metrics import MetricBuffers
@@ -38,7 +37,7 @@ from workloads.arrivals import ArrivalBatch, class_arrivals, merge_batches, prof
 
 __all__ = ["Model", "stream_seed"]
 
-_HELD = -2
+_HELD: Final = -2
 """A site index no policy returns: the job was held for later hours ([signals] defer)."""
 
 
@@ -328,7 +327,7 @@ class Model:
             # CPU s, every-job run 0.558 -> 0.477 (benchmarks/README.md, "Issue 20, sixth slice: every job
             # recorded").
             if heap and now >= heap[0][0]:
-                key = (now, CALL, next(eid))
+                key = (now, CALL, next_id(eid))
                 if now >= until:
                     heappush(heap, (*key, (me, chain)))
                     break
@@ -336,7 +335,7 @@ class Model:
                     entry = heappop(heap)
                     engine.now_h = entry[0]
                     event = entry[3]
-                    if event.__class__ is tuple:
+                    if type(event) is tuple:
                         callback, value = event
                         if callback is me:  # another step's chain: both back to Engine.run, in heap order
                             heappush(heap, entry)
@@ -370,7 +369,7 @@ class Model:
             entry = heappop(heap)
             engine.now_h = entry[0]
             event = entry[3]
-            if event.__class__ is tuple:
+            if type(event) is tuple:
                 if event[0] is me:
                     heappush(heap, entry)
                     return True
@@ -432,7 +431,7 @@ class Model:
             # Since the sixth slice the events due before it are handled here, not by returning
             # (_drain_before: same order, same event ids).
             if heap and t[i] >= heap[0][0]:
-                key = (t[i], CALL, next(eid))
+                key = (t[i], CALL, next_id(eid))
                 if key[0] >= until or self._drain_before(key, me):
                     heappush(heap, (*key, (me, chain)))  # call_at inlined
                     break

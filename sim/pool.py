@@ -2,9 +2,12 @@
 
 Two classes implement it: the lean FIFO :class:`sim.site.GpuPool` and
 :class:`sim.scheduling.SchedPool` (priorities, backfill, maximum waits, failures).
-Metrics, the job log, the adoption driver, placement and the failure actors are
-written against this protocol, so none of them needs to know which class a site got
-(:func:`sim.site_pools.build_pools` decides).  Capabilities only a ``SchedPool`` has
+Metrics, the job log, the adoption driver and the failure actors are written against
+this protocol, so none of them needs to know which class a site got
+(:func:`sim.site_pools.build_pools` decides).  Placement (:mod:`sim.placement`) types
+pools as their common base :class:`sim.site.GpuPool` instead: compiled (``setup.py``),
+a field of a protocol-typed object is a generic attribute look-up, of a ``GpuPool`` a
+struct read (benchmarks/README.md, "Issue 20: typed for the compiled build").  Capabilities only a ``SchedPool`` has
 (task records, failures) raise :class:`TypeError` on a ``GpuPool``: ``build_pools``
 gives every site that needs them a ``SchedPool``.
 """

@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Collection
-from heapq import heappop, heappush
 
 from sim.backfill import head_of, reservation, schedule
-from sim.engine import CALL, Engine
+from sim.engine import CALL, Engine, heappop, heappush, next_id
 from sim.interruptions import interrupt, interrupt_gpu, set_down
 from sim.pool import JobRecorder, Outcome
 from sim.queue_index import IndexedQueue
@@ -163,7 +162,7 @@ class SchedPool(GpuPool):
             self.tasks[job_id] = task
             # call_at's entry pushed inline (sim.engine's contract): one Python frame fewer per job
             # (benchmarks/README.md, "Issue 20, fifth slice: the per-job path").
-            heappush(self._heap, (end, CALL, next(self._eid), (self._on_finish, task)))
+            heappush(self._heap, (end, CALL, next_id(self._eid), (self._on_finish, task)))
             self._resv = None
             return
         levels[level].append(task)
@@ -205,7 +204,7 @@ class SchedPool(GpuPool):
         task.end_h = end = now + (task.run_h - task.progress_h)
         self.running[task.id] = gpus * now
         self.tasks[task.id] = task
-        heappush(self._heap, (end, CALL, next(self._eid), (self._on_finish, task)))  # call_at inlined
+        heappush(self._heap, (end, CALL, next_id(self._eid), (self._on_finish, task)))  # call_at inlined
 
     def _finish(self, task: Task) -> None:  # type: ignore[override]
         if task.dead:

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Collection
-from heapq import heappush
 
-from sim.engine import CALL, Engine
+from sim.engine import CALL, Engine, heappush, next_id
 from sim.job_log import FifoColumns, sampled
 from sim.pool import Outcome
 from sim.task import Task
@@ -184,7 +183,7 @@ class GpuPool:
             # call_at's entry pushed inline: one Python frame fewer per job (sim.engine's contract).  With
             # the plain arrival loop (sim.model): lean M/M/10 run, 100,000 customers, 0.179 -> 0.167 CPU s
             # (benchmarks/README.md, "Issue 20, fifth slice: the per-job path").
-            heappush(self._heap, (now + job[2], CALL, next(self._eid), (self._on_finish, job)))
+            heappush(self._heap, (now + job[2], CALL, next_id(self._eid), (self._on_finish, job)))
         else:
             queue.append(job)
             self.queued_gpus += gpus
@@ -220,7 +219,7 @@ class GpuPool:
                 if watch is not None:
                     watch(head[0], head[4], now - head[3])
                 running[head[0]] = head_gpus * now
-                heappush(heap, (now + head[2], CALL, next(eid), (on_finish, head)))
+                heappush(heap, (now + head[2], CALL, next_id(eid), (on_finish, head)))
             self.free, self.started = free, started
 
     def running_gpu_h(self, now: float) -> float:
@@ -326,7 +325,7 @@ class LoggedGpuPool(GpuPool):
             self.started += 1
             self.waits.append(0.0)
             self.running[job_id] = gpus * now
-            heappush(self._heap, (now + job[2], CALL, next(self._eid), (self._on_finish, (job, now, 0.0))))
+            heappush(self._heap, (now + job[2], CALL, next_id(self._eid), (self._on_finish, (job, now, 0.0))))
         else:
             queue.append(job)
             self.queued_gpus += gpus
@@ -383,7 +382,7 @@ class LoggedGpuPool(GpuPool):
                 if watch is not None:
                     watch(head[0], head[4], head_wait)
                 running[head[0]] = head_gpus * now
-                heappush(heap, (now + head[2], CALL, next(eid), (on_finish, (head, now, head_wait))))
+                heappush(heap, (now + head[2], CALL, next_id(eid), (on_finish, (head, now, head_wait))))
             self.free, self.started = free, started
 
     def _finish_value(self, job: Job, now: float) -> object:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from heapq import heappop, heappush
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from sim.engine import Callback, Engine
+from sim.engine import Callback, Engine, heappop, heappush
 from sim.flows import FlowNetwork, LinkCounters
 from sim.pool import JobRecorder
 from sim.tables import append_row, empty_columns

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Final
 
 import numpy as np
 
-from sim.pool import Pool
+from sim.site import GpuPool
 from topology.model import Network
 from workloads.job_class import JobClass
 
 __all__ = ["REJECT", "PlacementContext", "Policy"]
 
-REJECT = -1
+REJECT: Final = -1
 """Returned by :meth:`Policy.choose` when no site can ever run the job."""
 
 
@@ -26,7 +26,7 @@ class PlacementContext:
     ----------
     network : Network
         Sites, regions and links.
-    pools : sequence of Pool
+    pools : sequence of GpuPool
         Live state of every site (free GPUs, queue), in network order.
     latency_ms : numpy.ndarray
         One-way latency from each region (rows) to each site (columns), ms; ``inf``
@@ -48,7 +48,7 @@ class PlacementContext:
     """
 
     network: Network
-    pools: Sequence[Pool]
+    pools: Sequence[GpuPool]
     latency_ms: np.ndarray
     classes: tuple[JobClass, ...] = ()
     row_of: tuple[tuple[int, ...], ...] | None = None

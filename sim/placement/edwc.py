@@ -29,7 +29,7 @@ from sim.signals import PRICE, SiteSignals
 
 if TYPE_CHECKING:
     from sim.engine import Engine
-    from sim.pool import Pool
+    from sim.site import GpuPool
 
 __all__ = ["DEFAULT_DEADLINE_H", "Edwc"]
 
@@ -77,7 +77,7 @@ class Edwc(Policy):
         # tuple key, and no pools[j] per candidate.  National example: 12-18 % less time per
         # latency-bound choice (1.52-1.67 -> 1.33-1.36 us), 4 % fewer instructions in the run
         # (benchmarks/README.md, "Issue 20, sixth slice: the national path").
-        self._near: list[list[list[Pool] | None]] = [[None] * len(context.latency_ms) for _ in context.classes]
+        self._near: list[list[list[GpuPool] | None]] = [[None] * len(context.latency_ms) for _ in context.classes]
         self.signals: SiteSignals | None = None
         self.engine: Engine | None = None
         self.defer = False

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from sim.placement.base import REJECT, PlacementContext, Policy
 from sim.placement.load_index import LoadIndex
-from sim.pool import Pool
+from sim.site import GpuPool
 
 __all__ = ["LeastLoaded", "least_loaded_among", "least_loaded_of"]
 
-INDEX_MIN_CANDIDATES = 64
+INDEX_MIN_CANDIDATES: Final = 64
 """From this many candidates on, :func:`least_loaded_of` uses the load index instead of a scan.
 
 A choice over 32 sites costs 2.0 µs by scan and 2.1 µs by index, over 64 sites 3.7 and
@@ -28,7 +28,7 @@ A choice over 32 sites costs 2.0 µs by scan and 2.1 µs by index, over 64 sites
 the national network's 27 sites
 (28 partitions: Gui'an is split per chip) stay on the scan."""
 
-def least_loaded_of(pools: Sequence[Pool], candidates: list[int], gpus: int) -> int:
+def least_loaded_of(pools: Sequence[GpuPool], candidates: list[int], gpus: int) -> int:
     """The candidate site with the lowest committed load after adding a job of ``gpus`` GPUs.
 
     Load is (GPUs busy + GPUs asked for by queued jobs + ``gpus``) / total GPUs; sites
@@ -47,7 +47,7 @@ def least_loaded_of(pools: Sequence[Pool], candidates: list[int], gpus: int) -> 
     return least_loaded_among([pools[j] for j in candidates], gpus)
 
 
-def least_loaded_among(candidates: Sequence[Pool], gpus: int) -> int:
+def least_loaded_among(candidates: Sequence[GpuPool], gpus: int) -> int:
     """:func:`least_loaded_of` by scan over the candidates' pools themselves: the index of the chosen pool.
 
     Callers that choose among the same short list many times keep its pools in a list
@@ -56,7 +56,7 @@ def least_loaded_among(candidates: Sequence[Pool], gpus: int) -> int:
     national network's 14-20 candidates took 1.11 µs against 1.30 µs for the scan over site
     indices (benchmarks/README.md, "Issue 20, sixth slice: the national path").
     """
-    best: Pool | None = None
+    best: GpuPool | None = None
     best_load = math.inf
     for pool in candidates:
         total = pool.total  # read once: two attribute loads fewer per candidate
@@ -80,7 +80,7 @@ class LeastLoaded(Policy):
         super().__init__(context)
         # Each row's reachable pools, nearest first, for the scan (least_loaded_among); None where the
         # list is long enough for the load index (least_loaded_of).
-        self.near_pools: list[list[Pool] | None] = [
+        self.near_pools: list[list[GpuPool] | None] = [
             None if len(order) >= INDEX_MIN_CANDIDATES else [self.pools[j] for j in order] for order in self.by_latency
         ]
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.placement.base import REJECT
-from sim.pool import Pool
+from sim.site import GpuPool
 
 __all__ = ["LoadIndex"]
 
@@ -35,7 +35,7 @@ class LoadIndex(set[int]):
 
     __slots__ = ("committed", "lists", "pools", "total")
 
-    def __init__(self, pools: Sequence[Pool]) -> None:
+    def __init__(self, pools: Sequence[GpuPool]) -> None:
         super().__init__()
         self.pools = pools
         self.total = np.array([pool.total for pool in pools], dtype=np.float64)

@@ -28,8 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.placement.base import REJECT, PlacementContext
-from sim.pool import Pool
 from sim.signals import SiteSignals
+from sim.site import GpuPool
 from workloads.distributions import Distribution
 from workloads.job_class import JobClass
 
@@ -145,7 +145,7 @@ class TransferCosts:
         return costs
 
 
-def expected_wait_h(pool: Pool, gpus: int, run_h: float) -> float:
+def expected_wait_h(pool: GpuPool, gpus: int, run_h: float) -> float:
     """Expected wait (h) of a job of ``gpus`` GPUs at ``pool``: the work ahead of it beyond the GPUs, over the GPUs.
 
     The GPUs held by running jobs, those asked for by queued jobs and the job's own
@@ -156,7 +156,7 @@ def expected_wait_h(pool: Pool, gpus: int, run_h: float) -> float:
 
     Parameters
     ----------
-    pool : Pool
+    pool : GpuPool
         The site's live state (``total``, ``free``, ``queued_gpus``).
     gpus : int
         GPUs the job asks for.
@@ -165,8 +165,11 @@ def expected_wait_h(pool: Pool, gpus: int, run_h: float) -> float:
 
     Examples
     --------
-    >>> from types import SimpleNamespace
-    >>> pool = SimpleNamespace(total=10, free=0, queued_gpus=10)
+    >>> from sim.engine import Engine
+    >>> from sim.site import GpuPool
+    >>> from topology.model import Site
+    >>> pool = GpuPool(0, Site(id="s", lat=0, lon=0, gpus=10), Engine())
+    >>> pool.free, pool.queued_gpus = 0, 10  # 10 GPUs busy, 10 more asked for by queued jobs
     >>> expected_wait_h(pool, 2, 50.0)  # 12 GPUs over, 50 h each, 10 GPUs draining
     60.0
     """
@@ -177,7 +180,7 @@ def expected_wait_h(pool: Pool, gpus: int, run_h: float) -> float:
 
 
 def best_scored(
-    pools: Sequence[Pool],
+    pools: Sequence[GpuPool],
     candidates: Sequence[int],
     unit: Sequence[float],
     gpus: int,
@@ -191,7 +194,7 @@ def best_scored(
 
     Parameters
     ----------
-    pools : sequence of Pool
+    pools : sequence of GpuPool
         Every site's live state, in network order.
     candidates : sequence of int
         Site indices in ascending ``unit`` (ties in the order to break them by).
@@ -237,7 +240,7 @@ def best_scored(
 
 
 def best_scored_timed(
-    pools: Sequence[Pool],
+    pools: Sequence[GpuPool],
     candidates: Sequence[int],
     signals: SiteSignals,
     row: int,
@@ -277,7 +280,7 @@ def best_scored_timed(
     return best
 
 
-def best_delay_h(pool: Pool, site: int, signals: SiteSignals, row: int, now: float, gpus: int,
+def best_delay_h(pool: GpuPool, site: int, signals: SiteSignals, row: int, now: float, gpus: int,
                  run_ref_h: float, deadline_h: float) -> float:
     """Hours to hold a deferrable job before submitting it at ``site``: the reachable start hour of least unit.
 
@@ -289,14 +292,16 @@ def best_delay_h(pool: Pool, site: int, signals: SiteSignals, row: int, now: flo
 
     Examples
     --------
-    >>> from types import SimpleNamespace
     >>> import numpy as np
     >>> from topology.model import Site
     >>> from topology.signals import SignalsConfig
+    >>> from sim.engine import Engine
     >>> from sim.signals import SiteSignals
+    >>> from sim.site import GpuPool
+    >>> site = Site(id="s", lat=0, lon=0, gpus=4)
     >>> prices = np.array([[1.0] * 12 + [0.5] * 12, [0.5] * 24, [0.0] * 24])
-    >>> sig = SiteSignals([prices], [Site(id="s", lat=0, lon=0, gpus=4)], SignalsConfig(time_aware=True, defer=True))
-    >>> pool = SimpleNamespace(total=4, free=4, queued_gpus=0, speed=1.0)
+    >>> sig = SiteSignals([prices], [site], SignalsConfig(time_aware=True, defer=True))
+    >>> pool = GpuPool(0, site, Engine())  # 4 GPUs free, nothing queued, speed 1
     >>> best_delay_h(pool, 0, sig, 0, 3.5, 1, 2.0, 24.0)  # hold from 03:30 to the cheap 12:00
     8.5
     """
