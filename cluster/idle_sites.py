@@ -131,9 +131,9 @@ def _nearest(site: SiteFacts, placement: Placement) -> str | None:
 
     From each region with demand, the sites a job of ``g`` GPUs can go to are, in latency
     order (ties by network order, as :class:`sim.placement.nearest.Nearest` breaks them),
-    each site larger than every nearer one: the first that fits.  Capacity is the most GPUs
-    is the network's (a capacity timeline changes it during the run, and then this may be
-    wrong).  Residency or SKU rules change the rows the policy reads, so this says nothing
+    each site larger than every nearer one: the first that fits.  Capacities are the
+    network's GPU counts (a capacity timeline changes them during the run, and then this
+    may be wrong).  Residency or SKU rules change the rows the policy reads, so this says nothing
     under them.
     """
     network = placement.network
@@ -193,11 +193,9 @@ def _facts(sites: pa.Table) -> list[SiteFacts]:
         a["arrived"] += cols["jobs_arrived"][i] or 0
         a["started"] += cols["jobs_started"][i] or 0
         a["unmet"] += cols["jobs_unmet"][i] or 0
-    ends = cols["queue_len_end"]
-    for i, site_id in enumerate(cols["site_id"]):
         key = (site_id, cols["replication"][i])
         if key not in last or cols["t_end_h"][i] >= last[key][0]:
-            last[key] = (cols["t_end_h"][i], ends[i] or 0)
+            last[key] = (cols["t_end_h"][i], cols["queue_len_end"][i] or 0)
     queued_end: dict[str, int] = {}
     for (site_id, _), (_, queued) in last.items():
         queued_end[site_id] = queued_end.get(site_id, 0) + queued
